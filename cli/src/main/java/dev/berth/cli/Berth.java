@@ -1,0 +1,101 @@
+package dev.berth.cli;
+
+import dev.berth.layers.BerthException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code berth} command: one thin class per verb, each parsing its options, calling one library method
+ * and rendering the result. Errors are one line on stderr, {@code berth: <what>: <why>}, exit 1; with
+ * {@code --debug} the stack trace follows.
+ */
+@Command(name = "berth",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionCommand.Provider.class,
+        description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
+        subcommands = {
+            VersionCommand.class,
+            CommandLine.HelpCommand.class,
+        })
+public final class Berth implements Runnable {
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces with errors.")
+    boolean debug;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs berth with arguments and returns its exit code; the entry point for tests as well. */
+    public static int execute(String... args) {
+        CommandLine cli = commandLine();
+        return cli.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Berth());
+        cli.setExecutionExceptionHandler(Berth::handleError);
+        cli.setParameterExceptionHandler(Berth::handleUsageError);
+        return cli;
+    }
+
+    private static int handleError(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        PrintWriter err = cli.getErr();
+        boolean debug = parsed.hasMatchedOption("--debug")
+                || parsed.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--debug"));
+        err.println("berth: " + message(e));
+        if (debug) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return cli.getExitCodeExceptionMapper() != null ? cli.getExitCodeExceptionMapper().getExitCode(e)
+                : e instanceof ExitCodeException x ? x.exitCode() : 1;
+    }
+
+    private static int handleUsageError(CommandLine.ParameterException e, String[] args) {
+        PrintWriter err = e.getCommandLine().getErr();
+        err.println("berth: " + e.getMessage());
+        err.println("See 'berth " + commandPath(e.getCommandLine()) + "--help'.");
+        err.flush();
+        return 1;
+    }
+
+    private static String commandPath(CommandLine cli) {
+        String qualified = cli.getCommandSpec().qualifiedName(" ");
+        String path = qualified.startsWith("berth") ? qualified.substring("berth".length()).trim() : qualified;
+        return path.isEmpty() ? "" : path + " ";
+    }
+
+    /** The user-facing message: berth's own errors as they are, anything else with its type. */
+    static String message(Throwable e) {
+        if (e instanceof BerthException) {
+            return e.getMessage();
+        }
+        if (e instanceof java.nio.file.NoSuchFileException n) {
+            return n.getFile() + ": no such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) {
+            return message(u.getCause());
+        }
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    /** An error that carries its own exit code (berth run: 125, 126, 127). */
+    public interface ExitCodeException {
+        int exitCode();
+    }
+}

@@ -1,0 +1,187 @@
+package dev.berth.layers.internal;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+
+/**
+ * A gzip stream compressed in fixed 128 KiB blocks on several threads, as pigz does it.
+ *
+ * <p>Why the output is reproducible: block boundaries depend only on the input, every block is deflated
+ * with a fresh deflater primed with the previous block's last 32 KiB, and every block but the last ends
+ * with a sync flush. So the bytes depend on the input, the level and zlib, and not on the thread count
+ * or on scheduling. One thread compresses inline, with no pool.
+ *
+ * <p>Memory is bounded: at most {@code 2 * threads} blocks are in flight.
+ */
+public final class ParallelGzipOutputStream extends OutputStream {
+    static final int BLOCK = 128 * 1024;
+    static final int DICTIONARY = 32 * 1024;
+    /** Header: magic, deflate, no flags, mtime 0, no extra flags, OS 255 (unknown). */
+    private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
+    private static final ThreadLocal<Deflaters> DEFLATERS = ThreadLocal.withInitial(Deflaters::new);
+
+    private final OutputStream out;
+    private final int level;
+    private final int maxInFlight;
+    private final ExecutorService pool;
+    private final ArrayDeque<Future<byte[]>> inFlight = new ArrayDeque<>();
+    private final CRC32 crc = new CRC32();
+    private byte[] block = new byte[BLOCK];
+    private int filled;
+    private byte[] previous;
+    private long total;
+    private boolean closed;
+
+    public ParallelGzipOutputStream(OutputStream out, int level, int threads) {
+        this.out = out;
+        this.level = level;
+        this.maxInFlight = 2 * threads;
+        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "berth-gzip");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        try {
+            out.write(HEADER);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        ensureOpen();
+        crc.update(b, off, len);
+        total += len;
+        while (len > 0) {
+            int n = Math.min(len, BLOCK - filled);
+            System.arraycopy(b, off, block, filled, n);
+            filled += n;
+            off += n;
+            len -= n;
+            if (filled == BLOCK) {
+                submit(false);
+            }
+        }
+    }
+
+    private void submit(boolean last) throws IOException {
+        byte[] data = filled == block.length ? block : Arrays.copyOf(block, filled);
+        byte[] dictionary = previous == null ? null
+                : Arrays.copyOfRange(previous, previous.length - Math.min(DICTIONARY, previous.length), previous.length);
+        int lvl = level;
+        if (pool == null) {
+            out.write(deflate(data, dictionary, lvl, last));
+        } else {
+            inFlight.add(pool.submit(() -> deflate(data, dictionary, lvl, last)));
+            while (inFlight.size() >= maxInFlight) {
+                drainOne();
+            }
+        }
+        previous = data;
+        block = new byte[BLOCK];
+        filled = 0;
+    }
+
+    private void drainOne() throws IOException {
+        try {
+            out.write(inFlight.removeFirst().get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("gzip compression interrupted");
+        } catch (ExecutionException e) {
+            throw new IOException("gzip compression failed", e.getCause());
+        }
+    }
+
+    private static byte[] deflate(byte[] data, byte[] dictionary, int level, boolean last) {
+        Deflaters d = DEFLATERS.get();
+        Deflater deflater = d.get(level);
+        if (dictionary != null) {
+            deflater.setDictionary(dictionary);
+        }
+        deflater.setInput(data);
+        if (last) {
+            deflater.finish();
+        }
+        byte[] buf = new byte[data.length + data.length / 8 + 1024];
+        int len = 0;
+        while (true) {
+            int n = last ? deflater.deflate(buf, len, buf.length - len)
+                    : deflater.deflate(buf, len, buf.length - len, Deflater.SYNC_FLUSH);
+            len += n;
+            if (last ? deflater.finished() : (n < buf.length - (len - n))) {
+                break;
+            }
+            if (len == buf.length) {
+                buf = Arrays.copyOf(buf, buf.length * 2);
+            }
+        }
+        deflater.reset();
+        return Arrays.copyOf(buf, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+        // Flushing mid-block would change the block boundaries and thus the output; only the sink is flushed.
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            submit(true);
+            while (!inFlight.isEmpty()) {
+                drainOne();
+            }
+            long c = crc.getValue();
+            out.write(new byte[] {
+                (byte) c, (byte) (c >> 8), (byte) (c >> 16), (byte) (c >> 24),
+                (byte) total, (byte) (total >> 8), (byte) (total >> 16), (byte) (total >> 24)});
+            out.close();
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("stream closed");
+        }
+    }
+
+    /** One reusable raw deflater per level per thread. */
+    private static final class Deflaters {
+        private final Deflater[] byLevel = new Deflater[10];
+
+        Deflater get(int level) {
+            Deflater d = byLevel[level];
+            if (d == null) {
+                d = new Deflater(level, true);
+                byLevel[level] = d;
+            }
+            return d;
+        }
+    }
+}

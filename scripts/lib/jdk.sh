@@ -1,0 +1,44 @@
+# Sourced by berth's scripts: sets JAVA_HOME to a JDK 25 or newer, or stops with what to install.
+# Order: $JAVA_HOME if it is one, else `java` on PATH if it is one, else the newest under /usr/lib/jvm.
+
+berth_jdk_major() { # JDK home -> its feature version on stdout, or nothing
+  local home=$1 v
+  [ -x "$home/bin/java" ] && [ -x "$home/bin/javac" ] || return 0
+  if [ -r "$home/release" ]; then
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release")
+  else
+    v=$("$home/bin/java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p')
+  fi
+  [ "$v" = 1 ] && v=8
+  echo "$v"
+}
+
+berth_find_jdk() {
+  local want=25 cand best= bestv=0 v
+  if [ -n "${JAVA_HOME:-}" ]; then
+    v=$(berth_jdk_major "$JAVA_HOME")
+    if [ -n "$v" ] && [ "$v" -ge "$want" ]; then return 0; fi
+  fi
+  if command -v java >/dev/null 2>&1; then
+    cand=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+    v=$(berth_jdk_major "$cand")
+    if [ -n "$v" ] && [ "$v" -ge "$want" ]; then JAVA_HOME=$cand; export JAVA_HOME; return 0; fi
+  fi
+  for cand in /usr/lib/jvm/*; do
+    [ -d "$cand" ] && [ ! -L "$cand" ] || continue
+    v=$(berth_jdk_major "$cand")
+    if [ -n "$v" ] && [ "$v" -ge "$want" ] && [ "$v" -gt "$bestv" ]; then best=$cand; bestv=$v; fi
+  done
+  if [ -n "$best" ]; then JAVA_HOME=$best; export JAVA_HOME; return 0; fi
+  echo "berth: no JDK $want or newer found (checked JAVA_HOME, java on PATH, /usr/lib/jvm);" \
+       "install one, e.g. Temurin 25, and set JAVA_HOME to it" >&2
+  return 1
+}
+
+# Maven's own libraries (Guice, Guava) use sun.misc.Unsafe, which JDK 24+ warns about on every run.
+berth_quiet_maven() {
+  case " ${MAVEN_OPTS:-} " in
+    *sun-misc-unsafe-memory-access*) ;;
+    *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+  esac
+}
