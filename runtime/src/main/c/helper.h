@@ -1,0 +1,111 @@
+/*
+ * berth-helper: the native part of berth's runtime.
+ *
+ * Why it exists: the JVM is multithreaded, so it can neither fork safely nor give a child new namespaces
+ * before that child runs user code. The helper is started by the JVM (posix_spawn), reads a complete,
+ * already-resolved container spec from fd 3 and does only what must happen in a single-threaded process:
+ * namespaces, the overlay root, mounts, pivot_root, user and capabilities, exec, and (with --init) staying
+ * as the container's PID 1. Every decision (layers, mounts, ids, caps, env, cgroups) was taken in Java.
+ *
+ * Processes:
+ *   monitor (M)  the process the JVM spawned; stays in the host namespaces, forwards signals to the
+ *                container, relays a pty, reports to the JVM on fd 3 and exits with docker's exit code.
+ *   init (C)     cloned by M into new mount/pid/uts/ipc/net namespaces: PID 1 of the container. Sets up
+ *                the root and then either execs the command (default) or forks it and reaps (--init).
+ *
+ * Protocol on fd 3 (a socket the JVM holds the other end of):
+ *   JVM -> M: "BERTH1\n", a 4-byte little-endian length, then records of NUL-terminated strings: a key
+ *             followed by the fixed number of values that key takes (see spec.c). Ends with "end".
+ *   M -> JVM: text lines: "pid N" (host pid of C), "started" (the command was exec'd), "error CODE MSG"
+ *             (setup failed; CODE is 125, 126 or 127), "exited code N" or "exited signal N".
+ *   EOF from the JVM means it died: M kills the container.
+ */
+#ifndef BERTH_HELPER_H
+#define BERTH_HELPER_H
+
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#define CONTROL_FD 3
+
+/* docker's exit codes for failures before the command runs */
+#define EXIT_BERTH 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+struct mount_entry {
+    const char *type;   /* "bind" or a file system type */
+    const char *source;
+    const char *target; /* inside the container, absolute */
+    unsigned long flags;
+    const char *data;
+};
+
+struct device_entry {
+    const char *path; /* inside the container, absolute */
+    char type;        /* 'c' or 'b' */
+    unsigned major, minor;
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+};
+
+struct rlimit_entry {
+    int resource;
+    rlim_t soft, hard;
+};
+
+struct spec {
+    const char *id;
+    const char *rootfs; /* host path of the empty directory the overlay is mounted on */
+    const char **lowers; size_t nlowers; /* topmost first */
+    const char *upper, *work;
+    const char *overlay_mode; /* "auto", "fsconfig" or "fdpaths" */
+    int clone_flags;          /* CLONE_NEW* for the clone of C */
+    bool cgroup_ns;
+    const char *hostname;
+    const char **cgroups; size_t ncgroups; /* cgroup.procs files C joins */
+    struct mount_entry *mounts; size_t nmounts;
+    struct device_entry *devices; size_t ndevices;
+    const char **symlinks; size_t nsymlinks; /* pairs: target, link path */
+    const char **masked; size_t nmasked;
+    const char **readonly; size_t nreadonly;
+    bool no_pivot, readonly_root, init, tty, interactive, no_new_privs, loopback;
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups; size_t ngroups;
+    uint64_t caps;
+    struct rlimit_entry *rlimits; size_t nrlimits;
+    const char *cwd;
+    const char *path; /* the container's PATH, to find args[0] */
+    char **env; size_t nenv;   /* NULL-terminated */
+    char **args; size_t nargs; /* NULL-terminated */
+};
+
+/* spec.c */
+int spec_read(int fd, struct spec *spec, char *err, size_t errlen);
+
+/* monitor.c */
+int monitor_run(struct spec *spec);
+
+/* container.c: runs in C; on failure reports to M on sync_fd and exits. Never returns. */
+void container_main(struct spec *spec, int sync_fd) __attribute__((noreturn));
+
+/* process.c */
+void process_exec(struct spec *spec, int sync_fd, int tty_slave) __attribute__((noreturn));
+void process_init(struct spec *spec, int sync_fd, int tty_slave) __attribute__((noreturn));
+
+/* util (container.c): report "E<code> <message>" to M and exit with code. */
+void fail(int sync_fd, int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+/* As fail, with ": strerror(errno)" appended. */
+void fail_errno(int sync_fd, int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+
+/* Messages on the M <-> C socket (SOCK_SEQPACKET): 'E' + code + ' ' + text, or 'T' with a pty master fd. */
+#define MSG_ERROR 'E'
+#define MSG_TTY 'T'
+
+#endif

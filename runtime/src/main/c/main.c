@@ -1,0 +1,67 @@
+/*
+ * Entry point of berth-helper. Usage (by berth only): berth-helper --parent JVM-PID, with the spec on fd 3.
+ * See helper.h for the process model and the protocol.
+ */
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef BERTH_HELPER_VERSION
+#define BERTH_HELPER_VERSION "dev"
+#endif
+
+/* Closes every fd above 3: the JVM may leak descriptors without O_CLOEXEC into its children. */
+static void close_inherited(void) {
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, CONTROL_FD + 1, ~0U, 0) == 0) return;
+#endif
+    for (int fd = CONTROL_FD + 1; fd < 65536; fd++) close(fd);
+}
+
+static void report_error(const char *msg) {
+    char line[2048];
+    int n = snprintf(line, sizeof line, "error %d %s\n", EXIT_BERTH, msg);
+    if (n < 0 || send(CONTROL_FD, line, strlen(line), MSG_NOSIGNAL) < 0)
+        fprintf(stderr, "berth-helper: %s\n", msg);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        puts(BERTH_HELPER_VERSION);
+        return 0;
+    }
+    if (argc != 3 || strcmp(argv[1], "--parent") != 0) {
+        fprintf(stderr, "berth-helper: this program is started by berth (usage: berth-helper --parent PID)\n");
+        return EXIT_BERTH;
+    }
+    if (fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
+        fprintf(stderr, "berth-helper: no spec on fd %d: %s\n", CONTROL_FD, strerror(errno));
+        return EXIT_BERTH;
+    }
+    close_inherited();
+    /* Die with the JVM thread that spawned us; if it is already gone, stop here. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+        report_error("prctl(PR_SET_PDEATHSIG) failed");
+        return EXIT_BERTH;
+    }
+    char *end;
+    long parent = strtol(argv[2], &end, 10);
+    if (*end != '\0' || parent != (long)getppid()) return EXIT_BERTH;
+
+    struct spec spec;
+    char err[512];
+    if (spec_read(CONTROL_FD, &spec, err, sizeof err) < 0) {
+        report_error(err);
+        return EXIT_BERTH;
+    }
+    return monitor_run(&spec);
+}
