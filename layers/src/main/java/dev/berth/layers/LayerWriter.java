@@ -192,9 +192,7 @@ public final class LayerWriter {
             Digest diffId;
             try (OutputStream compressed = compression.compress(new NonClosing(blob))) {
                 HashingOutputStream tar = new HashingOutputStream(compressed);
-                writeTar(tar);
-                tar.flush();
-                diffId = tar.digest();
+                diffId = writeTar(tar);
                 tarSize[0] = tar.count();
             }
             StoredBlob stored = blob.commit(Optional.empty(), java.util.OptionalLong.empty());
