@@ -1,0 +1,325 @@
+package dev.berth.runtime;
+
+import dev.berth.runtime.internal.Linux;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The machine's cgroup layout, detected as runc and crun detect it: {@code /sys/fs/cgroup} is cgroup2
+ * (unified, {@link V2}) or a tmpfs of v1 hierarchies ({@link V1}; a "hybrid" host also has a controller-less
+ * cgroup2 at {@code unified}, which berth does not need). A container gets one cgroup per hierarchy it
+ * uses, made and given its limits by the JVM before the container's PID 1 joins it, and removed when the
+ * container has exited.
+ *
+ * <p>Placement: v2 cgroups go under {@code /berth/<id>} of the unified tree (the root is exempt from the
+ * no-internal-process rule, so controllers can be enabled for it); v1 cgroups go under berth's own cgroup
+ * in each hierarchy, {@code <own>/berth/<id>}, so a container stays inside the limits of whoever ran berth.
+ */
+public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
+    Path DEFAULT_ROOT = Path.of("/sys/fs/cgroup");
+
+    /** The layout of this machine. */
+    static Cgroups detect() {
+        if (Files.exists(DEFAULT_ROOT.resolve("cgroup.controllers"))) {
+            return new V2(DEFAULT_ROOT);
+        }
+        return V1.fromProc();
+    }
+
+    /** "v1" or "v2": how a {@link ContainerCgroup} records where it came from. */
+    String version();
+
+    /** Makes the container's cgroup(s) and writes its limits; a limit whose controller is missing is an error. */
+    ContainerCgroup create(String id, Resources resources);
+
+    /** The unified hierarchy mounted at {@code root}. */
+    record V2(Path root) implements Cgroups {
+        @Override
+        public String version() {
+            return "v2";
+        }
+
+        @Override
+        public ContainerCgroup create(String id, Resources resources) {
+            Path parent = root.resolve("berth");
+            Path dir = parent.resolve(id);
+            try {
+                Set<String> available = Set.of(read(root.resolve("cgroup.controllers")).trim().split("\\s+"));
+                List<String> wanted = new ArrayList<>();
+                for (String c : List.of("cpu", "memory", "pids")) {
+                    if (available.contains(c)) {
+                        wanted.add(c);
+                    }
+                }
+                requireController(resources.memoryBytes(), wanted, "memory", "--memory");
+                requireController(resources.cpuQuotaMicros(), wanted, "cpu", "--cpus");
+                requireController(resources.pidsLimit(), wanted, "pids", "--pids-limit");
+                Files.createDirectories(parent);
+                enable(root, wanted);
+                enable(parent, wanted);
+                Files.createDirectory(dir);
+                ContainerCgroup cg = new ContainerCgroup("v2", List.of(dir));
+                try {
+                    if (resources.memoryBytes().isPresent()) {
+                        write(dir.resolve("memory.max"), Long.toString(resources.memoryBytes().getAsLong()));
+                    }
+                    if (resources.cpuQuotaMicros().isPresent()) {
+                        write(dir.resolve("cpu.max"), resources.cpuQuotaMicros().getAsLong() + " "
+                                + Resources.CPU_PERIOD_MICROS);
+                    }
+                    if (resources.pidsLimit().isPresent()) {
+                        write(dir.resolve("pids.max"), Long.toString(resources.pidsLimit().getAsLong()));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    cg.destroy();
+                    throw e;
+                }
+                return cg;
+            } catch (IOException e) {
+                throw new ContainerException("cannot create cgroup " + dir + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static void enable(Path cgroup, List<String> controllers) throws IOException {
+            Set<String> on = Set.of(read(cgroup.resolve("cgroup.subtree_control")).trim().split("\\s+"));
+            StringBuilder add = new StringBuilder();
+            for (String c : controllers) {
+                if (!on.contains(c)) {
+                    add.append(add.isEmpty() ? "" : " ").append('+').append(c);
+                }
+            }
+            if (!add.isEmpty()) {
+                write(cgroup.resolve("cgroup.subtree_control"), add.toString());
+            }
+        }
+    }
+
+    /**
+     * Cgroup v1: each controller's hierarchy (mount point) and berth's own cgroup in it.
+     *
+     * @param hierarchies controller name to (mount point, berth's cgroup path in that hierarchy)
+     */
+    record V1(Map<String, Hierarchy> hierarchies) implements Cgroups {
+        /** A v1 hierarchy: where it is mounted and which cgroup of it this process is in. */
+        public record Hierarchy(Path mount, String ownPath) {
+            Path parent() {
+                return mount.resolve(ownPath.substring(1)).resolve("berth");
+            }
+        }
+
+        /** Reads this process's hierarchies from /proc/self/mountinfo and /proc/self/cgroup. */
+        static V1 fromProc() {
+            try {
+                Map<String, Path> mounts = new LinkedHashMap<>();
+                for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                    int dash = line.indexOf(" - ");
+                    if (dash < 0) {
+                        continue;
+                    }
+                    String[] after = line.substring(dash + 3).split(" ");
+                    if (!after[0].equals("cgroup") || after.length < 3) {
+                        continue;
+                    }
+                    Path mountPoint = Path.of(unescape(line.substring(0, dash).split(" ")[4]));
+                    for (String opt : after[2].split(",")) {
+                        mounts.putIfAbsent(opt, mountPoint);
+                    }
+                }
+                Map<String, Hierarchy> out = new LinkedHashMap<>();
+                for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+                    String[] f = line.split(":", 3);
+                    if (f.length < 3 || f[1].isEmpty()) {
+                        continue;
+                    }
+                    for (String c : f[1].split(",")) {
+                        Path m = mounts.get(c);
+                        if (m != null && List.of("memory", "cpu", "pids").contains(c)) {
+                            out.put(c, new Hierarchy(m, f[2]));
+                        }
+                    }
+                }
+                return new V1(Map.copyOf(out));
+            } catch (IOException e) {
+                throw new ContainerException("cannot read this machine's cgroups: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public String version() {
+            return "v1";
+        }
+
+        @Override
+        public ContainerCgroup create(String id, Resources resources) {
+            requireController(resources.memoryBytes(), List.copyOf(hierarchies.keySet()), "memory", "--memory");
+            requireController(resources.cpuQuotaMicros(), List.copyOf(hierarchies.keySet()), "cpu", "--cpus");
+            requireController(resources.pidsLimit(), List.copyOf(hierarchies.keySet()), "pids", "--pids-limit");
+            Map<String, Path> dirs = new LinkedHashMap<>();
+            for (Map.Entry<String, Hierarchy> h : hierarchies.entrySet()) {
+                Path dir = h.getValue().parent().resolve(id);
+                if (!dirs.containsValue(dir)) { // co-mounted controllers (cpu,cpuacct) share one directory
+                    dirs.put(h.getKey(), dir);
+                }
+            }
+            ContainerCgroup cg = new ContainerCgroup("v1", List.copyOf(dirs.values()));
+            try {
+                for (Path dir : dirs.values()) {
+                    Files.createDirectories(dir.getParent());
+                    Files.createDirectory(dir);
+                }
+                if (resources.memoryBytes().isPresent()) {
+                    write(dirs.get("memory").resolve("memory.limit_in_bytes"),
+                            Long.toString(resources.memoryBytes().getAsLong()));
+                }
+                if (resources.cpuQuotaMicros().isPresent()) {
+                    Path cpu = dirs.get("cpu");
+                    write(cpu.resolve("cpu.cfs_period_us"), Long.toString(Resources.CPU_PERIOD_MICROS));
+                    write(cpu.resolve("cpu.cfs_quota_us"), Long.toString(resources.cpuQuotaMicros().getAsLong()));
+                }
+                if (resources.pidsLimit().isPresent()) {
+                    write(dirs.get("pids").resolve("pids.max"), Long.toString(resources.pidsLimit().getAsLong()));
+                }
+                return cg;
+            } catch (IOException | RuntimeException e) {
+                cg.destroy();
+                throw e instanceof ContainerException c ? c
+                        : new ContainerException("cannot create the container's cgroups: " + e.getMessage(), e);
+            }
+        }
+
+        private static String unescape(String mountinfoPath) {
+            return mountinfoPath.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+                    .replace("\\134", "\\");
+        }
+    }
+
+    private static void requireController(OptionalLong limit, List<String> controllers, String controller,
+                                          String option) {
+        if (limit.isPresent() && !controllers.contains(controller)) {
+            throw new ContainerException(option + " needs the " + controller + " cgroup controller, which this "
+                    + "machine does not offer");
+        }
+    }
+
+    private static String read(Path file) throws IOException {
+        return Files.readString(file);
+    }
+
+    private static void write(Path file, String value) throws IOException {
+        try {
+            Files.writeString(file, value);
+        } catch (IOException e) {
+            throw new IOException("write " + value + " to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A container's cgroups: one directory for v2, one per hierarchy for v1. Records only paths, so it can
+     * be stored with the container's state and removed by another berth process.
+     */
+    record ContainerCgroup(String version, List<Path> dirs) {
+        public ContainerCgroup {
+            dirs = List.copyOf(dirs);
+        }
+
+        /** The {@code cgroup.procs} files the container's PID 1 writes itself into. */
+        public List<Path> procsFiles() {
+            return dirs.stream().map(d -> d.resolve("cgroup.procs")).toList();
+        }
+
+        /** The pids in the container's cgroups. */
+        public List<Long> pids() {
+            List<Long> out = new ArrayList<>();
+            for (Path d : dirs) {
+                try {
+                    for (String l : Files.readAllLines(d.resolve("cgroup.procs"))) {
+                        if (!l.isBlank() && !out.contains(Long.parseLong(l.trim()))) {
+                            out.add(Long.parseLong(l.trim()));
+                        }
+                    }
+                } catch (NoSuchFileException e) {
+                    // removed already
+                } catch (IOException e) {
+                    throw new ContainerException("cannot read " + d.resolve("cgroup.procs") + ": " + e.getMessage(), e);
+                }
+            }
+            return out;
+        }
+
+        /** How many processes the kernel's OOM killer killed in the container (memory.events / memory.oom_control). */
+        public long oomKills() {
+            for (Path d : dirs) {
+                Path f = d.resolve(version.equals("v2") ? "memory.events" : "memory.oom_control");
+                try {
+                    for (String l : Files.readAllLines(f)) {
+                        if (l.startsWith("oom_kill ")) {
+                            return Long.parseLong(l.substring("oom_kill ".length()).trim());
+                        }
+                    }
+                } catch (NoSuchFileException e) {
+                    // not the memory hierarchy
+                } catch (IOException e) {
+                    throw new ContainerException("cannot read " + f + ": " + e.getMessage(), e);
+                }
+            }
+            return 0;
+        }
+
+        /**
+         * Kills whatever is left in the cgroups and removes them. A cgroup can only be removed when empty,
+         * and dying processes leave it asynchronously, so removal is retried for a few seconds.
+         */
+        public void destroy() {
+            for (Path d : dirs) {
+                if (!Files.isDirectory(d)) {
+                    continue;
+                }
+                Path kill = d.resolve("cgroup.kill");
+                if (Files.exists(kill)) {
+                    try {
+                        Files.writeString(kill, "1");
+                    } catch (IOException ignored) {
+                        // fall back to signalling each process below
+                    }
+                }
+                for (int attempt = 0; ; attempt++) {
+                    try {
+                        Files.deleteIfExists(d);
+                        break;
+                    } catch (IOException e) {
+                        if (attempt >= 500) {
+                            throw new ContainerException("cannot remove cgroup " + d + ": " + e.getMessage(), e);
+                        }
+                    }
+                    killAll(d);
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new ContainerException("interrupted while removing cgroup " + d);
+                    }
+                }
+            }
+        }
+
+        private static void killAll(Path dir) {
+            try {
+                for (String l : Files.readAllLines(dir.resolve("cgroup.procs"))) {
+                    if (!l.isBlank()) {
+                        Linux.kill(Long.parseLong(l.trim()), Linux.SIGKILL);
+                    }
+                }
+            } catch (IOException | NumberFormatException ignored) {
+                // gone meanwhile, or unreadable: the next rmdir attempt tells
+            }
+        }
+    }
+}

@@ -1,0 +1,286 @@
+package dev.berth.runtime;
+
+import dev.berth.layers.Json;
+import dev.berth.layers.LayerExtractor;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code containers/} directory: one directory per container ({@code upper/}, {@code work/},
+ * {@code rootfs/}, the /etc files, {@code state.json}) and {@code .names/<name>} files holding ids.
+ *
+ * <p>Liveness without a daemon: the berth process that runs a container holds an exclusive lock on its
+ * {@code lock} file, and a {@code running} marker exists while it runs. A marker whose lock is free
+ * belongs to a berth that was killed (the kernel released its lock): that container is stale and cleaned
+ * up by the next berth. A directory is created as {@code .new-<id>}, locked, then renamed, so no other
+ * process ever sees an unlocked container directory that is still being set up.
+ */
+final class ContainerStore {
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+    private static final String NAMES = ".names";
+    static final String STATE = "state.json";
+    static final String RUNNING = "running";
+    static final String LOCK = "lock";
+
+    private final Path dir;
+
+    ContainerStore(Path dir) {
+        this.dir = dir.toAbsolutePath().normalize();
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** A container directory being set up or running: its path, held lock and reserved name. */
+    static final class Slot implements AutoCloseable {
+        final Path path;
+        final String id;
+        final String name;
+        private final FileChannel lockChannel;
+        private final FileLock lock;
+
+        private Slot(Path path, String id, String name, FileChannel lockChannel, FileLock lock) {
+            this.path = path;
+            this.id = id;
+            this.name = name;
+            this.lockChannel = lockChannel;
+            this.lock = lock;
+        }
+
+        /** Releases the lock (the container is no longer running). */
+        @Override
+        public void close() {
+            try {
+                lock.release();
+                lockChannel.close();
+            } catch (IOException ignored) {
+                // closing releases the lock in any case
+            }
+        }
+    }
+
+    /** Creates, locks and names a container directory with {@code upper}, {@code work} and {@code rootfs}. */
+    Slot create(String id, Optional<String> wantedName) {
+        String name = wantedName.orElse(id.substring(0, 12));
+        if (!NAME.matcher(name).matches()) {
+            throw new ContainerException("invalid container name \"" + name + "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                    + "are allowed");
+        }
+        reserveName(name, id);
+        Path fresh = dir.resolve(".new-" + id);
+        Path path = dir.resolve(id);
+        FileChannel ch = null;
+        try {
+            Files.createDirectories(fresh);
+            ch = FileChannel.open(fresh.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.lock();
+            Files.createFile(fresh.resolve(RUNNING));
+            for (String d : List.of("upper", "work", "rootfs")) {
+                Files.createDirectory(fresh.resolve(d));
+            }
+            Files.move(fresh, path, StandardCopyOption.ATOMIC_MOVE);
+            return new Slot(path, id, name, ch, lock);
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (ch != null) {
+                    ch.close();
+                }
+                LayerExtractor.deleteTree(fresh);
+            } catch (IOException ignored) {
+                // recover() removes it later
+            }
+            releaseName(name, id);
+            throw new ContainerException("cannot create the container's directory in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void reserveName(String name, String id) {
+        Path file = dir.resolve(NAMES).resolve(name);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try {
+                Files.createDirectories(file.getParent());
+                Files.writeString(file, id, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return;
+            } catch (FileAlreadyExistsException taken) {
+                String owner = readName(file).orElse("");
+                if (!owner.isEmpty() && Files.isDirectory(dir.resolve(owner))) {
+                    throw new ContainerException("the container name \"" + name + "\" is already in use by container "
+                            + owner.substring(0, Math.min(12, owner.length())) + ": remove it with berth rm " + name);
+                }
+                try {
+                    Files.deleteIfExists(file); // its container is gone: a leftover of a crash
+                } catch (IOException e) {
+                    throw new ContainerException("cannot reserve the container name " + name + ": " + e.getMessage(), e);
+                }
+            } catch (IOException e) {
+                throw new ContainerException("cannot reserve the container name " + name + ": " + e.getMessage(), e);
+            }
+        }
+        throw new ContainerException("the container name \"" + name + "\" is already in use");
+    }
+
+    private static Optional<String> readName(Path file) {
+        try {
+            return Optional.of(Files.readString(file, StandardCharsets.UTF_8).trim());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    void releaseName(String name, String id) {
+        Path file = dir.resolve(NAMES).resolve(name);
+        if (readName(file).map(id::equals).orElse(false)) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // reserveName treats a name whose container is gone as free
+            }
+        }
+    }
+
+    void write(Path container, ContainerState state) {
+        try {
+            Path tmp = container.resolve(STATE + ".tmp");
+            Files.write(tmp, Json.write(state));
+            Files.move(tmp, container.resolve(STATE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new ContainerException("cannot write the state of container " + state.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    Optional<ContainerState> read(Path container) {
+        try {
+            return Optional.of(Json.read(Files.readAllBytes(container.resolve(STATE)), ContainerState.class,
+                    container.resolve(STATE).toString()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new ContainerException("cannot read " + container.resolve(STATE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The container directories (named by id). */
+    List<Path> containers() {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (!p.getFileName().toString().startsWith(".") && Files.isDirectory(p)) {
+                    out.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new ContainerException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Directories of setups that died before their rename (older than a minute, so none is in progress). */
+    List<Path> abandonedSetups() {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        Instant cutoff = Instant.now().minus(Duration.ofMinutes(1));
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".new-*")) {
+            for (Path p : ds) {
+                if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    out.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new ContainerException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /** Whether a container's berth is alive: its marker exists and someone holds its lock. */
+    static boolean isRunning(Path container) {
+        if (!Files.exists(container.resolve(RUNNING))) {
+            return false;
+        }
+        return tryLock(container).map(l -> {
+            l.close();
+            return false;
+        }).orElse(true);
+    }
+
+    /** The container's lock if nobody holds it. */
+    static Optional<Slot> tryLock(Path container) {
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(container.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock();
+            if (lock == null) {
+                ch.close();
+                return Optional.empty();
+            }
+            return Optional.of(new Slot(container, container.getFileName().toString(), "", ch, lock));
+        } catch (OverlappingFileLockException held) {
+            closeQuietly(ch);
+            return Optional.empty(); // this JVM runs it
+        } catch (NoSuchFileException gone) {
+            closeQuietly(ch);
+            return Optional.empty();
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new ContainerException("cannot lock " + container.resolve(LOCK) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // nothing held
+            }
+        }
+    }
+
+    /** Finds a container by name, full id or unique id prefix. */
+    Optional<Path> find(String nameOrId) {
+        Optional<String> byName = readName(dir.resolve(NAMES).resolve(nameOrId));
+        if (byName.isPresent() && Files.isDirectory(dir.resolve(byName.get()))) {
+            return Optional.of(dir.resolve(byName.get()));
+        }
+        if (!nameOrId.matches("[0-9a-f]{1,64}")) {
+            return Optional.empty();
+        }
+        List<Path> matches = containers().stream()
+                .filter(p -> p.getFileName().toString().startsWith(nameOrId)).toList();
+        if (matches.size() > 1) {
+            throw new ContainerException("container id prefix " + nameOrId + " is ambiguous: give more of it");
+        }
+        return matches.stream().findFirst();
+    }
+
+    /** Deletes a container's directory and its name. */
+    void delete(Path container, String name, String id) {
+        try {
+            LayerExtractor.deleteTree(container);
+        } catch (IOException e) {
+            throw new ContainerException("cannot remove " + container + ": " + e.getMessage(), e);
+        }
+        releaseName(name, id);
+    }
+}

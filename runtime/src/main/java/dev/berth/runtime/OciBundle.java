@@ -1,0 +1,95 @@
+package dev.berth.runtime;
+
+import dev.berth.layers.Json;
+import dev.berth.runtime.ContainerSpec.Mount;
+import dev.berth.runtime.ContainerSpec.Namespace;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An OCI runtime bundle's {@code config.json} (runtime-spec 1.0.2, which runc 1.1 and crun read) for a
+ * {@link ContainerSpec} whose root is the bundle's {@code rootfs} directory. The default devices and /dev
+ * links are not listed: the runtime-spec makes every runtime create them.
+ */
+public final class OciBundle {
+    public static final String OCI_VERSION = "1.0.2";
+
+    private OciBundle() {}
+
+    /** The {@code config.json} bytes (indented, for people to read). */
+    public static byte[] config(ContainerSpec spec) {
+        if (!(spec.root() instanceof ContainerSpec.Root.Directory root)) {
+            throw new IllegalArgumentException("an OCI bundle has a directory as its root");
+        }
+        ContainerSpec.ProcessSpec p = spec.process();
+        Map<String, Object> user = new LinkedHashMap<>();
+        user.put("uid", Integer.toUnsignedLong(p.uid()));
+        user.put("gid", Integer.toUnsignedLong(p.gid()));
+        if (!p.additionalGids().isEmpty()) {
+            user.put("additionalGids", p.additionalGids());
+        }
+        List<String> caps = p.capabilities().stream().sorted().map(Enum::name).toList();
+        Map<String, Object> capabilities = new LinkedHashMap<>();
+        capabilities.put("bounding", caps);
+        capabilities.put("effective", caps);
+        capabilities.put("permitted", caps);
+        List<Map<String, Object>> rlimits = new ArrayList<>();
+        for (ContainerSpec.Rlimit r : p.rlimits()) {
+            rlimits.add(ordered("type", r.type(), "hard", r.hard(), "soft", r.soft()));
+        }
+        Map<String, Object> process = new LinkedHashMap<>();
+        process.put("terminal", p.terminal());
+        process.put("user", user);
+        process.put("args", p.args());
+        process.put("env", p.env());
+        process.put("cwd", p.cwd());
+        process.put("capabilities", capabilities);
+        process.put("rlimits", rlimits);
+        process.put("noNewPrivileges", p.noNewPrivileges());
+
+        List<Map<String, Object>> mounts = new ArrayList<>();
+        for (Mount m : spec.mounts()) {
+            mounts.add(ordered("destination", m.destination(), "type", m.type(), "source", m.source(),
+                    "options", m.options()));
+        }
+        List<Map<String, Object>> namespaces = new ArrayList<>();
+        for (Namespace ns : List.of(Namespace.PID, Namespace.NETWORK, Namespace.IPC, Namespace.UTS,
+                Namespace.MOUNT, Namespace.CGROUP)) {
+            if (spec.namespaces().contains(ns)) {
+                namespaces.add(ordered("type", ns.ociName()));
+            }
+        }
+        Map<String, Object> resources = new LinkedHashMap<>();
+        spec.resources().memoryBytes().ifPresent(m -> resources.put("memory", ordered("limit", m)));
+        spec.resources().cpuQuotaMicros().ifPresent(q -> resources.put("cpu",
+                ordered("quota", q, "period", Resources.CPU_PERIOD_MICROS)));
+        spec.resources().pidsLimit().ifPresent(n -> resources.put("pids", ordered("limit", n)));
+        Map<String, Object> linux = new LinkedHashMap<>();
+        if (!resources.isEmpty()) {
+            linux.put("resources", resources);
+        }
+        linux.put("namespaces", namespaces);
+        linux.put("maskedPaths", spec.maskedPaths());
+        linux.put("readonlyPaths", spec.readonlyPaths());
+
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("ociVersion", OCI_VERSION);
+        config.put("process", process);
+        config.put("root", ordered("path", root.path().getFileName().toString(), "readonly", root.readOnly()));
+        config.put("hostname", spec.hostname());
+        config.put("mounts", mounts);
+        config.put("linux", linux);
+        return (Json.pretty(config) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, Object> ordered(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}

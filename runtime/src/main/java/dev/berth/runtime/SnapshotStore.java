@@ -1,0 +1,150 @@
+package dev.berth.runtime;
+
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.Compression;
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.Digest;
+import dev.berth.layers.Image;
+import dev.berth.layers.LayerExtractor;
+import dev.berth.layers.LayersException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestInputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One extracted directory per layer, {@code snapshots/<diff_id hex>}, shared by every container of every
+ * image that has the layer. Whiteouts are stored as overlayfs whiteouts, so the directories are used as
+ * lowerdirs unchanged. A snapshot is extracted into {@code tmp/} and renamed into place only when complete
+ * and its content matched the diff_id; a directory that exists is therefore whole. Concurrent extractions
+ * of the same layer are harmless: the first rename wins and the other copy is deleted.
+ */
+public final class SnapshotStore {
+    private static final String TEMP_PREFIX = "snapshot-";
+
+    private final Path dir;
+    private final Path tmp;
+
+    public SnapshotStore(Path dir, Path tmp) {
+        this.dir = dir.toAbsolutePath().normalize();
+        this.tmp = tmp.toAbsolutePath().normalize();
+    }
+
+    public static SnapshotStore of(BerthHome home) {
+        return new SnapshotStore(home.snapshots(), home.tmp());
+    }
+
+    /** Where a layer's snapshot lives (whether or not it exists). */
+    public Path path(Digest diffId) {
+        return dir.resolve(diffId.hex());
+    }
+
+    /**
+     * The snapshot directories of an image, topmost layer first (the order overlayfs wants), extracting the
+     * missing ones. An image without layers gets one empty directory, since overlayfs needs a lower layer.
+     * The cost of this call for an image whose layers are all extracted does not depend on their size.
+     */
+    public List<Path> prepare(Image image) {
+        List<Descriptor> layers = image.layers();
+        List<Digest> diffIds = image.diffIds();
+        List<Path> out = new ArrayList<>(layers.size());
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            Path p = path(diffIds.get(i));
+            if (!Files.isDirectory(p)) {
+                extract(image, layers.get(i), diffIds.get(i), p);
+            }
+            out.add(p);
+        }
+        if (out.isEmpty()) {
+            out.add(empty());
+        }
+        return out;
+    }
+
+    private Path empty() {
+        Path p = dir.resolve("empty");
+        try {
+            Files.createDirectories(p);
+        } catch (IOException e) {
+            throw new ContainerException("cannot create " + p + ": " + e.getMessage(), e);
+        }
+        return p;
+    }
+
+    private void extract(Image image, Descriptor layer, Digest diffId, Path target) {
+        Path work = null;
+        try {
+            Files.createDirectories(dir);
+            Files.createDirectories(tmp);
+            work = Files.createTempDirectory(tmp, TEMP_PREFIX + ProcessHandle.current().pid() + "-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            try (InputStream blob = image.blobs().open(layer);
+                 DigestInputStream tar = new DigestInputStream(Compression.decompress(blob), diffId.newHasher())) {
+                LayerExtractor.extract(tar, work, LayerExtractor.Whiteouts.OVERLAY);
+                tar.transferTo(OutputStream.nullOutputStream());
+                blob.transferTo(OutputStream.nullOutputStream()); // so the store verifies the blob's digest
+                if (!diffId.matches(tar.getMessageDigest().digest())) {
+                    throw new ContainerException("layer " + layer.digest() + ": its content does not match its "
+                            + "diff_id " + diffId);
+                }
+            }
+            try {
+                Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
+                work = null;
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
+                // another berth extracted the same layer meanwhile; use theirs
+            }
+        } catch (LayersException e) {
+            throw new ContainerException("cannot extract layer " + layer.digest() + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ContainerException("cannot extract layer " + layer.digest() + " into " + dir + ": "
+                    + e.getMessage(), e);
+        } finally {
+            if (work != null) {
+                deleteQuietly(work);
+            }
+        }
+    }
+
+    /** Deletes temp directories of extractions whose process is gone (killed while extracting). */
+    public void cleanTemp() {
+        if (!Files.isDirectory(tmp)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(tmp, TEMP_PREFIX + "*")) {
+            for (Path p : entries) {
+                String[] parts = p.getFileName().toString().split("-");
+                if (parts.length < 3) {
+                    continue;
+                }
+                try {
+                    long pid = Long.parseLong(parts[1]);
+                    if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                        deleteQuietly(p);
+                    }
+                } catch (NumberFormatException ignored) {
+                    // not one of ours
+                }
+            }
+        } catch (IOException e) {
+            throw new ContainerException("cannot list " + tmp + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            LayerExtractor.deleteTree(p);
+        } catch (IOException ignored) {
+            // left for the next cleanTemp
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.layers.Posix;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A read-only view of an image's merged file system, answered from its snapshot directories (topmost
+ * first) the way overlayfs would: a 0:0 character device is a whiteout, a directory with
+ * {@code trusted.overlay.opaque=y} hides what lies below it, a non-directory hides everything below, and
+ * symlinks are followed inside the image only (an absolute target is relative to the image's root, {@code ..}
+ * stops at the root). Used before a container starts, to read {@code /etc/passwd} and to check the command,
+ * without mounting anything.
+ */
+public final class LayeredFs {
+    private static final int MAX_SYMLINKS = 40;
+    private static final int S_IFMT = 0170000, S_IFDIR = 0040000, S_IFREG = 0100000, S_IFLNK = 0120000,
+            S_IFCHR = 0020000;
+
+    private final List<Path> layers;
+
+    /** @param layersTopFirst the snapshot directories, topmost layer first */
+    public LayeredFs(List<Path> layersTopFirst) {
+        this.layers = List.copyOf(layersTopFirst);
+    }
+
+    /**
+     * A file of the merged view: where it lives on the host, the path that reached it after following
+     * symlinks, and its mode and owner.
+     */
+    public record Entry(Path file, String path, int mode, int uid, int gid) {
+        public boolean isDirectory() {
+            return (mode & S_IFMT) == S_IFDIR;
+        }
+
+        public boolean isRegularFile() {
+            return (mode & S_IFMT) == S_IFREG;
+        }
+
+        public boolean isSymlink() {
+            return (mode & S_IFMT) == S_IFLNK;
+        }
+
+        /** The permission bits (with setuid, setgid, sticky). */
+        public int permissions() {
+            return mode & 07777;
+        }
+    }
+
+    /** Looks up an absolute path, following symlinks (also a final one). */
+    public Optional<Entry> lookup(String path) {
+        return lookup(path, true);
+    }
+
+    /** Looks up an absolute path; {@code followLast} false returns a final symlink itself. */
+    public Optional<Entry> lookup(String path, boolean followLast) {
+        try {
+            return walk(split(path), followLast, 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads a (small) file of the merged view, following symlinks; empty when it does not exist or is not a file. */
+    public Optional<String> readString(String path) {
+        return lookup(path).filter(Entry::isRegularFile).map(e -> {
+            try {
+                return Files.readString(e.file(), StandardCharsets.UTF_8);
+            } catch (IOException x) {
+                throw new UncheckedIOException(x);
+            }
+        });
+    }
+
+    private static List<String> split(String path) {
+        List<String> out = new ArrayList<>();
+        for (String c : path.split("/")) {
+            if (c.isEmpty() || c.equals(".")) {
+                continue;
+            }
+            if (c.equals("..")) {
+                if (!out.isEmpty()) {
+                    out.removeLast();
+                }
+            } else {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private Optional<Entry> walk(List<String> components, boolean followLast, int links) throws IOException {
+        if (links > MAX_SYMLINKS) {
+            return Optional.empty(); // ELOOP: treated as not found
+        }
+        List<Path> dirs = layers;
+        List<String> walked = new ArrayList<>();
+        Entry dirEntry = entry(layers.getFirst(), "/");
+        for (int i = 0; i < components.size(); i++) {
+            String c = components.get(i);
+            boolean last = i == components.size() - 1;
+            List<Path> merged = new ArrayList<>();
+            Entry found = null;
+            for (Path dir : dirs) {
+                Path p = dir.resolve(c);
+                Map<String, Object> a;
+                try {
+                    a = Files.readAttributes(p, "unix:mode,rdev,uid,gid", LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                int mode = (Integer) a.get("mode");
+                int type = mode & S_IFMT;
+                if (type == S_IFCHR && (Long) a.get("rdev") == 0) {
+                    break; // a whiteout: deleted here and below
+                }
+                String logical = "/" + String.join("/", walked) + (walked.isEmpty() ? "" : "/") + c;
+                if (merged.isEmpty()) {
+                    if (type == S_IFLNK && (!last || followLast)) {
+                        String target = Files.readSymbolicLink(p).toString();
+                        List<String> next = new ArrayList<>();
+                        if (!target.startsWith("/")) {
+                            next.addAll(walked);
+                        }
+                        next.addAll(Arrays.asList(target.split("/")));
+                        next.addAll(components.subList(i + 1, components.size()));
+                        return walk(split(String.join("/", next)), followLast, links + 1);
+                    }
+                    if (type != S_IFDIR) {
+                        found = new Entry(p, logical, mode, (Integer) a.get("uid"), (Integer) a.get("gid"));
+                        break;
+                    }
+                    dirEntry = new Entry(p, logical, mode, (Integer) a.get("uid"), (Integer) a.get("gid"));
+                } else if (type != S_IFDIR) {
+                    break; // a non-directory below a directory is hidden, and hides the rest
+                }
+                merged.add(p);
+                if (isOpaque(p)) {
+                    break;
+                }
+            }
+            if (found != null) {
+                return last ? Optional.of(found) : Optional.empty(); // ENOTDIR: not found
+            }
+            if (merged.isEmpty()) {
+                return Optional.empty();
+            }
+            dirs = merged;
+            walked.add(c);
+        }
+        return Optional.of(dirEntry);
+    }
+
+    private static Entry entry(Path p, String logical) throws IOException {
+        Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        return new Entry(p, logical, (Integer) a.get("mode"), (Integer) a.get("uid"), (Integer) a.get("gid"));
+    }
+
+    private static boolean isOpaque(Path dir) throws IOException {
+        return Posix.getXattr(dir, "trusted.overlay.opaque")
+                .map(v -> v.length == 1 && v[0] == 'y').orElse(false);
+    }
+}
