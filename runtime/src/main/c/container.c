@@ -76,14 +76,55 @@ static const char *fdpath(int fd, char buf[static 32]) {
     return buf;
 }
 
+static const char *root_path; /* the rootfs on the host, to turn fds back into container paths */
+
+/* Lexically normalises an absolute path in place: no "." or empty components, ".." stops at "/". */
+static void normalize(char *path) {
+    char out[PATH_MAX];
+    size_t len = 0;
+    char *save = NULL;
+    out[0] = '\0';
+    for (char *c = strtok_r(path, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, ".")) continue;
+        if (!strcmp(c, "..")) {
+            while (len > 0 && out[len - 1] != '/') len--;
+            if (len > 0) len--;
+            out[len] = '\0';
+            continue;
+        }
+        size_t clen = strlen(c);
+        if (len + 1 + clen >= sizeof out) break;
+        out[len++] = '/';
+        memcpy(out + len, c, clen);
+        len += clen;
+        out[len] = '\0';
+    }
+    strcpy(path, len == 0 ? "/" : out);
+}
+
+/* The container path of an fd inside the root ("/" for the root itself). */
+static void container_path(int fd, char out[static PATH_MAX]) {
+    char link[32], host[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, host, sizeof host - 1);
+    if (n < 0) fail_errno(sync_fd, EXIT_BERTH, "readlink %s", link);
+    host[n] = '\0';
+    size_t rlen = strlen(root_path);
+    if (strncmp(host, root_path, rlen) != 0 || (host[rlen] != '\0' && host[rlen] != '/'))
+        fail(sync_fd, EXIT_BERTH, "%s is outside the container's root", host);
+    snprintf(out, PATH_MAX, "%s", host[rlen] == '\0' ? "/" : host + rlen);
+}
+
 /*
  * Returns an O_PATH fd of `path` inside the root, creating what is missing: directories, and the last
- * component as a directory or (file=true) an empty file. Symlinks are followed inside the root only.
+ * component as a directory or (file=true) an empty file. Symlinks are followed inside the root only; a
+ * dangling one is followed to where it points (inside the root) and that is created, as runc does.
  */
-static int ensure_in_root(int rootfd, const char *path, bool file) {
+static int ensure_in_root_depth(int rootfd, const char *path, bool file, int depth) {
     int fd = openat2_in_root(rootfd, path, O_PATH);
     if (fd >= 0) return fd;
     if (errno != ENOENT) fail_errno(sync_fd, EXIT_BERTH, "resolve %s in the container", path);
+    if (depth > 40) fail(sync_fd, EXIT_BERTH, "resolve %s in the container: too many symlinks", path);
     char prefix[PATH_MAX];
     if (strlen(path) >= sizeof prefix) fail(sync_fd, EXIT_BERTH, "path too long: %.80s...", path);
     int parent = openat2_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
@@ -108,13 +149,27 @@ static int ensure_in_root(int rootfd, const char *path, bool file) {
         bool last = *end == '\0' || end[strspn(end, "/")] == '\0';
         fd = openat2_in_root(rootfd, prefix, O_PATH);
         if (fd < 0 && errno == ENOENT) {
+            int r;
             if (last && file) {
-                int f = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (f < 0 && errno != EEXIST) fail_errno(sync_fd, EXIT_BERTH, "create %s in the container", prefix);
-                if (f >= 0) close(f);
-            } else if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST) {
-                fail_errno(sync_fd, EXIT_BERTH, "create directory %s in the container", prefix);
+                r = openat(parent, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (r >= 0) close(r);
+            } else {
+                r = mkdirat(parent, comp, 0755);
             }
+            if (r < 0 && errno == EEXIST) {
+                /* it exists but does not resolve: a dangling symlink; create what it points to */
+                char target[PATH_MAX], base[PATH_MAX], next[3 * PATH_MAX];
+                ssize_t n = readlinkat(parent, comp, target, sizeof target - 1);
+                if (n < 0) fail_errno(sync_fd, EXIT_BERTH, "resolve %s in the container", prefix);
+                target[n] = '\0';
+                container_path(parent, base);
+                snprintf(next, sizeof next, "%s/%s/%s", target[0] == '/' ? "" : base, target, end);
+                if (strlen(next) >= PATH_MAX) fail(sync_fd, EXIT_BERTH, "path too long: %.80s...", next);
+                normalize(next);
+                close(parent);
+                return ensure_in_root_depth(rootfd, next, file, depth + 1);
+            }
+            if (r < 0) fail_errno(sync_fd, EXIT_BERTH, "create %s in the container", prefix);
             fd = openat2_in_root(rootfd, prefix, O_PATH);
         }
         if (fd < 0) fail_errno(sync_fd, EXIT_BERTH, "resolve %s in the container", prefix);
@@ -123,6 +178,10 @@ static int ensure_in_root(int rootfd, const char *path, bool file) {
         p = end;
     }
     return parent;
+}
+
+static int ensure_in_root(int rootfd, const char *path, bool file) {
+    return ensure_in_root_depth(rootfd, path, file, 0);
 }
 
 /* The flags a bind remount must keep: the kernel refuses to clear them on a locked mount (EPERM). */
@@ -441,6 +500,7 @@ void container_main(struct spec *s, int fd) {
     /* Nothing we mount may propagate to the host (and pivot_root refuses shared mounts). */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail_errno(sync_fd, EXIT_BERTH, "make / private");
     mount_root(s);
+    root_path = s->rootfs;
     int rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) fail_errno(sync_fd, EXIT_BERTH, "open %s", s->rootfs);
     do_mounts(s, rootfd);

@@ -96,7 +96,8 @@ final class ContainerStore {
                 Files.createDirectory(fresh.resolve(d));
             }
             Files.move(fresh, path, StandardCopyOption.ATOMIC_MOVE);
-            return new Slot(path, id, name, ch, lock);
+            // the real path: the helper compares it with what the kernel reports for open directories
+            return new Slot(path.toRealPath(), id, name, ch, lock);
         } catch (IOException | RuntimeException e) {
             try {
                 if (ch != null) {

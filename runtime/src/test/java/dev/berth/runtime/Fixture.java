@@ -31,6 +31,7 @@ import java.util.Optional;
  *   <li>{@code dynamic:test}: FROM scratch with the host's dynamically linked /bin/true as /app;
  *   <li>{@code layers:test}: busybox, then a layer that deletes /etc/removeme (whiteout), replaces /data
  *       (opaque whiteout) and changes /keep/x, then one that adds /new;
+ *   <li>{@code escape:test}: busybox with /mnt/up and /mnt/abs, symlinks to {@link #ESCAPE_TARGET} on the host;
  *   <li>{@code many:test}: busybox plus 199 layers of one file each (past the one-page mount options).
  * </ul>
  * In CI a missing busybox or root fails the tests; elsewhere they are skipped with a message.
@@ -38,6 +39,8 @@ import java.util.Optional;
 final class Fixture {
     static final String BUSYBOX = "busybox:test";
     static final int MANY = 200;
+    /** Where escape:test's symlinks point: a host path that must never be created by a mount. */
+    static final String ESCAPE_TARGET = "/tmp/berth-escape-target";
     private static Fixture instance;
 
     final BerthHome home;
@@ -98,6 +101,12 @@ final class Fixture {
         LayerWriter top = LayerWriter.create()
                 .add(new LayerEntry.Content(LayerPath.of("new"), bytes("new file\n"), Attributes.of(0644, 0, 0)));
         TestImages.store(store, "layers:test", List.of(base, upper, top), cmdSh);
+
+        // Symlinks that point out of the root, to check that mounts are resolved inside it.
+        TestImages.store(store, "escape:test", List.of(busyboxLayer(busybox, scratch)
+                .add(new LayerEntry.Symlink(LayerPath.of("mnt/up"), "../../../../../../../.." + ESCAPE_TARGET,
+                        Attributes.DEFAULT))
+                .add(new LayerEntry.Symlink(LayerPath.of("mnt/abs"), ESCAPE_TARGET, Attributes.DEFAULT))), cmdSh);
 
         List<LayerWriter> many = new ArrayList<>();
         many.add(busyboxLayer(busybox, scratch));
