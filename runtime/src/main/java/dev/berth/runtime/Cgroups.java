@@ -19,20 +19,39 @@ import java.util.Set;
  * uses, made and given its limits by the JVM before the container's PID 1 joins it, and removed when the
  * container has exited.
  *
- * <p>Placement: v2 cgroups go under {@code /berth/<id>} of the unified tree (the root is exempt from the
+ * <p>Placement: v2 cgroups go under {@code /<group>/<id>} of the unified tree (the root is exempt from the
  * no-internal-process rule, so controllers can be enabled for it); v1 cgroups go under berth's own cgroup
- * in each hierarchy, {@code <own>/berth/<id>}, so a container stays inside the limits of whoever ran berth.
+ * in each hierarchy, {@code <own>/<group>/<id>}, so a container stays inside the limits of whoever ran
+ * berth. The group is {@code berth-<hash of BERTH_HOME>}: each home has its own, so one home's clean-up
+ * never touches another's containers.
  */
 public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
     Path DEFAULT_ROOT = Path.of("/sys/fs/cgroup");
 
-    /** The layout of this machine. */
-    static Cgroups detect() {
+    /** The layout of this machine, with container cgroups in {@code group}. */
+    static Cgroups detect(String group) {
         if (Files.exists(DEFAULT_ROOT.resolve("cgroup.controllers"))) {
-            return new V2(DEFAULT_ROOT);
+            return new V2(DEFAULT_ROOT, group);
         }
-        return V1.fromProc();
+        return V1.fromProc(group);
     }
+
+    /** The group name of a berth home: {@code berth-} and 8 hex digits of the sha256 of its path. */
+    static String group(java.nio.file.Path home) {
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(home.toAbsolutePath().normalize().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "berth-" + java.util.HexFormat.of().formatHex(h, 0, 4);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The directories holding this home's container cgroups (which may not exist yet). */
+    List<Path> parents();
+
+    /** The cgroup a container with this id has, or would have (to remove one whose state was lost). */
+    ContainerCgroup forId(String id);
 
     /** "v1" or "v2": how a {@link ContainerCgroup} records where it came from. */
     String version();
@@ -40,16 +59,26 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
     /** Makes the container's cgroup(s) and writes its limits; a limit whose controller is missing is an error. */
     ContainerCgroup create(String id, Resources resources);
 
-    /** The unified hierarchy mounted at {@code root}. */
-    record V2(Path root) implements Cgroups {
+    /** The unified hierarchy mounted at {@code root}; containers' cgroups go in {@code root/group}. */
+    record V2(Path root, String group) implements Cgroups {
         @Override
         public String version() {
             return "v2";
         }
 
         @Override
+        public List<Path> parents() {
+            return List.of(root.resolve(group));
+        }
+
+        @Override
+        public ContainerCgroup forId(String id) {
+            return new ContainerCgroup("v2", List.of(root.resolve(group).resolve(id)));
+        }
+
+        @Override
         public ContainerCgroup create(String id, Resources resources) {
-            Path parent = root.resolve("berth");
+            Path parent = root.resolve(group);
             Path dir = parent.resolve(id);
             try {
                 Set<String> available = Set.of(read(root.resolve("cgroup.controllers")).trim().split("\\s+"));
@@ -107,16 +136,26 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
      *
      * @param hierarchies controller name to (mount point, berth's cgroup path in that hierarchy)
      */
-    record V1(Map<String, Hierarchy> hierarchies) implements Cgroups {
+    record V1(Map<String, Hierarchy> hierarchies, String group) implements Cgroups {
         /** A v1 hierarchy: where it is mounted and which cgroup of it this process is in. */
         public record Hierarchy(Path mount, String ownPath) {
-            Path parent() {
-                return mount.resolve(ownPath.substring(1)).resolve("berth");
+            Path parent(String group) {
+                return mount.resolve(ownPath.substring(1)).resolve(group);
             }
         }
 
+        @Override
+        public List<Path> parents() {
+            return hierarchies.values().stream().map(h -> h.parent(group)).distinct().toList();
+        }
+
+        @Override
+        public ContainerCgroup forId(String id) {
+            return new ContainerCgroup("v1", parents().stream().map(p -> p.resolve(id)).toList());
+        }
+
         /** Reads this process's hierarchies from /proc/self/mountinfo and /proc/self/cgroup. */
-        static V1 fromProc() {
+        static V1 fromProc(String group) {
             try {
                 Map<String, Path> mounts = new LinkedHashMap<>();
                 for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
@@ -146,7 +185,7 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
                         }
                     }
                 }
-                return new V1(Map.copyOf(out));
+                return new V1(Map.copyOf(out), group);
             } catch (IOException e) {
                 throw new ContainerException("cannot read this machine's cgroups: " + e.getMessage(), e);
             }
@@ -164,7 +203,7 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
             requireController(resources.pidsLimit(), List.copyOf(hierarchies.keySet()), "pids", "--pids-limit");
             Map<String, Path> dirs = new LinkedHashMap<>();
             for (Map.Entry<String, Hierarchy> h : hierarchies.entrySet()) {
-                Path dir = h.getValue().parent().resolve(id);
+                Path dir = h.getValue().parent(group).resolve(id);
                 if (!dirs.containsValue(dir)) { // co-mounted controllers (cpu,cpuacct) share one directory
                     dirs.put(h.getKey(), dir);
                 }

@@ -65,7 +65,8 @@ public final class ContainerRuntime {
     /** The runtime over a berth home, taking images from its store (for this machine's platform). */
     public static ContainerRuntime open(BerthHome home) {
         ImageStore store = home.openStore();
-        return new ContainerRuntime(home, ImageResolver.store(store, Platform.host()), Cgroups.detect(), System.getenv());
+        return new ContainerRuntime(home, ImageResolver.store(store, Platform.host()),
+                Cgroups.detect(Cgroups.group(home.root())), System.getenv());
     }
 
     /** The same runtime, taking images from {@code resolver} (e.g. the store, then a registry). */
@@ -535,6 +536,23 @@ public final class ContainerRuntime {
                 throw new ContainerException("cannot clean up container " + dir.getFileName() + ": " + e.getMessage(), e);
             } finally {
                 lock.get().close();
+            }
+        }
+        // Cgroups whose container directory is gone: berth was killed before it recorded them.
+        for (Path parent : cgroups.parents()) {
+            if (!Files.isDirectory(parent)) {
+                continue;
+            }
+            try (var children = Files.list(parent)) {
+                for (Path child : children.toList()) {
+                    String id = child.getFileName().toString();
+                    if (id.matches("[0-9a-f]{64}") && Files.isDirectory(child)
+                            && !Files.exists(containers.dir().resolve(id), LinkOption.NOFOLLOW_LINKS)) {
+                        cgroups.forId(id).destroy();
+                    }
+                }
+            } catch (IOException e) {
+                throw new ContainerException("cannot list " + parent + ": " + e.getMessage(), e);
             }
         }
         snapshots.cleanTemp();

@@ -4,8 +4,9 @@ import dev.berth.runtime.internal.Monitor;
 import java.util.OptionalLong;
 
 /**
- * A started container. {@link #await} blocks until it exits, then removes its cgroups and, with
- * {@code --rm}, everything else of it; it is safe to call from several threads and more than once.
+ * A started container. When it exits, its cgroups are removed and its state recorded (with {@code --rm},
+ * everything of it is removed) on berth's monitor thread, whether or not anyone waits; {@link #await}
+ * waits for that and may be called from several threads and more than once.
  */
 public final class RunningContainer {
     final ContainerRuntime runtime;
@@ -14,8 +15,7 @@ public final class RunningContainer {
     final ContainerState state;
     final Monitor monitor;
     final Cgroups.ContainerCgroup cgroup;
-    private RunResult result;
-    private ContainerException failure;
+    private final java.util.concurrent.CompletableFuture<RunResult> result;
 
     RunningContainer(ContainerRuntime runtime, String what, ContainerStore.Slot slot, ContainerState state,
                      Monitor monitor, Cgroups.ContainerCgroup cgroup) {
@@ -25,6 +25,7 @@ public final class RunningContainer {
         this.state = state;
         this.monitor = monitor;
         this.cgroup = cgroup;
+        this.result = monitor.outcome().thenApply(o -> runtime.finish(this, o));
     }
 
     public String id() {
@@ -53,21 +54,20 @@ public final class RunningContainer {
         return monitor.signal(signal);
     }
 
-    /** Waits for the container to exit and cleans up; throws when it failed before its command ran. */
+    /** Waits for the container to exit and be cleaned up; throws when it failed before its command ran. */
     public RunResult await() {
-        Monitor.Outcome outcome = monitor.await();
-        synchronized (this) {
-            if (result == null && failure == null) {
-                try {
-                    result = runtime.finish(this, outcome);
-                } catch (ContainerException e) {
-                    failure = e;
-                }
+        try {
+            return result.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
             }
-            if (failure != null) {
-                throw failure;
-            }
-            return result;
+            throw e;
         }
+    }
+
+    /** Whether the container has exited and was cleaned up. */
+    public boolean isDone() {
+        return result.isDone();
     }
 }

@@ -113,13 +113,13 @@ class CgroupTest {
     void cgroupV2WorksOnTheUnifiedHierarchyAndSaysWhichControllerIsMissing() throws IOException {
         Path unified = f.runtime.cgroups() instanceof Cgroups.V2 v2 ? v2.root() : Path.of("/sys/fs/cgroup/unified");
         assertThat(unified.resolve("cgroup.controllers")).as("a cgroup2 mount").exists();
-        ContainerRuntime v2 = f.runtime.withCgroups(new Cgroups.V2(unified));
+        ContainerRuntime v2 = f.runtime.withCgroups(new Cgroups.V2(unified, "berth-test"));
         Path out = Files.createTempFile(f.scratch, "v2", ".txt");
         RunResult r = v2.run(Fixture.BUSYBOX, RunOptions.builder().remove(true).stdout(Stdio.file(out))
                 .command("cat", "/proc/self/cgroup").build());
         assertThat(r.exitCode()).isZero();
         assertThat(read(out)).contains("0::/");
-        assertThat(unified.resolve("berth").resolve(r.id())).doesNotExist();
+        assertThat(unified.resolve("berth-test").resolve(r.id())).doesNotExist();
         String controllers = read(unified.resolve("cgroup.controllers"));
         if (!controllers.contains("memory")) {
             assertThatThrownBy(() -> v2.run(Fixture.BUSYBOX, RunOptions.builder().remove(true)
@@ -137,7 +137,7 @@ class CgroupTest {
         Files.writeString(root.resolve("cgroup.subtree_control"), "");
         Files.createDirectories(root.resolve("berth"));
         Files.writeString(root.resolve("berth/cgroup.subtree_control"), "memory\n");
-        Cgroups.ContainerCgroup cg = new Cgroups.V2(root).create("abc", new Resources(OptionalLong.of(1L << 30),
+        Cgroups.ContainerCgroup cg = new Cgroups.V2(root, "berth").create("abc", new Resources(OptionalLong.of(1L << 30),
                 OptionalLong.of(150_000), OptionalLong.of(100)));
         assertThat(cg.dirs()).containsExactly(root.resolve("berth/abc"));
         assertThat(cg.procsFiles()).containsExactly(root.resolve("berth/abc/cgroup.procs"));

@@ -83,6 +83,11 @@ public final class Monitor {
         return outcome.join();
     }
 
+    /** Completes on the monitor thread when the helper has exited (and was reaped). */
+    public CompletableFuture<Outcome> outcome() {
+        return outcome;
+    }
+
     public boolean isDone() {
         return outcome.isDone();
     }
