@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
         description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
         subcommands = {
             VersionCommand.class,
+            RunCommand.class, PsCommand.class, RmCommand.class, BundleCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Berth implements Runnable {

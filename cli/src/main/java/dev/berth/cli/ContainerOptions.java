@@ -1,0 +1,94 @@
+package dev.berth.cli;
+
+import dev.berth.runtime.NetworkMode;
+import dev.berth.runtime.Resources;
+import dev.berth.runtime.RunOptions;
+import dev.berth.runtime.Volume;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** The options {@code run} and {@code bundle} share: what the container is, as docker names them. */
+final class ContainerOptions {
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V",
+            description = "Set an environment variable (K alone copies it from berth's environment).")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = "--env-file", paramLabel = "FILE", description = "Read environment variables from a file.")
+    List<Path> envFiles = new ArrayList<>();
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory (created if missing).")
+    String workdir;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]",
+            description = "User and group, by name (from the image's /etc/passwd and /etc/group) or number.")
+    String user;
+
+    @Option(names = "--entrypoint", paramLabel = "CMD", description = "Replace the image's ENTRYPOINT (and drop its CMD).")
+    String entrypoint;
+
+    @Option(names = {"-h", "--hostname"}, paramLabel = "NAME", description = "The container's host name.")
+    String hostname;
+
+    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind a host path into the container.")
+    List<String> volumes = new ArrayList<>();
+
+    @Option(names = "--read-only", description = "Mount the container's root read-only.")
+    boolean readOnly;
+
+    @Option(names = "--network", paramLabel = "none|host", defaultValue = "none",
+            description = "none: an own network namespace with loopback only (default); host: the host's.")
+    String network;
+
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit, e.g. 256m or 1g.")
+    String memory;
+
+    @Option(names = "--cpus", paramLabel = "N", description = "CPU limit, e.g. 1.5.")
+    String cpus;
+
+    @Option(names = "--pids-limit", paramLabel = "N", description = "Limit on the number of processes.")
+    String pidsLimit;
+
+    @Option(names = {"-t", "--tty"}, description = "Give the container a terminal (a pty).")
+    boolean tty;
+
+    /** The options as a builder; invalid values are {@link dev.berth.runtime.ContainerException}s (exit 125). */
+    RunOptions.Builder toBuilder(List<String> command) {
+        RunOptions.Builder b = RunOptions.builder().env(env).readOnly(readOnly).tty(tty)
+                .network(NetworkMode.parse(network)).command(command);
+        envFiles.forEach(b::envFile);
+        if (workdir != null) {
+            b.workdir(workdir);
+        }
+        if (user != null) {
+            b.user(user);
+        }
+        if (entrypoint != null) {
+            b.entrypoint(entrypoint);
+        }
+        if (hostname != null) {
+            b.hostname(hostname);
+        }
+        volumes.forEach(v -> b.volume(Volume.parse(v)));
+        b.resources(new Resources(
+                memory == null ? OptionalLong.empty() : OptionalLong.of(Resources.parseMemory(memory)),
+                cpus == null ? OptionalLong.empty() : OptionalLong.of(Resources.parseCpus(cpus)),
+                pidsLimit == null ? OptionalLong.empty() : Resources.parsePidsLimit(pidsLimit)));
+        return b;
+    }
+
+    /**
+     * Makes everything after the first positional parameter (the image) positional too, as in
+     * {@code docker run}: in {@code berth run busybox ls -l}, {@code -l} is the command's.
+     */
+    static final class StopAtImage implements CommandLine.IModelTransformer {
+        @Override
+        public CommandLine.Model.CommandSpec transform(CommandLine.Model.CommandSpec spec) {
+            spec.parser().stopAtPositional(true);
+            return spec;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.berth.cli;
+
+import dev.berth.layers.BerthHome;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.RunOptions;
+import dev.berth.runtime.RunResult;
+import dev.berth.runtime.RunningContainer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code berth run}: runs an image's command in a new container and exits with its exit code (docker's:
+ * the command's status, 128+N for signal N, 125 when berth failed, 126 not executable, 127 not found).
+ * SIGINT, SIGTERM and SIGHUP sent to berth are forwarded to the container.
+ */
+@Command(name = "run", description = "Run a command in a new container.",
+        modelTransformer = ContainerOptions.StopAtImage.class, sortOptions = false)
+final class RunCommand implements Callable<Integer> {
+    @Option(names = "--rm", description = "Remove the container when it exits.")
+    boolean remove;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Name the container (default: its short id).")
+    String name;
+
+    @Option(names = "--init", description = "Run an init as PID 1 that forwards signals and reaps zombies.")
+    boolean init;
+
+    @Option(names = {"-i", "--interactive"}, description = "Connect berth's stdin to the container.")
+    boolean interactive;
+
+    @Mixin
+    ContainerOptions container;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "The image, e.g. alpine:3.20.")
+    String image;
+
+    @Parameters(index = "1..*", paramLabel = "COMMAND", description = "The command and its arguments "
+            + "(default: the image's ENTRYPOINT and CMD).")
+    List<String> command = new ArrayList<>();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        RunResult result;
+        try {
+            RunOptions.Builder b = container.toBuilder(command).remove(remove).init(init).interactive(interactive);
+            if (name != null) {
+                b.name(name);
+            }
+            Signals signals = Signals.install();
+            ContainerRuntime runtime = ContainerRuntime.open(BerthHome.fromEnvironment());
+            RunningContainer c = runtime.start(image, b.build());
+            signals.forwardTo(c);
+            result = c.await();
+        } catch (ContainerException e) {
+            throw new ContainerFailure(e);
+        }
+        if (result.oomKilled()) {
+            spec.commandLine().getErr().println("berth: container " + result.name()
+                    + " ran out of memory: the kernel's OOM killer killed it (--memory)");
+            spec.commandLine().getErr().flush();
+        }
+        return result.exitCode();
+    }
+}
