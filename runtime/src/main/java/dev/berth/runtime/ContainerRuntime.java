@@ -100,6 +100,7 @@ public final class ContainerRuntime {
      */
     public RunningContainer start(String imageName, RunOptions options) {
         requireRoot();
+        Thread.ofPlatform().daemon(true).name("berth-prepare").start(Linux::prepare); // meanwhile: the image
         recover();
         Reference ref = reference(imageName);
         String what = "run " + ref.familiar();

@@ -105,14 +105,14 @@ public final class LayeredFs {
         }
         List<Path> dirs = layers;
         List<String> walked = new ArrayList<>();
-        Entry dirEntry = entry(layers.getFirst(), "/");
+        Entry dirEntry = null; // the directory reached so far; null: the root
         for (int i = 0; i < components.size(); i++) {
             String c = components.get(i);
             boolean last = i == components.size() - 1;
             List<Path> merged = new ArrayList<>();
             Entry found = null;
-            for (Path dir : dirs) {
-                Path p = dir.resolve(c);
+            for (int d = 0; d < dirs.size(); d++) {
+                Path p = dirs.get(d).resolve(c);
                 Map<String, Object> a;
                 try {
                     a = Files.readAttributes(p, "unix:mode,rdev,uid,gid", LinkOption.NOFOLLOW_LINKS);
@@ -145,7 +145,7 @@ public final class LayeredFs {
                     break; // a non-directory below a directory is hidden, and hides the rest
                 }
                 merged.add(p);
-                if (isOpaque(p)) {
+                if (d < dirs.size() - 1 && isOpaque(p)) { // the xattr matters only with layers below
                     break;
                 }
             }
@@ -158,7 +158,7 @@ public final class LayeredFs {
             dirs = merged;
             walked.add(c);
         }
-        return Optional.of(dirEntry);
+        return Optional.of(dirEntry != null ? dirEntry : entry(layers.getFirst(), "/"));
     }
 
     private static Entry entry(Path p, String logical) throws IOException {

@@ -123,6 +123,17 @@ public final class Linux {
         static final MethodHandle STRERROR = handle("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }
 
+    /**
+     * Creates the bindings a container start needs. Making a downcall handle costs milliseconds, so
+     * {@code berth run} does it on another thread while it reads the image.
+     */
+    public static void prepare() {
+        // reading a holder's field initialises the holder, which makes its handles
+        java.util.Objects.requireNonNull(Spawn.SPAWN);
+        java.util.Objects.requireNonNull(Io.SOCKETPAIR);
+        java.util.Objects.requireNonNull(Proc.WAITPID);
+    }
+
     /** The C library's text for an errno value ("No such file or directory"). */
     public static String strerror(int errno) {
         try {
