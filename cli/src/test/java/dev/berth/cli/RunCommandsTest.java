@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code berth run}, {@code ps}, {@code rm} and {@code bundle} as a user runs them: a separate JVM per
@@ -138,6 +139,7 @@ class RunCommandsTest {
     }
 
     @Test
+    @Timeout(300) // a guard against a hang, not a speed check
     void signalsSentToBerthReachTheContainer() throws Exception {
         for (String signal : List.of("TERM", "INT", "HUP")) {
             List<String> cmd = new ArrayList<>(Jvm.command(Berth.class, "run", "--rm", "bb:cli", "sh", "-c",
@@ -158,6 +160,41 @@ class RunCommandsTest {
             assertThat(berth.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(rest.get(10, TimeUnit.SECONDS)).isEqualTo("got " + signal);
             assertThat(berth.exitValue()).as(signal).isEqualTo(4);
+        }
+    }
+
+    @Test
+    @Timeout(300) // a guard against a hang, not a speed check
+    void anInteractiveTerminalIsRelayedThroughARealPty() throws Exception {
+        // util-linux script gives berth a real terminal, as a user's shell would.
+        Path script = Tools.require("script");
+        String berth = String.join(" ", Jvm.command(Berth.class, "run", "--rm", "-it", "bb:cli", "sh").stream()
+                .map(a -> "'" + a + "'").toList());
+        ProcessBuilder pb = new ProcessBuilder(script.toString(), "-qec", berth, "/dev/null");
+        pb.environment().put("BERTH_HOME", home.toString());
+        Process p = pb.redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        var out = p.getInputStream();
+        var in = p.getOutputStream();
+        readUntil(out, seen, "/ # ");
+        in.write("echo typed-$((6*7)); tty\n".getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        readUntil(out, seen, "/dev/pts/0");
+        in.write("exit 5\n".getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(seen.toString()).contains("typed-42\r\n");
+        assertThat(p.exitValue()).isEqualTo(5);
+    }
+
+    private static void readUntil(java.io.InputStream in, StringBuilder seen, String text) throws IOException {
+        byte[] buf = new byte[4096];
+        while (!seen.toString().contains(text)) {
+            int n = in.read(buf);
+            if (n < 0) {
+                throw new AssertionError("ended before \"" + text + "\": " + seen);
+            }
+            seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
         }
     }
 }

@@ -84,6 +84,7 @@ class LifecycleTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(300) // a guard against a hang, not a speed check
     void aKilledBerthTakesItsContainerAlongAndTheNextBerthCleansUp() throws Exception {
         for (boolean remove : List.of(true, false)) {
             Process berth = new ProcessBuilder(Jvm.command(RunMain.class, f.home.root().toString(), Fixture.BUSYBOX,
