@@ -274,20 +274,23 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
             return dirs.stream().map(d -> d.resolve("cgroup.procs")).toList();
         }
 
-        /** The pids in the container's cgroups. */
+        /**
+         * The pids in the container's cgroups. A cgroup that is gone or being removed (the kernel then
+         * answers ENODEV) has none.
+         */
         public List<Long> pids() {
             List<Long> out = new ArrayList<>();
             for (Path d : dirs) {
+                List<String> lines;
                 try {
-                    for (String l : Files.readAllLines(d.resolve("cgroup.procs"))) {
-                        if (!l.isBlank() && !out.contains(Long.parseLong(l.trim()))) {
-                            out.add(Long.parseLong(l.trim()));
-                        }
-                    }
-                } catch (NoSuchFileException e) {
-                    // removed already
+                    lines = Files.readAllLines(d.resolve("cgroup.procs"));
                 } catch (IOException e) {
-                    throw new ContainerException("cannot read " + d.resolve("cgroup.procs") + ": " + e.getMessage(), e);
+                    continue;
+                }
+                for (String l : lines) {
+                    if (!l.isBlank() && !out.contains(Long.parseLong(l.trim()))) {
+                        out.add(Long.parseLong(l.trim()));
+                    }
                 }
             }
             return out;
