@@ -16,7 +16,15 @@ import picocli.CommandLine.Option;
         versionProvider = VersionCommand.Provider.class,
         description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
         subcommands = {
+            ImagesCommand.class,
+            InspectCommand.class,
+            TagCommand.class,
+            RmiCommand.class,
+            SaveCommand.class,
+            LoadCommand.class,
+            PruneCommand.class,
             VersionCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Berth implements Runnable {
