@@ -95,6 +95,22 @@ public final class Dockerfile {
         return warnings;
     }
 
+    /**
+     * The instructions with their meaning, in file order. Throws {@link BuildException} at the first invalid
+     * one ({@code Dockerfile:3: unknown instruction: COPPY (did you mean COPY?)}).
+     */
+    public List<Instruction> instructions() {
+        return nodes.stream().map(n -> Instructions.parse(n, name)).toList();
+    }
+
+    /**
+     * An ONBUILD trigger as stored in an image config ({@code OnBuild}), parsed when a child build uses the
+     * image: read as one instruction with the default escape character and located at the child's FROM.
+     */
+    public static Instruction parseTrigger(String expression, Location at) {
+        return Instructions.parseTrigger(expression, at);
+    }
+
     /** A lexer that uses this file's escape character. */
     public ShellLexer lexer() {
         return new ShellLexer(escape);

@@ -93,7 +93,7 @@ class DockerfileConformanceTest {
     @TestFactory
     Stream<DynamicTest> envVarTable() throws IOException {
         List<String> lines = Files.readAllLines(data().resolve("shell/envVarTest"), StandardCharsets.UTF_8);
-        Env env = Env.of(Map.of("PWD", "/home", "SHELL", "bash", "KOREAN", "한국어", "NULL", ""));
+        Environment env = Environment.of(Map.of("PWD", "/home", "SHELL", "bash", "KOREAN", "한국어", "NULL", ""));
         Variables windows = name -> env.names().stream()
                 .filter(k -> k.toUpperCase(Locale.ROOT).equals(name.toUpperCase(Locale.ROOT)))
                 .findFirst().flatMap(env::get);
@@ -143,7 +143,7 @@ class DockerfileConformanceTest {
             assertThat(f).as("line %d", i + 1).hasSize(2);
             String input = f[0].trim();
             List<String> expected = Arrays.asList(f[1].replaceFirst("^ +", "").split(",", -1));
-            Env env = Env.parse(List.copyOf(envs));
+            Environment env = Environment.parse(List.copyOf(envs));
             tests.add(DynamicTest.dynamicTest("line " + (i + 1) + " " + input, () -> {
                 List<String> words;
                 try {

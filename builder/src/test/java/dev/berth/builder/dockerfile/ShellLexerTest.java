@@ -87,7 +87,7 @@ class ShellLexerTest {
     @ParameterizedTest(name = "[{index}] «{0}»")
     @MethodSource("expansions")
     void expands(String input, Map<String, String> env, String expected) {
-        assertThat(LEX.processWord(input, Env.of(env))).isEqualTo(expected);
+        assertThat(LEX.processWord(input, Environment.of(env))).isEqualTo(expected);
     }
 
     /** input -> a fragment of the error. */
@@ -121,7 +121,7 @@ class ShellLexerTest {
     @ParameterizedTest(name = "[{index}] «{0}»")
     @MethodSource("errors")
     void rejects(String input, String reason) {
-        Env env = Env.of(Map.of("FOO", "xxx", "EMPTY", ""));
+        Environment env = Environment.of(Map.of("FOO", "xxx", "EMPTY", ""));
         assertThatThrownBy(() -> LEX.processWord(input, env))
                 .isInstanceOf(BuildException.class)
                 .hasMessageStartingWith("failed to process " + GoStrings.quote(input) + ": ")
@@ -130,7 +130,7 @@ class ShellLexerTest {
 
     @Test
     void patternSpecialCharactersAreLiteral() {
-        Env env = Env.of(Map.of("FOO", "()[]{}^$.*?|\\x", "S", "xx**", "A", "a***yy*"));
+        Environment env = Environment.of(Map.of("FOO", "()[]{}^$.*?|\\x", "S", "xx**", "A", "a***yy*"));
         assertThat(LEX.processWord("${FOO#()[]{\\}^$.\\*\\?|\\\\}", env)).isEqualTo("x");
         assertThat(LEX.processWord("${S%%\\**}", env)).isEqualTo("xx");
         assertThat(LEX.processWord("${A%%\\**\\*}", env)).isEqualTo("a");
@@ -147,17 +147,17 @@ class ShellLexerTest {
         // An empty match right after a match is not replaced again (Go), unlike java.util.regex.
         assertThat(ShellLexer.goReplaceAll(java.util.regex.Pattern.compile("a*"), "baaac", "-")).isEqualTo("-b-c-");
         // Through the lexer the replacement is expanded first, so the template needs an escaped dollar.
-        Env env = Env.of(Map.of("FOO", "abc"));
+        Environment env = Environment.of(Map.of("FOO", "abc"));
         assertThat(LEX.processWord("${FOO//b/\\$0}", env)).isEqualTo("a\\bc");
         assertThat(LEX.processWord("${FOO/b/\\$0}", env)).as("a single replacement is literal").isEqualTo("a\\$0c");
     }
 
     @Test
     void reportsReferencedAndUndefinedVariables() {
-        ShellLexer.Result r = LEX.process("${FOO:-a} $BAR ${BAZ-b} ${Q#$FOO}", Env.of(Map.of("FOO", "1", "BAR", "")));
+        ShellLexer.Result r = LEX.process("${FOO:-a} $BAR ${BAZ-b} ${Q#$FOO}", Environment.of(Map.of("FOO", "1", "BAR", "")));
         assertThat(r.referenced()).containsExactlyInAnyOrder("FOO", "BAR");
         assertThat(r.undefined()).containsExactlyInAnyOrder("BAZ", "Q");
-        assertThat(LEX.process("plain", Env.empty()).referenced()).isEmpty();
+        assertThat(LEX.process("plain", Environment.empty()).referenced()).isEmpty();
     }
 
     /** input -> words after expansion, env: hi=hi, space="abc  def". */
@@ -178,14 +178,14 @@ class ShellLexerTest {
     @ParameterizedTest(name = "[{index}] «{0}»")
     @MethodSource("words")
     void splitsWords(String input, List<String> expected) {
-        Env env = Env.of(Map.of("hi", "hi", "space", "abc  def", "ports", "443 8080/udp"));
+        Environment env = Environment.of(Map.of("hi", "hi", "space", "abc  def", "ports", "443 8080/udp"));
         assertThat(LEX.processWords(input, env)).isEqualTo(expected);
     }
 
     @Test
     void backtickEscape() {
         ShellLexer lex = new ShellLexer('`');
-        Env env = Env.of(Map.of("A", "x"));
+        Environment env = Environment.of(Map.of("A", "x"));
         assertThat(lex.processWord("C:\\dir `$A $A", env)).isEqualTo("C:\\dir $A x");
         assertThat(lex.processWord("\"q`\"q\"", env)).isEqualTo("q\"q");
         assertThat(lex.processWords("a` b c", env)).containsExactly("a b", "c");
@@ -193,7 +193,7 @@ class ShellLexerTest {
 
     @Test
     void options() {
-        Env env = Env.of(Map.of("A", "x"));
+        Environment env = Environment.of(Map.of("A", "x"));
         assertThat(new ShellLexer('\\', Set.of(ShellLexer.Option.RAW_QUOTES)).processWord("'a' \"$A\"", env))
                 .isEqualTo("'a' \"x\"");
         assertThat(new ShellLexer('\\', Set.of(ShellLexer.Option.RAW_ESCAPES)).processWord("a\\ b", env))
@@ -206,7 +206,7 @@ class ShellLexerTest {
 
     @Test
     void heredocMarkersStayOneWord() {
-        assertThat(LEX.processWords("RUN <<  EOF > out", Env.empty())).containsExactly("RUN", "<<  EOF", ">", "out");
+        assertThat(LEX.processWords("RUN <<  EOF > out", Environment.empty())).containsExactly("RUN", "<<  EOF", ">", "out");
     }
 
     @Test

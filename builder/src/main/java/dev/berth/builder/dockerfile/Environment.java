@@ -8,32 +8,32 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * An immutable, ordered set of variables: an image's {@code Env}, a stage's environment, the global
- * build args. Order is kept because an image config's {@code Env} is a list; setting an existing name
+ * An immutable, ordered set of variables: an image's {@code Environment}, a stage's environment, the global
+ * build args. Order is kept because an image config's {@code Environment} is a list; setting an existing name
  * replaces its value in place, as docker does.
  */
-public final class Env implements Variables {
-    private static final Env EMPTY = new Env(new LinkedHashMap<>());
+public final class Environment implements Variables {
+    private static final Environment EMPTY = new Environment(new LinkedHashMap<>());
 
     private final Map<String, String> vars;
 
-    private Env(LinkedHashMap<String, String> vars) {
+    private Environment(LinkedHashMap<String, String> vars) {
         this.vars = Collections.unmodifiableMap(vars);
     }
 
-    public static Env empty() {
+    public static Environment empty() {
         return EMPTY;
     }
 
-    public static Env of(Map<String, String> vars) {
-        return new Env(new LinkedHashMap<>(vars));
+    public static Environment of(Map<String, String> vars) {
+        return new Environment(new LinkedHashMap<>(vars));
     }
 
     /**
      * From {@code NAME=value} entries as an image config holds them (buildkit's {@code EnvsFromSlice}): the
      * last entry of a name wins, and an entry without {@code =} sets the name to the empty string.
      */
-    public static Env parse(List<String> entries) {
+    public static Environment parse(List<String> entries) {
         LinkedHashMap<String, String> map = new LinkedHashMap<>();
         for (String e : entries) {
             int eq = e.indexOf('=');
@@ -43,7 +43,7 @@ public final class Env implements Variables {
                 map.put(e.substring(0, eq), e.substring(eq + 1));
             }
         }
-        return new Env(map);
+        return new Environment(map);
     }
 
     @Override
@@ -56,26 +56,26 @@ public final class Env implements Variables {
     }
 
     /** This environment with {@code name} set to {@code value} (in place if already set, else appended). */
-    public Env with(String name, String value) {
+    public Environment with(String name, String value) {
         LinkedHashMap<String, String> copy = new LinkedHashMap<>(vars);
         copy.put(name, value);
-        return new Env(copy);
+        return new Environment(copy);
     }
 
     /** This environment with every variable of {@code other} set, in {@code other}'s order. */
-    public Env withAll(Env other) {
+    public Environment withAll(Environment other) {
         LinkedHashMap<String, String> copy = new LinkedHashMap<>(vars);
         copy.putAll(other.vars);
-        return new Env(copy);
+        return new Environment(copy);
     }
 
-    public Env without(String name) {
+    public Environment without(String name) {
         if (!vars.containsKey(name)) {
             return this;
         }
         LinkedHashMap<String, String> copy = new LinkedHashMap<>(vars);
         copy.remove(name);
-        return new Env(copy);
+        return new Environment(copy);
     }
 
     public Set<String> names() {
@@ -97,7 +97,7 @@ public final class Env implements Variables {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Env other && List.copyOf(vars.entrySet()).equals(List.copyOf(other.vars.entrySet()));
+        return o instanceof Environment other && List.copyOf(vars.entrySet()).equals(List.copyOf(other.vars.entrySet()));
     }
 
     @Override
