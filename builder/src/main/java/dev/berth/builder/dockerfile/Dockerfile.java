@@ -104,6 +104,15 @@ public final class Dockerfile {
     }
 
     /**
+     * The build stages: global ARGs, then one stage per FROM. Throws {@link BuildException} on an invalid
+     * instruction, an instruction other than ARG before the first FROM, a Dockerfile without FROM, or a
+     * stage name used twice.
+     */
+    public Stages stages() {
+        return Stages.of(this);
+    }
+
+    /**
      * An ONBUILD trigger as stored in an image config ({@code OnBuild}), parsed when a child build uses the
      * image: read as one instruction with the default escape character and located at the child's FROM.
      */

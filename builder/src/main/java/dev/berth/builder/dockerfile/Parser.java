@@ -28,7 +28,7 @@ final class Parser {
     /** Buildkit reads lines with Go's bufio.Scanner, whose buffer caps a line at 64 KiB. */
     static final int MAX_LINE_BYTES = 65535;
 
-    /** {@code key = value}; Go's {@code \\s} is {@code [\\t\\n\\f\\r ]}, narrower than Java's. */
+    /** {@code key = value}; Go's {@code \s} is {@code [\t\n\f\r ]}, narrower than Java's. */
     private static final Pattern DIRECTIVE = Pattern.compile(
             "([a-zA-Z][a-zA-Z0-9]*)[\\t\\n\\f\\r ]*=[\\t\\n\\f\\r ]*(.+?)[\\t\\n\\f\\r ]*", Pattern.DOTALL);
     private static final Set<String> DIRECTIVES = Set.of("syntax", "escape", "check");
