@@ -40,6 +40,9 @@ final class Parser {
     private static final ShellLexer HEREDOC_RAW_WORD_LEXER = new ShellLexer('\\',
             EnumSet.of(ShellLexer.Option.SKIP_UNSET, ShellLexer.Option.RAW_QUOTES));
 
+    /** The file name under which a trigger is parsed, replaced by the child's location in errors. */
+    private static final String TRIGGER = "<onbuild trigger>";
+
     private final String file;
     /** The lines, each with its line ending (the last one may have none). */
     private final List<String> lines;
@@ -66,15 +69,22 @@ final class Parser {
 
     /**
      * Parses one instruction line on its own, with the default escape character: how buildkit reads an
-     * ONBUILD trigger when it fires in a child build.
+     * ONBUILD trigger when it fires in a child build. Errors are located at {@code line} of {@code file},
+     * the child's FROM.
      */
     static Node parseTrigger(String file, String expression, int line) {
-        Dockerfile d = parse(file, expression.getBytes(StandardCharsets.UTF_8));
-        if (d.nodes().size() != 1) {
-            throw Location.line(file, line).error("onbuild trigger should be a single expression");
+        Location at = Location.line(file, line);
+        Dockerfile d;
+        try {
+            d = parse(TRIGGER, expression.getBytes(StandardCharsets.UTF_8));
+        } catch (BuildException e) {
+            String why = e.getMessage().replaceFirst("^" + Pattern.quote(TRIGGER) + ":[0-9]+: ", "");
+            throw at.error("ONBUILD trigger " + GoStrings.quote(expression) + ": " + why);
         }
-        Node n = d.nodes().getFirst();
-        return n.withLines(line, line);
+        if (d.nodes().size() != 1) {
+            throw at.error("onbuild trigger should be a single expression");
+        }
+        return d.nodes().getFirst().withLines(line, line);
     }
 
     // ---- lines --------------------------------------------------------------------------------------

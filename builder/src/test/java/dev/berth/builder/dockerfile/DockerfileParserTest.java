@@ -259,4 +259,32 @@ class DockerfileParserTest {
         assertThat(GoStrings.quote("\uD83D\uDE00\uDB40\uDC01")).isEqualTo("\"😀\\U000e0001\"");
         assertThat(GoStrings.quoteList(List.of("a", "b c"))).isEqualTo("[\"a\" \"b c\"]");
     }
+
+    @Test
+    void execFormIsStrictJson() {
+        assertThat(JsonArray.parse("[]")).isEqualTo(new JsonArray.Strings(List.of()));
+        assertThat(JsonArray.parse("\t[\t\"a\",\t\"b\"\t]\t")).isEqualTo(new JsonArray.Strings(List.of("a", "b")));
+        assertThat(JsonArray.parse("[\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0000 \\u00E9\"]"))
+                .isEqualTo(new JsonArray.Strings(List.of("\" \\ / \b \f \n \r \t \u0000 \u00e9")));
+        for (String notStrings : List.of("[\"a\",42,\"b\"]", "[\"a\",123.456,\"b\"]", "[\"a\",{},\"b\"]",
+                "[\"a\",{\"c\": \"d\"},\"b\"]", "[\"a\",[\"c\"],\"b\"]", "[\"a\",true,\"b\"]", "[\"a\",false,\"b\"]",
+                "[\"a\",null,\"b\"]", "[-0.5e+3]")) {
+            assertThat(JsonArray.parse(notStrings)).as(notStrings).isEqualTo(new JsonArray.NotStrings());
+        }
+        for (String notJson : List.of("", "a", "['a']", "[\"a\"", "[\"a\",]", "[\"a\" \"b\"]", "[\"\\x\"]", "[\"\\u12\"]",
+                "[01]", "[1.]", "[.5]", "[tru]", "[\"a\"] x", "[{\"a\"}]", "[\"a\u0001\"]", "{\"a\": 1}")) {
+            assertThat(JsonArray.parse(notJson)).as(notJson).isEqualTo(new JsonArray.NotJson());
+        }
+    }
+
+    @Test
+    void readsFilesByPath(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        java.nio.file.Path file = dir.resolve("Dockerfile.dev");
+        java.nio.file.Files.writeString(file, "FROM a\nENV X\n");
+        assertThatThrownBy(() -> Dockerfile.read(file)).hasMessage(file + ":2: ENV must have two arguments");
+        java.nio.file.Files.writeString(file, "FROM a\n");
+        assertThat(Dockerfile.read(file).name()).isEqualTo(file.toString());
+        assertThatThrownBy(() -> Dockerfile.read(dir.resolve("missing")))
+                .isInstanceOf(BuildException.class).hasMessage("cannot read " + dir.resolve("missing") + ": no such file");
+    }
 }

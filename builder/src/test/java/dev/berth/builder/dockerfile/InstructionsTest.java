@@ -166,6 +166,10 @@ class InstructionsTest {
         assertThat(Dockerfile.parseTrigger("COPY --from=build /app /app", child)).isInstanceOf(Instruction.Copy.class);
         assertThatThrownBy(() -> new Instruction.Onbuild(child, "ONBUILD FOO x", "FOO x").trigger(child))
                 .hasMessage("Dockerfile:7: unknown instruction: FOO (did you mean FROM?)");
+        assertThatThrownBy(() -> Dockerfile.parseTrigger("ENV X", child))
+                .hasMessage("Dockerfile:7: ONBUILD trigger \"ENV X\": ENV must have two arguments");
+        assertThatThrownBy(() -> Dockerfile.parseTrigger("RUN a\nRUN b", child))
+                .hasMessage("Dockerfile:7: onbuild trigger should be a single expression");
     }
 
     @Test
