@@ -91,12 +91,13 @@ public record BuildArgs(Map<String, String> values, Platform buildPlatform, Plat
      */
     public Environment proxies() {
         LinkedHashMap<String, String> env = new LinkedHashMap<>();
-        values.keySet().stream().sorted().forEach(k -> {
-            if (PROXY_NAMES.contains(k.toUpperCase(Locale.ROOT)) || PROXY_NAMES.contains(k.toLowerCase(Locale.ROOT))) {
-                env.put(k, values.get(k));
-            }
-        });
+        values.keySet().stream().sorted().filter(BuildArgs::isProxy).forEach(k -> env.put(k, values.get(k)));
         return Environment.of(env);
+    }
+
+    /** Whether a build arg is one of the predefined proxy args, in any letter case. */
+    public static boolean isProxy(String name) {
+        return PROXY_NAMES.contains(name.toUpperCase(Locale.ROOT));
     }
 
     /**
@@ -106,7 +107,7 @@ public record BuildArgs(Map<String, String> values, Platform buildPlatform, Plat
     public List<String> unused(Collection<String> declared) {
         return values.keySet().stream()
                 .filter(k -> !declared.contains(k))
-                .filter(k -> !PROXY_NAMES.contains(k) && !AUTOMATIC_NAMES.contains(k) && !BUILTIN.contains(k))
+                .filter(k -> !isProxy(k) && !AUTOMATIC_NAMES.contains(k) && !BUILTIN.contains(k))
                 .sorted()
                 .toList();
     }

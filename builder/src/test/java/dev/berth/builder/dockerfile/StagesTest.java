@@ -218,7 +218,9 @@ class StagesTest {
         assertThat(run.get("no_proxy")).contains("localhost");
         assertThat(scope.environment().contains("HTTP_PROXY")).isFalse();
         assertThat(buildArgs.unused(List.of("OVERRIDDEN"))).isEmpty();
-        assertThat(args(Map.of("X", "1", "A", "2", "SOURCE_DATE_EPOCH", "0")).unused(List.of())).containsExactly("A", "X");
+        assertThat(args(Map.of("X", "1", "A", "2", "SOURCE_DATE_EPOCH", "0", "Https_Proxy", "p")).unused(List.of()))
+                .containsExactly("A", "X");
+        assertThat(args(Map.of("Https_Proxy", "p")).proxies().get("Https_Proxy")).contains("p");
     }
 
     @Test
