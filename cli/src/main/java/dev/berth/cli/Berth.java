@@ -48,7 +48,10 @@ public final class Berth implements Runnable {
     /** Runs berth with arguments and returns its exit code. */
     public static int execute(String... args) {
         CommandLine cli = commandLine();
-        return cli.execute(args);
+        int code = cli.execute(args);
+        cli.getOut().flush();
+        cli.getErr().flush();
+        return code;
     }
 
     /** Runs berth with its output and errors going to the given writers (for tests and embedding). */

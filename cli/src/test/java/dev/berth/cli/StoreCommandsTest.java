@@ -110,6 +110,21 @@ class StoreCommandsTest {
     }
 
     @Test
+    void outputReachesStandardOutputWithoutAFlushByTheCaller() {
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setProperty("berth.home", home.toString());
+        try {
+            System.setOut(new java.io.PrintStream(captured, false, java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(Berth.execute("images", "-q")).isZero();
+        } finally {
+            System.setOut(saved);
+            System.clearProperty("berth.home");
+        }
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8).lines()).hasSize(2);
+    }
+
+    @Test
     void helpVersionAndCompletion() {
         assertThat(berth(home, "--help").ok().out()).contains("images").contains("save").contains("load");
         assertThat(berth(home, "save", "--help").ok().out()).contains("-o, --output=FILE");
