@@ -10,9 +10,7 @@ import dev.berth.layers.LayersException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -57,17 +55,63 @@ public final class SnapshotStore {
         List<Descriptor> layers = image.layers();
         List<Digest> diffIds = image.diffIds();
         List<Path> out = new ArrayList<>(layers.size());
+        List<Integer> missing = new ArrayList<>();
         for (int i = layers.size() - 1; i >= 0; i--) {
             Path p = path(diffIds.get(i));
-            if (!Files.isDirectory(p)) {
-                extract(image, layers.get(i), diffIds.get(i), p);
+            if (!Files.isDirectory(p) && !missing.contains(i)) {
+                missing.add(i);
             }
             out.add(p);
         }
+        extractAll(image, missing);
         if (out.isEmpty()) {
             out.add(empty());
         }
         return out;
+    }
+
+    /**
+     * Extracts layers, several at once: each has a directory of its own, so unlike unpacking into one tree
+     * their order does not matter. The first failure is thrown once every extraction has stopped.
+     */
+    private void extractAll(Image image, List<Integer> missing) {
+        if (missing.isEmpty()) {
+            return;
+        }
+        if (missing.size() == 1) {
+            int i = missing.getFirst();
+            extract(image, image.layers().get(i), image.diffIds().get(i), path(image.diffIds().get(i)));
+            return;
+        }
+        int threads = Math.min(missing.size(), Math.max(1, Runtime.getRuntime().availableProcessors()));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads,
+                Thread.ofPlatform().name("berth-extract-", 0).daemon(true).factory());
+        try {
+            List<java.util.concurrent.Future<?>> jobs = new ArrayList<>();
+            for (int i : missing) {
+                jobs.add(pool.submit(() -> extract(image, image.layers().get(i), image.diffIds().get(i),
+                        path(image.diffIds().get(i)))));
+            }
+            RuntimeException first = null;
+            for (java.util.concurrent.Future<?> job : jobs) {
+                try {
+                    job.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (first == null) {
+                        first = e.getCause() instanceof RuntimeException r ? r
+                                : new ContainerException("cannot extract a layer: " + e.getCause().getMessage(), e.getCause());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ContainerException("interrupted while extracting layers");
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private Path empty() {
@@ -100,8 +144,12 @@ public final class SnapshotStore {
             try {
                 Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
                 work = null;
-            } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
-                // another berth extracted the same layer meanwhile; use theirs
+            } catch (IOException e) {
+                // rename(2) onto a directory that exists fails (ENOTEMPTY, reported as a plain
+                // FileSystemException): another extraction of the same layer won; use its directory
+                if (!Files.isDirectory(target)) {
+                    throw e;
+                }
             }
         } catch (LayersException e) {
             throw new ContainerException("cannot extract layer " + layer.digest() + ": " + e.getMessage(), e);

@@ -187,4 +187,34 @@ class OverlayTest {
         List<Path> shared = new ArrayList<>(snapshots("many:test")); // base first
         assertThat(shared.getFirst()).as("many:test's base layer is busybox's").isEqualTo(busybox.getFirst());
     }
+
+    @Test
+    void concurrentExtractionsOfTheSameLayersAgree() throws Exception {
+        Path dir = Files.createTempDirectory(f.scratch, "snapshots");
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        SnapshotStore store = new SnapshotStore(dir.resolve("snap"), tmp);
+        Image image;
+        try (ImageStore s = f.home.openStore()) {
+            image = s.image(Reference.parse("layers:test"), Platform.parse("linux/amd64"));
+        }
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<List<Path>>> all = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                all.add(pool.submit(() -> store.prepare(image)));
+            }
+            List<Path> first = all.getFirst().get();
+            for (var r : all) {
+                assertThat(r.get()).isEqualTo(first);
+            }
+            assertThat(first).hasSize(3).allSatisfy(p -> assertThat(p).isDirectory());
+            assertThat(Trees.describe(first.get(2), true)).containsKey("etc/removeme");
+            assertThat(Trees.describe(first.get(1), true).get("etc/removeme")).as("a whiteout").startsWith("special 20000");
+        } finally {
+            pool.shutdownNow();
+        }
+        try (var left = Files.list(tmp)) {
+            assertThat(left.toList()).as("no extraction left behind").isEmpty();
+        }
+    }
 }

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Container start-up: `berth run --rm IMAGE true` against `podman run --rm` (runc, cgroupfs) and `runc run`
+# on a prepared bundle, in one hyperfine run; a 200 MB image against a 2 MB one; and the first run of a
+# freshly pulled 200 MB image against `podman pull` + `podman run`.
+#
+#   bench/run.sh [RUNS]          (default 20 timed runs per command after 3 warm-ups; needs root)
+#
+# Images are built once (busybox-static, and busybox plus a 200 MB tree copied from /usr by
+# bench/lib/make-tree.py) with buildah into podman's store and copied into a berth home of their own,
+# kept in $BENCH_WORK (default /var/tmp/berth-bench-run) between invocations.
+# Targets: berth <= 0.7x podman; the 200 MB image <= 1.1x the 2 MB one; pull + extract + run of the 200 MB
+# image <= 0.5x podman pull + podman run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+runs=${1:-20}
+[ "$(id -u)" -eq 0 ] || { echo "bench/run.sh: run as root (containers need it)" >&2; exit 1; }
+for tool in hyperfine podman runc buildah skopeo busybox python3 docker-registry curl; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is missing (scripts/test installs it)" >&2; exit 1; }
+done
+. scripts/lib/jdk.sh
+berth_find_jdk
+
+work=${BENCH_WORK:-/var/tmp/berth-bench-run}
+export BERTH_HOME=$work/home
+mkdir -p "$work"
+small=localhost/berth-bench-small:1
+big=localhost/berth-bench-big:1
+# nofile and nproc as peers.md sets them: podman's defaults are above this kind of machine's hard limits
+podman_run=(podman run --rm --runtime runc --cgroup-manager cgroupfs --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+
+./berth version >/dev/null   # builds the jar and the launcher's AOT cache when needed
+
+# ---------------------------------------------------------------- images
+build_image() { # name, directory with a Dockerfile
+  if ! podman image exists "$1"; then
+    buildah bud --quiet --isolation chroot --layers=false -t "$1" "$2" >/dev/null
+  fi
+  if ! ./berth inspect "$1" >/dev/null 2>&1; then
+    skopeo copy -q "containers-storage:$1" "oci:$BERTH_HOME/store:$1"
+  fi
+}
+if ! podman image exists "$small" || ! podman image exists "$big"; then
+  echo "building the bench images (once)" >&2
+  ctx=$(mktemp -d)
+  mkdir -p "$ctx/small/bin"
+  cp /usr/bin/busybox "$ctx/small/bin/busybox"
+  for a in sh true ls cat echo; do ln -s busybox "$ctx/small/bin/$a"; done
+  printf 'FROM scratch\nCOPY bin /bin\nCMD ["sh"]\n' >"$ctx/small/Dockerfile"
+  cp -a "$ctx/small" "$ctx/big"
+  python3 bench/lib/make-tree.py "$ctx/big/data" >/dev/null
+  printf 'FROM scratch\nCOPY bin /bin\nCOPY data /data\nCMD ["sh"]\n' >"$ctx/big/Dockerfile"
+  build_image "$small" "$ctx/small"
+  build_image "$big" "$ctx/big"
+  rm -rf "$ctx"
+fi
+build_image "$small" /nonexistent   # both exist in podman's store now; make sure berth's has them too
+build_image "$big" /nonexistent
+echo "images: $small $(podman image inspect -f '{{.Size}}' "$small" | numfmt --to=iec), " \
+     "$big $(podman image inspect -f '{{.Size}}' "$big" | numfmt --to=iec)"
+
+bundle=$work/bundle
+if [ ! -f "$bundle/config.json" ]; then
+  rm -rf "$bundle"
+  ./berth bundle "$small" "$bundle" true >/dev/null
+fi
+# An AOT cache trained on `run` itself (the launcher's is trained on the store commands), to show what
+# the JVM could do; measured as "berth, run-trained AOT + C1" with the launcher's other flags.
+tuned_aot=$work/run.aot
+jvm=("$JAVA_HOME/bin/java" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED)
+if [ ! -f "$tuned_aot" ] || [ cli/target/berth.jar -nt "$tuned_aot" ]; then
+  "${jvm[@]}" -XX:AOTCacheOutput="$tuned_aot" -Xlog:disable -jar cli/target/berth.jar run --rm "$small" true \
+    >/dev/null 2>&1 || true
+fi
+tuned=("${jvm[@]}" -XX:AOTCache="$tuned_aot" -XX:TieredStopAtLevel=1 -Xlog:disable -jar cli/target/berth.jar)
+
+# ---------------------------------------------------------------- start-up
+# berth's snapshots exist after the first run: this measures a start, not an extraction.
+./berth run --rm "$small" true && ./berth run --rm "$big" true
+json=$work/start.json
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$json" \
+  -n "berth run --rm (2 MB)" "./berth run --rm $small true" \
+  -n "podman run --rm (2 MB)" "${podman_run[*]} $small true" \
+  -n "runc run (bundle)" "runc run --bundle $bundle berth-bench" \
+  -n "berth run --rm (200 MB)" "./berth run --rm $big true" \
+  -n "berth, run-trained AOT + C1 (2 MB)" "${tuned[*]} run --rm $small true" \
+  -n "java: berth version (JVM floor)" "./berth version" >/dev/null
+
+report() {
+  python3 - "$json" <<'EOF'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+def m(name): return r[name]["median"] * 1000
+print(f"{'command':40} {'median ms':>10} {'mean ms':>9} {'stddev':>8}")
+for name, x in r.items():
+    print(f"{name:40} {x['median']*1000:10.1f} {x['mean']*1000:9.1f} {x['stddev']*1000:8.1f}")
+b, p, rc = m("berth run --rm (2 MB)"), m("podman run --rm (2 MB)"), m("runc run (bundle)")
+big, tuned, floor = m("berth run --rm (200 MB)"), m("berth, run-trained AOT + C1 (2 MB)"), m("java: berth version (JVM floor)")
+print()
+print(f"berth / podman:            {b/p:.2f}x   (target <= 0.7x)")
+print(f"berth / runc run:          {b/rc:.2f}x")
+print(f"200 MB / 2 MB (berth):     {big/b:.2f}x   (target <= 1.1x)")
+print(f"tuned JVM / podman:        {tuned/p:.2f}x   (an AOT cache trained on run, C1 only)")
+print(f"berth beyond `berth version`: {b-floor:.0f} ms (the JVM and picocli floor is {floor:.0f} ms)")
+EOF
+}
+report
+
+# ---------------------------------------------------------------- first run of a freshly pulled image
+# A loopback registry holds the 200 MB image. podman: pull + run. berth has no `pull` yet (the registry
+# module's puller is not on main): skopeo copies the image into berth's store as a stand-in for it, then
+# `berth run` extracts the layers (its snapshots are removed first) and runs.
+reg=$work/registry
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$reg/data"
+printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\n  delete: {enabled: true}\nhttp: {addr: 127.0.0.1:%s}\n' \
+  "$reg/data" "$port" >"$reg/config.yml"
+docker-registry serve "$reg/config.yml" >"$reg/log" 2>&1 &
+regpid=$!
+trap 'kill $regpid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+remote=127.0.0.1:$port/berth-bench-big:1
+skopeo copy -q --dest-tls-verify=false "containers-storage:$big" "docker://$remote"
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
+first_runs=${FIRST_RUNS:-3}
+: >"$work/podman.times"; : >"$work/berth.times"; : >"$work/berth-extract.times"
+for _ in $(seq "$first_runs"); do
+  podman rmi -f "$remote" >/dev/null 2>&1 || true
+  seconds bash -c "podman pull -q --tls-verify=false $remote && ${podman_run[*]} $remote true" >>"$work/podman.times"
+  ./berth rmi "$remote" >/dev/null 2>&1 || true
+  rm -rf "$BERTH_HOME/snapshots"
+  seconds bash -c "skopeo copy -q --src-tls-verify=false docker://$remote oci:$BERTH_HOME/store:$remote \
+    && ./berth run --rm $remote true" >>"$work/berth.times"
+  rm -rf "$BERTH_HOME/snapshots"
+  seconds ./berth run --rm "$remote" true >>"$work/berth-extract.times"
+done
+p=$(median <"$work/podman.times"); b=$(median <"$work/berth.times"); e=$(median <"$work/berth-extract.times")
+echo
+echo "first run of the freshly pulled 200 MB image (median of $first_runs):"
+printf '  %-52s %6.2f s\n' "podman pull + podman run" "$p"
+printf '  %-52s %6.2f s\n' "skopeo copy (stand-in for berth pull) + berth run" "$b"
+printf '  %-52s %6.2f s\n' "  of which berth run (extract 200 MB + start)" "$e"
+echo "  berth / podman: $(echo "scale=2; $b / $p" | bc)x   (target <= 0.5x)"
