@@ -100,8 +100,18 @@ public final class ContainerRuntime {
      */
     public RunningContainer start(String imageName, RunOptions options) {
         requireRoot();
-        Thread.ofPlatform().daemon(true).name("berth-prepare").start(Linux::prepare); // meanwhile: the image
-        recover();
+        // While this thread reads the image: the native bindings are made, and what killed berths left
+        // behind is cleaned up (before this container's name is reserved: a stale one may hold it).
+        Thread.ofPlatform().daemon(true).name("berth-prepare").start(Linux::prepare);
+        java.util.concurrent.CompletableFuture<Void> recovered = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().daemon(true).name("berth-recover").start(() -> {
+            try {
+                recover();
+                recovered.complete(null);
+            } catch (RuntimeException e) {
+                recovered.completeExceptionally(e);
+            }
+        });
         Reference ref = reference(imageName);
         String what = "run " + ref.familiar();
         Image image = resolve(ref);
@@ -109,6 +119,11 @@ public final class ContainerRuntime {
         String id = newId();
         Plan plan = plan(what, ref, image, new LayeredFs(lowers), options, id);
         Path helper = HelperBinary.ensure(home.root().resolve("lib"));
+        try {
+            recovered.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
 
         ContainerStore.Slot slot = containers.create(id, options.name());
         Cgroups.ContainerCgroup cgroup = null;
