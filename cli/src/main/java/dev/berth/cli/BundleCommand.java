@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code berth bundle}: an OCI runtime bundle (config.json + rootfs) that runc or crun run unchanged. */
@@ -18,6 +19,10 @@ import picocli.CommandLine.Parameters;
 final class BundleCommand implements Callable<Integer> {
     @Mixin
     ContainerOptions container;
+
+    // -h is the host name here, as in docker run, so only the long form asks for help.
+    @Option(names = "--help", usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The image.")
     String image;

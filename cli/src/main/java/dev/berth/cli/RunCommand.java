@@ -38,6 +38,10 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ContainerOptions container;
 
+    // -h is the host name here, as in docker run, so only the long form asks for help.
+    @Option(names = "--help", usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The image, e.g. alpine:3.20.")
     String image;
 

@@ -76,6 +76,14 @@ class RunCommandsTest {
     }
 
     @Test
+    void helpIsLongOnlyBecauseHIsTheHostNameAsInDocker() {
+        Tools.Result help = berth("run", "--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.stdout()).startsWith("Usage: berth run").contains("-h, --hostname=NAME", "IMAGE [COMMAND...]");
+        assertThat(berth("run", "--rm", "-h", "named", "bb:cli", "hostname").stdout()).isEqualTo("named\n");
+    }
+
+    @Test
     void optionsAfterTheImageBelongToTheCommand() {
         Tools.Result r = berth("run", "--rm", "-e", "A=1", "bb:cli", "ls", "-d", "-1", "/bin", "/etc");
         assertThat(r.exitCode()).as(r.stderr()).isZero();
