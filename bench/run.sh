@@ -86,6 +86,7 @@ hyperfine -N --warmup 3 --runs "$runs" --export-json "$json" \
   -n "berth, run-trained AOT + C1 (2 MB)" "${tuned[*]} run --rm $small true" \
   -n "java: berth version (JVM floor)" "./berth version" >/dev/null
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other work on the machine shows in every figure)"
 report() {
   python3 - "$json" <<'EOF'
 import json, sys
@@ -105,6 +106,12 @@ print(f"berth beyond `berth version`: {b-floor:.0f} ms (the JVM and picocli floo
 EOF
 }
 report
+# The same starts inside one JVM, alternating the images: what a start costs berth once the JVM runs.
+echo
+echo "in one JVM (java -cp berth.jar bench/lib/StartTimes.java), median of $runs starts each, alternating:"
+"${jvm[@]}" -cp cli/target/berth.jar bench/lib/StartTimes.java "$BERTH_HOME" "$runs" "$small" "$big" 2>/dev/null \
+  | awk '{t[NR]=$2; printf "  %-40s %8.1f ms\n", $1, $2} END {printf "  200 MB / 2 MB: %.2fx   (target <= 1.1x)\n", t[2]/t[1]}'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- first run of a freshly pulled image
 # A loopback registry holds the 200 MB image. podman pulls into a storage root of its own, emptied before
@@ -127,18 +134,21 @@ skopeo copy -q --dest-tls-verify=false "containers-storage:$big" "docker://$remo
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || echo "bench/run.sh: failed: $*" >&2; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
 first_runs=${FIRST_RUNS:-3}
+fresh=$work/fresh-home   # a berth home without the image's blobs, so the copy really downloads them
 : >"$work/podman.times"; : >"$work/skopeo.times"; : >"$work/berth-extract.times"
 for _ in $(seq "$first_runs"); do
   podman "${proot[@]}" rmi -af >/dev/null 2>&1 || true
   sync
   seconds bash -c "podman ${proot[*]} pull -q --tls-verify=false $remote && podman ${proot[*]} ${podman_run[*]:1} $remote true" \
     >>"$work/podman.times"
-  ./berth rmi "$remote" >/dev/null 2>&1 || true
-  rm -rf "$BERTH_HOME/snapshots"
+  rm -rf "$fresh"
+  mkdir -p "$fresh"
+  BERTH_HOME=$fresh ./berth images >/dev/null   # an empty store
   sync
-  seconds skopeo copy -q --src-tls-verify=false "docker://$remote" "oci:$BERTH_HOME/store:$remote" >>"$work/skopeo.times"
-  seconds ./berth run --rm "$remote" true >>"$work/berth-extract.times"
+  seconds skopeo copy -q --src-tls-verify=false "docker://$remote" "oci:$fresh/store:$remote" >>"$work/skopeo.times"
+  seconds env BERTH_HOME="$fresh" ./berth run --rm "$remote" true >>"$work/berth-extract.times"
 done
+rm -rf "$fresh"
 p=$(median <"$work/podman.times"); c=$(median <"$work/skopeo.times"); e=$(median <"$work/berth-extract.times")
 b=$(echo "$c + $e" | bc)
 echo
@@ -147,3 +157,4 @@ printf '  %-56s %6.2f s\n' "podman pull + podman run" "$p"
 printf '  %-56s %6.2f s\n' "skopeo copy into berth's store (stand-in for berth pull)" "$c"
 printf '  %-56s %6.2f s\n' "berth run (extract 200 MB into snapshots + start)" "$e"
 echo "  berth / podman: $(echo "scale=2; $b / $p" | bc)x   (target <= 0.5x)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
