@@ -133,7 +133,8 @@ public final class ContainerRuntime {
             ContainerSpec spec = spec(id, plan, options,
                     new ContainerSpec.Root.Overlay(lowers, slot.path.resolve("upper"), slot.path.resolve("work"),
                             slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
-                    etcMounts(slot.path), cgroup.procsFiles(), cgroups instanceof Cgroups.V2);
+                    Defaults.systemMounts(cgroups instanceof Cgroups.V2 && hasCgroupNamespaces()),
+                    etcMounts(slot.path), cgroup.procsFiles());
             Monitor monitor = Monitor.start(helper, HelperProtocol.encode(spec), stdio(options),
                     "berth-" + id.substring(0, 12));
             OptionalLong pid = monitor.containerPid();
@@ -208,14 +209,14 @@ public final class ContainerRuntime {
             String id = newId();
             Plan plan = plan(what, ref, image, new LayeredFs(List.of(rootfs)), options, id);
             writeEtcIntoRootfs(rootfs, plan.hostname, options.network());
-            List<Mount> mounts = new ArrayList<>(Defaults.systemMounts(false));
-            mounts.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
+            // The OCI runtime mounts /sys/fs/cgroup as the host has it (v1 or v2); devices and /dev links
+            // are its own defaults, so the spec lists none.
+            List<Mount> system = new ArrayList<>(Defaults.systemMounts(false));
+            system.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
                     List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
             ContainerSpec spec = spec(id, plan, options, new ContainerSpec.Root.Directory(rootfs, options.readOnly()),
-                    List.of(), List.of(), false);
-            List<Mount> all = new ArrayList<>(mounts);
-            all.addAll(spec.mounts().stream().filter(m -> m.type().equals("bind")).toList());
-            spec = new ContainerSpec(spec.id(), spec.hostname(), spec.process(), spec.root(), all, List.of(),
+                    system, List.of(), List.of());
+            spec = new ContainerSpec(spec.id(), spec.hostname(), spec.process(), spec.root(), spec.mounts(), List.of(),
                     List.of(), spec.maskedPaths(), spec.readonlyPaths(), spec.namespaces(), spec.resources(),
                     List.of(), false, false);
             Files.write(abs.resolve("config.json"), OciBundle.config(spec));
@@ -298,17 +299,21 @@ public final class ContainerRuntime {
         return args;
     }
 
-    private ContainerSpec spec(String id, Plan plan, RunOptions o, ContainerSpec.Root root, List<Mount> etc,
-                               List<Path> cgroupProcs, boolean cgroup2) {
+    private static boolean hasCgroupNamespaces() {
+        return Files.exists(Path.of("/proc/self/ns/cgroup"));
+    }
+
+    /** The container: the system mounts, then the /etc files, then the volumes, parents first. */
+    private ContainerSpec spec(String id, Plan plan, RunOptions o, ContainerSpec.Root root, List<Mount> system,
+                               List<Mount> etc, List<Path> cgroupProcs) {
         Set<Namespace> ns = EnumSet.of(Namespace.MOUNT, Namespace.PID, Namespace.UTS, Namespace.IPC);
         if (o.network() == NetworkMode.NONE) {
             ns.add(Namespace.NETWORK);
         }
-        boolean cgroupNs = Files.exists(Path.of("/proc/self/ns/cgroup"));
-        if (cgroupNs) {
+        if (hasCgroupNamespaces()) {
             ns.add(Namespace.CGROUP);
         }
-        List<Mount> mounts = new ArrayList<>(Defaults.systemMounts(cgroup2 && cgroupNs));
+        List<Mount> mounts = new ArrayList<>(system);
         mounts.addAll(etc);
         List<Mount> volumes = new ArrayList<>();
         for (Volume v : o.volumes()) {
