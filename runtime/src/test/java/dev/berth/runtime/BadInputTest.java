@@ -143,5 +143,8 @@ class BadInputTest {
                 "exec /opt/tools/missing: no such file or directory");
         fails(() -> f.run(Fixture.BUSYBOX, rm().volume(v).env("PATH=/opt/tools").command("absent")), 127,
                 "exec: \"absent\": executable file not found in $PATH");
+        // with --init the command is forked by the init, which passes its failure on
+        fails(() -> f.run(Fixture.BUSYBOX, rm().init(true).volume(v).command("/opt/tools/data.txt")), 126,
+                "exec /opt/tools/data.txt: permission denied");
     }
 }
