@@ -127,6 +127,7 @@ public final class ContainerRuntime {
 
         ContainerStore.Slot slot = containers.create(id, options.name());
         Cgroups.ContainerCgroup cgroup = null;
+        Monitor monitor = null;
         try {
             writeEtcFiles(slot.path, plan.hostname, options.network());
             cgroup = cgroups.create(id, options.resources());
@@ -135,7 +136,7 @@ public final class ContainerRuntime {
                             slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
                     Defaults.systemMounts(cgroups instanceof Cgroups.V2 && hasCgroupNamespaces()),
                     etcMounts(slot.path), cgroup.procsFiles());
-            Monitor monitor = Monitor.start(helper, HelperProtocol.encode(spec), stdio(options),
+            monitor = Monitor.start(helper, HelperProtocol.encode(spec), stdio(options),
                     "berth-" + id.substring(0, 12));
             OptionalLong pid = monitor.containerPid();
             ContainerState state = new ContainerState(id, slot.name, ref.familiar(), image.digest().toString(),
@@ -145,6 +146,10 @@ public final class ContainerRuntime {
             containers.write(slot.path, state);
             return new RunningContainer(this, what, slot, state, monitor, cgroup);
         } catch (RuntimeException e) {
+            if (monitor != null) { // started, then recording it failed: it must not run unrecorded
+                monitor.signal(Linux.SIGKILL);
+                monitor.await();
+            }
             if (cgroup != null) {
                 cgroup.destroy();
             }
