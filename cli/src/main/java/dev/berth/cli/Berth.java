@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
         description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
         subcommands = {
             VersionCommand.class,
+            PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, TagsCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Berth implements Runnable {
