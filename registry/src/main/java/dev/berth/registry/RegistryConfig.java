@@ -115,7 +115,7 @@ public record RegistryConfig(
 
     /** The settings for a registry ({@code docker.io} or {@code host[:port]}). */
     public RegistrySettings settings(String registry) {
-        return registries.getOrDefault(registry.toLowerCase(Locale.ROOT), RegistrySettings.NONE);
+        return registries.getOrDefault(normaliseRegistry(registry), RegistrySettings.NONE);
     }
 
     public int concurrency(String registry) {

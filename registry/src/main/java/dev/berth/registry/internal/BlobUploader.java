@@ -176,7 +176,9 @@ public final class BlobUploader {
 
     private static Status status(Transport transport, Session s, List<Scope> scopes, Progress progress, String what) {
         Response<Void> r = transport.execute(Call.of("GET", s.location, scopes, progress, what + " status"));
-        if (r.status() == 404) {
+        if (r.status() == 404 || r.status() == 400) {
+            // Unknown, or (distribution) cancelled because the Location we hold predates what the registry
+            // received: the session is gone and the upload starts over.
             return new Status(s.location, 0, true);
         }
         if (!r.ok()) {

@@ -73,11 +73,14 @@ public final class FaultProxy implements AutoCloseable {
 
         /** Forwards the request twice and relays the second answer (the registry then sees a repeat). */
         record Twice() implements Action {}
+
+        /** Answers itself with what the function makes of the request (an imitation of some registry feature). */
+        record Answer(Function<Seen, Respond> answer) implements Action {}
     }
 
     private record Rule(String method, Pattern path, AtomicInteger remaining, Action action) {
         boolean matches(Seen s) {
-            return (method.equals("*") || method.equalsIgnoreCase(s.method())) && path.matcher(s.path()).matches();
+            return (method.equals("*") || method.equalsIgnoreCase(s.method())) && path.matcher(s.target()).matches();
         }
     }
 
@@ -96,6 +99,7 @@ public final class FaultProxy implements AutoCloseable {
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final List<String> tunnels = new CopyOnWriteArrayList<>();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final List<long[]> blobGets = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     private FaultProxy(ServerSocket server, Optional<InetSocketAddress> backend, Map<String, InetSocketAddress> routes) {
@@ -136,7 +140,10 @@ public final class FaultProxy implements AutoCloseable {
         return "127.0.0.1:" + server.getLocalPort();
     }
 
-    /** Starts a rule for requests with this method ({@code *} for any) and a path matching the regex. */
+    /**
+     * Starts a rule for requests with this method ({@code *} for any) whose target (path and query) matches
+     * the regex.
+     */
     public RuleBuilder on(String method, String pathRegex) {
         return new RuleBuilder(method, Pattern.compile(pathRegex));
     }
@@ -160,12 +167,29 @@ public final class FaultProxy implements AutoCloseable {
     public void clearRequests() {
         seen.clear();
         tunnels.clear();
+        blobGets.clear();
     }
 
     /** Requests with this method and a path matching the regex. */
     public List<Seen> requests(String method, String pathRegex) {
         Pattern p = Pattern.compile(pathRegex);
         return seen.stream().filter(s -> s.method().equalsIgnoreCase(method) && p.matcher(s.path()).matches()).toList();
+    }
+
+    /** The most blob downloads ({@code GET .../blobs/...}) that were in flight at the same time. */
+    public int maxConcurrentBlobGets() {
+        List<long[]> spans = List.copyOf(blobGets);
+        int max = 0;
+        for (long[] a : spans) {
+            int n = 0;
+            for (long[] b : spans) {
+                if (b[0] <= a[0] && a[0] < b[1]) {
+                    n++;
+                }
+            }
+            max = Math.max(max, n);
+        }
+        return max;
     }
 
     /** {@code host:port} of every CONNECT tunnel opened. */
@@ -313,6 +337,10 @@ public final class FaultProxy implements AutoCloseable {
                     respond(out, r, extra);
                     continue;
                 }
+                if (action.isPresent() && action.get() instanceof Action.Answer a) {
+                    respond(out, a.answer().apply(s), extra);
+                    continue;
+                }
                 if (action.isPresent() && action.get() instanceof Action.Redirect r) {
                     Map<String, String> h = new LinkedHashMap<>(extra);
                     h.put("Location", r.location().apply(s));
@@ -332,7 +360,15 @@ public final class FaultProxy implements AutoCloseable {
                         }
                     }
                 }
-                boolean keep = forward(to, method, originTarget, req, body, out, action, extra);
+                long started = System.nanoTime();
+                boolean keep;
+                try {
+                    keep = forward(to, method, originTarget, req, body, out, action, extra);
+                } finally {
+                    if (method.equals("GET") && s.path().contains("/blobs/sha")) {
+                        blobGets.add(new long[] {started, System.nanoTime()});
+                    }
+                }
                 if (!keep) {
                     return;
                 }
