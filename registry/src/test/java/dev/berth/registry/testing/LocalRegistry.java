@@ -25,8 +25,8 @@ public final class LocalRegistry implements AutoCloseable {
     public sealed interface Auth {
         record None() implements Auth {}
 
-        /** htpasswd Basic auth with the given users (bcrypt entries made with {@code htpasswd -B}). */
-        record Htpasswd(List<String[]> users) implements Auth {}
+        /** htpasswd Basic auth with the given users and passwords (bcrypt entries made with {@code htpasswd -B}). */
+        record Htpasswd(java.util.Map<String, String> users) implements Auth {}
 
         /** Bearer tokens: the registry trusts tokens the issuer signs. */
         record Token(TokenIssuer issuer) implements Auth {}
@@ -95,12 +95,12 @@ public final class LocalRegistry implements AutoCloseable {
                 Path file = dir.resolve("htpasswd");
                 Path htpasswd = Tools.require("htpasswd", "apache2-utils");
                 Files.deleteIfExists(file);
-                for (String[] u : h.users()) {
+                for (var u : new java.util.TreeMap<>(h.users()).entrySet()) {
                     List<String> cmd = new ArrayList<>(List.of(htpasswd.toString(), "-Bb"));
                     if (!Files.exists(file)) {
                         cmd.add("-c");
                     }
-                    cmd.addAll(List.of(file.toString(), u[0], u[1]));
+                    cmd.addAll(List.of(file.toString(), u.getKey(), u.getValue()));
                     Tools.run(cmd, dir, 60).orThrow("htpasswd");
                 }
                 y.append("auth:\n  htpasswd: {realm: berth-test, path: ").append(file).append("}\n");

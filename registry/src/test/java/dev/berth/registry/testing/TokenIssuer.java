@@ -68,6 +68,7 @@ public final class TokenIssuer implements AutoCloseable {
     private volatile Duration expiresIn = Duration.ofMinutes(5);
     private volatile Duration lifetime = Duration.ofMinutes(5);
     private volatile boolean oauthPost = true;
+    private final java.util.concurrent.atomic.AtomicInteger expired = new java.util.concurrent.atomic.AtomicInteger();
 
     private TokenIssuer(HttpServer server, TestCerts.KeyPair key, String service) {
         this.server = server;
@@ -107,6 +108,15 @@ public final class TokenIssuer implements AutoCloseable {
     public TokenIssuer lifetime(Duration announced, Duration real) {
         expiresIn = announced;
         lifetime = real;
+        return this;
+    }
+
+    /**
+     * The next {@code n} tokens are already expired when issued (while {@code expires_in} says otherwise): the
+     * registry rejects them, as it rejects a cached token after a key rotation or a clock jump.
+     */
+    public TokenIssuer expireNext(int n) {
+        expired.set(n);
         return this;
     }
 
@@ -216,7 +226,8 @@ public final class TokenIssuer implements AutoCloseable {
                     granted.add(new Requested(r.type(), r.name(), actions));
                 }
             }
-            String token = sign(user, granted, lifetime);
+            Duration life = expired.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? Duration.ofHours(-2) : lifetime;
+            String token = sign(user, granted, life);
             ObjectNode body = MAPPER.createObjectNode();
             body.put("token", token);
             body.put("access_token", token);
@@ -265,9 +276,9 @@ public final class TokenIssuer implements AutoCloseable {
             claims.put("iss", issuerName());
             claims.put("sub", user.orElse(""));
             claims.put("aud", service);
-            claims.put("exp", now + Math.max(1, life.toSeconds()));
-            claims.put("nbf", now - 10);
-            claims.put("iat", now - 10);
+            claims.put("exp", now + life.toSeconds());
+            claims.put("nbf", Math.min(now, now + life.toSeconds()) - 10);
+            claims.put("iat", Math.min(now, now + life.toSeconds()) - 10);
             claims.put("jti", UUID.randomUUID().toString());
             ArrayNode a = claims.putArray("access");
             for (Requested r : access) {
