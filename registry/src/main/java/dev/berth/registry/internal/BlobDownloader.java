@@ -141,6 +141,12 @@ public final class BlobDownloader {
                     }
                     offset = sink[0].stop();
                     if (offset < size) {
+                        // a complete response that is shorter than the blob: retried, as a proxy may have cut it
+                        if (stuck + 1 >= transport.retryPolicy().attempts()) {
+                            throw new RegistryException("blob " + blob.digest() + " from " + transport.describe()
+                                    + " is truncated: the registry sent " + offset + " of " + size + " bytes",
+                                    java.util.Optional.of("SIZE_INVALID"), java.util.OptionalInt.of(r.status()), true, null);
+                        }
                         throw new IOException("the registry sent " + (offset - start) + " bytes and closed");
                     }
                     if (offset > size) {
