@@ -334,17 +334,17 @@ public final class FaultProxy implements AutoCloseable {
                     }
                 }
                 if (action.isPresent() && action.get() instanceof Action.Respond r) {
-                    respond(out, r, extra);
+                    respond(out, r, extra, method);
                     continue;
                 }
                 if (action.isPresent() && action.get() instanceof Action.Answer a) {
-                    respond(out, a.answer().apply(s), extra);
+                    respond(out, a.answer().apply(s), extra, method);
                     continue;
                 }
                 if (action.isPresent() && action.get() instanceof Action.Redirect r) {
                     Map<String, String> h = new LinkedHashMap<>(extra);
                     h.put("Location", r.location().apply(s));
-                    respond(out, new Action.Respond(r.status(), h, ""), Map.of());
+                    respond(out, new Action.Respond(r.status(), h, ""), Map.of(), method);
                     continue;
                 }
                 if (action.isPresent() && action.get() instanceof Action.Delay d) {
@@ -561,7 +561,7 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private void respond(OutputStream out, Action.Respond r, Map<String, String> extra) throws IOException {
+    private void respond(OutputStream out, Action.Respond r, Map<String, String> extra, String method) throws IOException {
         byte[] body = r.body().getBytes(StandardCharsets.UTF_8);
         StringBuilder b = new StringBuilder("HTTP/1.1 " + r.status() + " " + reason(r.status()) + "\r\n");
         Map<String, String> h = new LinkedHashMap<>(extra);
@@ -572,7 +572,9 @@ public final class FaultProxy implements AutoCloseable {
         }
         b.append("Content-Length: ").append(body.length).append("\r\n\r\n");
         out.write(b.toString().getBytes(StandardCharsets.ISO_8859_1));
-        out.write(body);
+        if (!method.equals("HEAD")) {
+            out.write(body);
+        }
         out.flush();
     }
 
