@@ -24,8 +24,15 @@ public record BerthHome(Path root) {
         root = root.toAbsolutePath().normalize();
     }
 
-    /** The home named by the environment (see the class comment). */
+    /**
+     * The home named by the environment (see the class comment). A program that embeds berth may set the
+     * system property {@code berth.home} instead, which wins.
+     */
     public static BerthHome fromEnvironment() {
+        String property = System.getProperty("berth.home");
+        if (property != null && !property.isBlank()) {
+            return new BerthHome(Path.of(property));
+        }
         return fromEnvironment(System.getenv());
     }
 

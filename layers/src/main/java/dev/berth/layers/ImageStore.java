@@ -3,6 +3,7 @@ package dev.berth.layers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.berth.layers.internal.AtomicFiles;
+import dev.berth.layers.internal.HashingOutputStream;
 import dev.berth.layers.internal.StoreLocks;
 import dev.berth.layers.internal.VerifyingInputStream;
 import java.io.IOException;
@@ -71,7 +72,6 @@ public final class ImageStore implements AutoCloseable {
         Path abs = root.toAbsolutePath().normalize();
         try {
             Files.createDirectories(abs.resolve("blobs").resolve("sha256"));
-            Files.createDirectories(tmp);
             Path layout = abs.resolve(LAYOUT_FILE);
             if (!Files.exists(layout)) {
                 AtomicFiles.write(layout, LAYOUT_BYTES);
@@ -90,9 +90,12 @@ public final class ImageStore implements AutoCloseable {
         return new ImageStore(abs, tmp.toAbsolutePath().normalize());
     }
 
-    /** Opens a layout directory (for {@code oci:DIR}), with its temporary files in a {@code .tmp} folder beside the blobs. */
+    /**
+     * Opens a layout directory (for {@code oci:DIR}); temporary files go to {@code .berth-tmp} in it while
+     * something is written (layout readers ignore unknown files at the top) and it is removed on close.
+     */
     public static ImageStore open(Path root) {
-        return open(root, root.toAbsolutePath().normalize().resolve("blobs").resolve(".tmp"));
+        return open(root, root.toAbsolutePath().normalize().resolve(".berth-tmp"));
     }
 
     private static ImageIndex emptyIndex() {
@@ -257,9 +260,13 @@ public final class ImageStore implements AutoCloseable {
         return Files.createTempFile(tmp, "blob-", ".tmp");
     }
 
-    /** The directory for this store's temporary files (same filesystem as the blobs). */
+    /** The directory for this store's temporary files (same filesystem as the blobs), created when missing. */
     public Path tempDirectory() {
-        return tmp;
+        try {
+            return Files.createDirectories(tmp);
+        } catch (IOException e) {
+            throw new LayersException("cannot create " + tmp + ": " + e.getMessage(), e);
+        }
     }
 
     void commitFile(Path finished, Digest digest) throws IOException {
@@ -352,6 +359,41 @@ public final class ImageStore implements AutoCloseable {
         a.put(Descriptor.CONTAINERD_NAME, name);
         a.put(Descriptor.REF_NAME, name);
         return a;
+    }
+
+    /**
+     * Adds an entry without a name (an image loaded from an archive that named none), unless one with
+     * that digest is already there. {@code berth images} lists it as {@code <none>}.
+     */
+    public void addUnnamed(Descriptor target) {
+        if (!has(target)) {
+            throw new LayersException("cannot add " + target.digest() + ": it is not in the store");
+        }
+        Descriptor plain = target.withAnnotations(Map.of());
+        updateIndex(entries -> {
+            List<Descriptor> out = new ArrayList<>(entries);
+            if (out.stream().noneMatch(d -> d.digest().equals(plain.digest()) && d.annotation(Descriptor.REF_NAME).isEmpty())) {
+                out.add(plain);
+            }
+            return out;
+        });
+    }
+
+    /** Removes unnamed entries with this digest; returns whether there were any. */
+    public boolean removeUnnamed(Digest digest) {
+        boolean[] found = {false};
+        updateIndex(entries -> {
+            List<Descriptor> out = new ArrayList<>();
+            for (Descriptor d : entries) {
+                if (d.digest().equals(digest) && d.annotation(Descriptor.REF_NAME).isEmpty()) {
+                    found[0] = true;
+                } else {
+                    out.add(d);
+                }
+            }
+            return out;
+        });
+        return found[0];
     }
 
     /** Removes the name; returns whether it existed. The blobs stay until {@link #prune()}. */
@@ -519,25 +561,60 @@ public final class ImageStore implements AutoCloseable {
     /** Every digest the index reaches. Blobs of unknown types are kept but not followed. */
     private Set<Digest> reachable() {
         Set<Digest> live = new HashSet<>();
-        Deque<Descriptor> todo = new ArrayDeque<>(entries());
+        for (Descriptor d : reachable(entries())) {
+            live.add(d.digest());
+        }
+        return live;
+    }
+
+    /**
+     * Every descriptor reachable from {@code roots} through indexes and manifests (roots included, each
+     * digest once, parents before children). Blobs the store lacks are listed but not followed.
+     */
+    public List<Descriptor> reachable(List<Descriptor> roots) {
+        Set<Digest> seen = new HashSet<>();
+        List<Descriptor> out = new ArrayList<>();
+        Deque<Descriptor> todo = new ArrayDeque<>(roots);
         while (!todo.isEmpty()) {
-            Descriptor d = todo.pop();
-            if (!live.add(d.digest()) || !has(d.digest())) {
+            Descriptor d = todo.removeFirst();
+            if (!seen.add(d.digest())) {
                 continue;
             }
-            String what = "prune";
+            out.add(d);
+            if (!has(d.digest())) {
+                continue;
+            }
+            String what = "blob " + d.digest();
             if (d.mediaType().isIndex()) {
-                ImageIndex index = Json.read(readBytes(d, what), ImageIndex.class, "index " + d.digest());
+                ImageIndex index = readIndex(d, what).value();
                 todo.addAll(index.manifests());
                 index.subject().ifPresent(todo::add);
-            } else if (d.mediaType().isManifest() || d.mediaType().equals(MediaType.OCI_MANIFEST)) {
-                Manifest m = Json.read(readBytes(d, what), Manifest.class, "manifest " + d.digest());
+            } else if (d.mediaType().isManifest()) {
+                Manifest m = readManifest(d, what).value();
                 todo.add(m.config());
                 todo.addAll(m.layers());
                 m.subject().ifPresent(todo::add);
             }
         }
-        return live;
+        return out;
+    }
+
+    /**
+     * Copies every blob reachable from {@code root} that {@code source} holds and this store lacks, children
+     * before parents, so a manifest never arrives before its blobs.
+     */
+    public void copyFrom(ImageStore source, Descriptor root) {
+        List<Descriptor> all = new ArrayList<>(source.reachable(List.of(root)));
+        java.util.Collections.reverse(all);
+        for (Descriptor d : all) {
+            if (!has(d) && source.has(d)) {
+                try (InputStream in = source.open(d, "copy " + d.digest())) {
+                    put(in, Optional.of(d.digest()), OptionalLong.of(d.size()));
+                } catch (IOException e) {
+                    throw new LayersException("cannot copy " + d.digest() + ": " + e.getMessage(), e);
+                }
+            }
+        }
     }
 
     private void cleanTemp() throws IOException {
@@ -566,6 +643,13 @@ public final class ImageStore implements AutoCloseable {
     /** Releases this process's claim as a writer (so that {@link #prune()} elsewhere may run). */
     @Override
     public synchronized void close() {
+        if (tmp.getFileName().toString().equals(".berth-tmp")) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException notEmpty) {
+                // another process is still writing into it
+            }
+        }
         if (writing) {
             StoreLocks.releaseShared(root.resolve(GC_LOCK));
             writing = false;
@@ -581,20 +665,15 @@ public final class ImageStore implements AutoCloseable {
         private final ImageStore store;
         private final Path file;
         private final FileChannel channel;
-        private final OutputStream out;
-        private final MessageDigest hasher;
-        private final String algorithm;
-        private long size;
+        private final HashingOutputStream out;
         private boolean done;
 
         private BlobWriter(ImageStore store, String algorithm) {
             this.store = store;
-            this.algorithm = algorithm;
-            this.hasher = Digest.parse(algorithm + ":" + "0".repeat(algorithm.equals("sha512") ? 128 : 64)).newHasher();
             try {
                 this.file = store.newTempFile();
                 this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
-                this.out = Channels.newOutputStream(channel);
+                this.out = new HashingOutputStream(Channels.newOutputStream(channel), algorithm);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -603,20 +682,16 @@ public final class ImageStore implements AutoCloseable {
         @Override
         public void write(int b) throws IOException {
             out.write(b);
-            hasher.update((byte) b);
-            size++;
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
-            hasher.update(b, off, len);
-            size += len;
         }
 
         /** Bytes written so far. */
         public long size() {
-            return size;
+            return out.count();
         }
 
         /**
@@ -632,7 +707,8 @@ public final class ImageStore implements AutoCloseable {
                 out.flush();
                 channel.force(true);
                 channel.close();
-                Digest actual = new Digest(algorithm, java.util.HexFormat.of().formatHex(hasher.digest()));
+                Digest actual = out.digest();
+                long size = out.count();
                 if (expectedSize.isPresent() && expectedSize.getAsLong() != size) {
                     throw new LayersException("blob " + expected.orElse(actual) + " has " + size
                             + " bytes, expected " + expectedSize.getAsLong() + " (truncated or corrupt)");

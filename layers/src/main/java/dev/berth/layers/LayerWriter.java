@@ -2,6 +2,7 @@ package dev.berth.layers;
 
 import dev.berth.layers.LayerEntry.Attributes;
 import dev.berth.layers.internal.HashingOutputStream;
+import dev.berth.layers.internal.NonClosingOutputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -190,11 +191,9 @@ public final class LayerWriter {
         try (ImageStore.BlobWriter blob = store.newBlob()) {
             long[] tarSize = new long[1];
             Digest diffId;
-            try (OutputStream compressed = compression.compress(new NonClosing(blob))) {
+            try (OutputStream compressed = compression.compress(new NonClosingOutputStream(blob))) {
                 HashingOutputStream tar = new HashingOutputStream(compressed);
-                writeTar(tar);
-                tar.flush();
-                diffId = tar.digest();
+                diffId = writeTar(tar);
                 tarSize[0] = tar.count();
             }
             StoredBlob stored = blob.commit(Optional.empty(), java.util.OptionalLong.empty());
@@ -205,7 +204,7 @@ public final class LayerWriter {
     /** Writes the uncompressed tar to {@code out} (not closed) and returns its diff_id. */
     public Digest writeTar(OutputStream out) throws IOException {
         HashingOutputStream hashing = out instanceof HashingOutputStream h ? h : new HashingOutputStream(out);
-        BufferedOutputStream buffered = new BufferedOutputStream(new NonClosing(hashing), 1 << 18);
+        BufferedOutputStream buffered = new BufferedOutputStream(new NonClosingOutputStream(hashing), 1 << 18);
         TarArchiveOutputStream tar = new TarArchiveOutputStream(buffered, TarConstants.DEFAULT_RCDSIZE,
                 StandardCharsets.UTF_8.name());
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -388,21 +387,4 @@ public final class LayerWriter {
     }
 
     private record FileKey(long dev, long ino) {}
-
-    /** Keeps the tar library from closing the stream under it, whose owner finishes it. */
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
-        }
-    }
 }

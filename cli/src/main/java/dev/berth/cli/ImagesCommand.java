@@ -1,0 +1,86 @@
+package dev.berth.cli;
+
+import dev.berth.layers.Image;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.Json;
+import dev.berth.layers.LayersException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code berth images}: the images in the local store. */
+@Command(name = "images", aliases = "ls", description = "List the images in the local store.")
+final class ImagesCommand implements Runnable {
+    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
+            description = "Output format: table (default) or json.")
+    String format;
+
+    @Option(names = {"-q", "--quiet"}, description = "Only show image digests.")
+    boolean quiet;
+
+    @Option(names = "--no-trunc", description = "Show full digests.")
+    boolean noTrunc;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** One line of the listing; also the JSON shape of {@code --format json}. */
+    record Row(String name, String repository, String tag, String digest, String id, String created, long size,
+               String platform) {}
+
+    @Override
+    public void run() {
+        if (!format.equals("table") && !format.equals("json")) {
+            throw new LayersException("--format: unknown format \"" + format + "\" (use table or json)");
+        }
+        List<Row> rows = new ArrayList<>();
+        try (ImageStore store = Stores.open()) {
+            for (Stores.Entry e : Stores.entries(store)) {
+                String repo = e.name().map(r -> r.familiarName()).orElse("<none>");
+                String tag = e.name().flatMap(r -> r.tag()).orElse("<none>");
+                String id = "";
+                String created = "";
+                long size = 0;
+                String platform = "";
+                try {
+                    Image image = Stores.image(store, e);
+                    id = image.id().toString();
+                    created = image.config().value().created().orElse("");
+                    size = image.size();
+                    platform = image.platform().toString();
+                } catch (LayersException broken) {
+                    created = "(unreadable: " + broken.getMessage() + ")";
+                }
+                rows.add(new Row(e.name().map(Object::toString).orElse(""), repo, tag,
+                        e.descriptor().digest().toString(), id, created, size, platform));
+            }
+        }
+        rows.sort(Comparator.comparing(Row::repository).thenComparing(Row::tag));
+        PrintWriter out = spec.commandLine().getOut();
+        if (format.equals("json")) {
+            out.println(Json.pretty(rows));
+            return;
+        }
+        if (quiet) {
+            rows.stream().map(r -> shorten(r.digest())).distinct().forEach(out::println);
+            return;
+        }
+        List<String[]> table = new ArrayList<>();
+        table.add(new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE"});
+        for (Row r : rows) {
+            table.add(new String[] {r.repository(), r.tag(), shorten(r.digest()),
+                Format.ago(Format.instant(java.util.Optional.of(r.created()).filter(s -> !s.isEmpty()))),
+                Format.size(r.size())});
+        }
+        out.print(Format.table(table));
+    }
+
+    private String shorten(String digest) {
+        return noTrunc ? digest : digest.substring(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
+    }
+
+}

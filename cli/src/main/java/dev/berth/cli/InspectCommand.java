@@ -1,0 +1,116 @@
+package dev.berth.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.berth.layers.ContainerConfig;
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.Image;
+import dev.berth.layers.ImageConfig;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.Json;
+import dev.berth.layers.LayersException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code berth inspect NAME}: an image's manifest and config. */
+@Command(name = "inspect", description = "Show an image's manifest and config.")
+final class InspectCommand implements Runnable {
+    @Parameters(arity = "1..*", paramLabel = "NAME", description = "Image names or ids.")
+    List<String> names;
+
+    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
+            description = "Output format: text (default) or json (the manifest and config documents as stored).")
+    String format;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        if (!format.equals("text") && !format.equals("json")) {
+            throw new LayersException("--format: unknown format \"" + format + "\" (use text or json)");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        List<Object> json = new ArrayList<>();
+        try (ImageStore store = Stores.open()) {
+            for (String name : names) {
+                Stores.Entry e = Stores.findOne(store, name);
+                Image image = Stores.image(store, e);
+                if (format.equals("json")) {
+                    json.add(document(e, image));
+                } else {
+                    text(out, e, image);
+                }
+            }
+        }
+        if (format.equals("json")) {
+            out.println(Json.pretty(json));
+        }
+    }
+
+    private static Map<String, Object> document(Stores.Entry e, Image image) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("Name", e.name().map(Object::toString).orElse(""));
+        m.put("Digest", e.descriptor().digest().toString());
+        m.put("MediaType", e.descriptor().mediaType().toString());
+        m.put("Id", image.id().toString());
+        m.put("ManifestDigest", image.digest().toString());
+        m.put("Manifest", tree(image.manifest().bytes()));
+        m.put("Config", tree(image.config().bytes()));
+        return m;
+    }
+
+    private static JsonNode tree(byte[] bytes) {
+        try {
+            return Json.MAPPER.readTree(bytes);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static void text(PrintWriter out, Stores.Entry e, Image image) {
+        ImageConfig c = image.config().value();
+        ContainerConfig cc = c.containerConfig();
+        out.println("Name:         " + e.name().map(Object::toString).orElse("<none>"));
+        out.println("Digest:       " + e.descriptor().digest());
+        if (!image.digest().equals(e.descriptor().digest())) {
+            out.println("Manifest:     " + image.digest() + " (for " + c.platform() + ")");
+        }
+        out.println("Media type:   " + image.manifest().mediaType());
+        out.println("Id:           " + image.id());
+        out.println("Platform:     " + c.platform());
+        out.println("Created:      " + c.created().orElse("N/A"));
+        out.println("Size:         " + Format.size(image.size()));
+        cc.user().ifPresent(u -> out.println("User:         " + u));
+        cc.workingDir().ifPresent(w -> out.println("WorkingDir:   " + w));
+        cc.entrypoint().ifPresent(ep -> out.println("Entrypoint:   " + Json.pretty(ep).replaceAll("\\s+", " ")));
+        cc.cmd().ifPresent(cmd -> out.println("Cmd:          " + Json.pretty(cmd).replaceAll("\\s+", " ")));
+        if (!cc.env().isEmpty()) {
+            out.println("Env:");
+            cc.env().forEach(v -> out.println("  " + v));
+        }
+        if (!cc.exposedPorts().isEmpty()) {
+            out.println("ExposedPorts: " + String.join(" ", cc.exposedPorts().keySet()));
+        }
+        if (!cc.labels().isEmpty()) {
+            out.println("Labels:");
+            cc.labels().forEach((k, v) -> out.println("  " + k + "=" + v));
+        }
+        out.println("Layers:");
+        List<Descriptor> layers = image.layers();
+        for (int i = 0; i < layers.size(); i++) {
+            Descriptor l = layers.get(i);
+            out.println("  " + l.digest() + "  " + Format.size(l.size()) + "  " + l.mediaType());
+            out.println("    diff_id " + image.diffIds().get(i));
+        }
+        out.println();
+    }
+}

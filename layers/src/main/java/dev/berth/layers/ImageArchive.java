@@ -1,0 +1,448 @@
+package dev.berth.layers;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.berth.layers.internal.NonClosingOutputStream;
+import dev.berth.layers.internal.VerifyingInputStream;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.apache.commons.compress.archivers.tar.TarFile;
+
+/**
+ * Image archives: one tar that is both an OCI image layout ({@code oci-layout}, {@code index.json},
+ * {@code blobs/}) and a docker-archive ({@code manifest.json} with {@code RepoTags}), as Docker 25+ writes
+ * it. {@code docker load}, {@code podman load}, {@code skopeo copy docker-archive:} and
+ * {@code oci-archive:} all read it.
+ *
+ * <p>Reading accepts that combined form, OCI archives (from skopeo, podman, buildkit) and docker-archives,
+ * current and legacy ({@code <id>/layer.tar}), with layers plain or compressed, and the whole archive
+ * plain or gzip/zstd-compressed.
+ */
+public final class ImageArchive {
+    private static final FileTime EPOCH = FileTime.from(Instant.EPOCH);
+
+    private ImageArchive() {}
+
+    /** One {@code manifest.json} entry of a docker-archive. */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    record DockerEntry(
+            @JsonProperty("Config") String config,
+            @JsonProperty("RepoTags") List<String> repoTags,
+            @JsonProperty("Layers") List<String> layers) {}
+
+    /** An image loaded from an archive: its name when the archive gave one, and its entry in the store. */
+    public record Loaded(Optional<Reference> name, Descriptor descriptor) {}
+
+    // ---------------------------------------------------------------- writing
+
+    /**
+     * Writes the named images of the store as one archive. Blobs are written once each, in sorted order,
+     * with fixed times and modes, so the same images give the same archive. For a name that is an index,
+     * every platform the store holds goes into the OCI view and {@code platform}'s image into
+     * {@code manifest.json}.
+     */
+    public static void write(ImageStore store, List<Reference> names, Platform platform, OutputStream out)
+            throws IOException {
+        List<Descriptor> roots = new ArrayList<>();
+        Map<Digest, DockerEntryBuilder> docker = new LinkedHashMap<>();
+        for (Reference name : names) {
+            Descriptor d = store.resolve(name).orElseThrow(
+                    () -> new LayersException("image " + name.familiar() + " is not in the store"));
+            String full = name.toString();
+            roots.add(d.withAnnotations(Map.of(Descriptor.CONTAINERD_NAME, full, Descriptor.REF_NAME, full)));
+            Image image = store.image(d, platform, name.familiar());
+            docker.computeIfAbsent(image.digest(), k -> new DockerEntryBuilder(image)).tags.add(dockerTag(name));
+        }
+        TreeMap<String, Descriptor> blobs = new TreeMap<>();
+        for (Descriptor d : store.reachable(roots)) {
+            if (store.has(d)) {
+                blobs.put("blobs/" + d.digest().algorithm() + "/" + d.digest().hex(), d);
+            }
+        }
+        ImageIndex index = ImageIndex.of(MediaType.OCI_INDEX, roots);
+        List<DockerEntry> manifest = docker.values().stream().map(DockerEntryBuilder::build).toList();
+
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosingOutputStream(out), TarConstants.DEFAULT_RCDSIZE,
+                UTF_8.name());
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        directory(tar, "blobs/");
+        String lastDir = "";
+        for (Map.Entry<String, Descriptor> e : blobs.entrySet()) {
+            String dir = e.getKey().substring(0, e.getKey().lastIndexOf('/') + 1);
+            if (!dir.equals(lastDir)) {
+                directory(tar, dir);
+                lastDir = dir;
+            }
+            Descriptor d = e.getValue();
+            TarArchiveEntry t = entry(e.getKey(), TarConstants.LF_NORMAL, 0444);
+            t.setSize(d.size());
+            tar.putArchiveEntry(t);
+            try (InputStream in = store.open(d, "save")) {
+                in.transferTo(tar);
+            }
+            tar.closeArchiveEntry();
+        }
+        file(tar, "index.json", Json.write(index));
+        file(tar, "manifest.json", Json.write(manifest));
+        file(tar, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(UTF_8));
+        tar.finish();
+        tar.close();
+    }
+
+    /**
+     * docker-archive RepoTags carry the full name ({@code docker.io/library/busy:2}): docker normalises it
+     * to its short form on load, while podman would file a short name under {@code localhost/}.
+     */
+    private static String dockerTag(Reference name) {
+        return name.name() + ":" + name.tag().orElse("latest");
+    }
+
+    private static final class DockerEntryBuilder {
+        final Image image;
+        final List<String> tags = new ArrayList<>();
+
+        DockerEntryBuilder(Image image) {
+            this.image = image;
+        }
+
+        DockerEntry build() {
+            return new DockerEntry(path(image.id()), tags,
+                    image.layers().stream().map(l -> path(l.digest())).toList());
+        }
+
+        private static String path(Digest d) {
+            return "blobs/" + d.algorithm() + "/" + d.hex();
+        }
+    }
+
+    private static void directory(TarArchiveOutputStream tar, String name) throws IOException {
+        tar.putArchiveEntry(entry(name, TarConstants.LF_DIR, 0755));
+        tar.closeArchiveEntry();
+    }
+
+    private static void file(TarArchiveOutputStream tar, String name, byte[] bytes) throws IOException {
+        TarArchiveEntry t = entry(name, TarConstants.LF_NORMAL, 0644);
+        t.setSize(bytes.length);
+        tar.putArchiveEntry(t);
+        tar.write(bytes);
+        tar.closeArchiveEntry();
+    }
+
+    private static TarArchiveEntry entry(String name, byte type, int mode) {
+        TarArchiveEntry t = new TarArchiveEntry(name, type, false);
+        t.setMode(mode);
+        t.setUserId(0);
+        t.setGroupId(0);
+        t.setUserName("");
+        t.setGroupName("");
+        t.setModTime(EPOCH);
+        return t;
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /**
+     * Loads every image of an archive into the store and names them as the archive does (an OCI entry's
+     * {@code io.containerd.image.name} or full {@code ref.name}, a docker-archive's {@code RepoTags}); an
+     * image without a name is added unnamed. Every blob is verified; nothing is named until all of an
+     * image's blobs are in the store.
+     */
+    public static List<Loaded> load(Path file, ImageStore store) throws IOException {
+        String what = file.getFileName().toString();
+        if (!Files.isRegularFile(file)) {
+            throw new LayersException(what + ": no such file");
+        }
+        if (Files.size(file) == 0) {
+            throw new LayersException(what + ": empty file, not an image archive");
+        }
+        Path plain = file;
+        Path temp = null;
+        try (BufferedInputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            if (Compression.detect(in) != Compression.Kind.NONE) {
+                temp = Files.createTempFile(store.tempDirectory(), "archive-", ".tar");
+                try (InputStream d = Compression.decompress(in)) {
+                    Files.copy(d, temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+                plain = temp;
+            }
+        }
+        try (TarFile tar = open(plain, what)) {
+            Archive archive = new Archive(tar, what);
+            if (archive.has("oci-layout") && archive.has("index.json")) {
+                return archive.loadOci(store);
+            }
+            if (archive.has("manifest.json")) {
+                return archive.loadDocker(store);
+            }
+            throw new LayersException(what + ": not an image archive (it has neither index.json nor manifest.json)");
+        } finally {
+            if (temp != null) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    private static TarFile open(Path file, String what) {
+        try {
+            return new TarFile(file);
+        } catch (IOException | RuntimeException e) {
+            throw new LayersException(what + ": not a valid tar archive: " + e.getMessage(), e);
+        }
+    }
+
+    /** Random access to the entries of a tar archive by normalised name, following links inside it. */
+    private static final class Archive {
+        private final TarFile tar;
+        private final String what;
+        private final Map<String, TarArchiveEntry> entries = new HashMap<>();
+
+        Archive(TarFile tar, String what) {
+            this.tar = tar;
+            this.what = what;
+            for (TarArchiveEntry e : tar.getEntries()) {
+                entries.put(normalise(e.getName()), e);
+            }
+        }
+
+        private static String normalise(String name) {
+            try {
+                return LayerPath.of(name).value();
+            } catch (LayersException e) {
+                return name;
+            }
+        }
+
+        boolean has(String name) {
+            return entries.containsKey(name);
+        }
+
+        /** The regular file behind a name, following symlinks and hard links within the archive. */
+        TarArchiveEntry file(String name) {
+            String current = normalise(name);
+            for (int hops = 0; hops < 16; hops++) {
+                TarArchiveEntry e = entries.get(current);
+                if (e == null) {
+                    throw new LayersException(what + ": \"" + name + "\" is missing from the archive");
+                }
+                if (e.isSymbolicLink()) {
+                    String base = current.contains("/") ? current.substring(0, current.lastIndexOf('/') + 1) : "";
+                    current = normalise(e.getLinkName().startsWith("/") ? e.getLinkName() : base + e.getLinkName());
+                } else if (e.isLink()) {
+                    current = normalise(e.getLinkName());
+                } else if (e.isFile()) {
+                    return e;
+                } else {
+                    throw new LayersException(what + ": \"" + name + "\" is not a file");
+                }
+            }
+            throw new LayersException(what + ": \"" + name + "\": too many links");
+        }
+
+        InputStream open(String name) throws IOException {
+            return tar.getInputStream(file(name));
+        }
+
+        byte[] read(String name, long max) throws IOException {
+            TarArchiveEntry e = file(name);
+            if (e.getSize() > max) {
+                throw new LayersException(what + ": \"" + name + "\" is too large (" + e.getSize() + " bytes)");
+            }
+            try (InputStream in = tar.getInputStream(e)) {
+                return in.readAllBytes();
+            }
+        }
+
+        private BlobSource blobs() {
+            return d -> {
+                String path = "blobs/" + d.digest().algorithm() + "/" + d.digest().hex();
+                if (!has(path)) {
+                    throw new LayersException(what + ": blob " + d.digest() + " is missing from the archive");
+                }
+                return new VerifyingInputStream(open(path), d.digest(), d.size(), what);
+            };
+        }
+
+        List<Loaded> loadOci(ImageStore store) throws IOException {
+            ImageIndex index = Json.read(read("index.json", 64 << 20), ImageIndex.class, what + ": index.json");
+            List<Loaded> loaded = new ArrayList<>();
+            for (Descriptor root : index.manifests()) {
+                copyTree(root, store);
+                Optional<Reference> name = nameOf(root);
+                Descriptor plain = root.withAnnotations(Map.of());
+                if (name.isPresent()) {
+                    store.tag(name.get(), plain);
+                } else {
+                    store.addUnnamed(plain);
+                }
+                loaded.add(new Loaded(name, plain));
+            }
+            return loaded;
+        }
+
+        /** Copies a manifest or index and what it references, children first. */
+        private void copyTree(Descriptor d, ImageStore store) throws IOException {
+            String path = "blobs/" + d.digest().algorithm() + "/" + d.digest().hex();
+            if (d.mediaType().isIndex()) {
+                byte[] bytes = verified(d);
+                ImageIndex child = Json.read(bytes, ImageIndex.class, what + ": index " + d.digest());
+                for (Descriptor m : child.manifests()) {
+                    if (has("blobs/" + m.digest().algorithm() + "/" + m.digest().hex())) {
+                        copyTree(m, store); // an index may list platforms the archive does not carry
+                    }
+                }
+                store.put(bytes);
+            } else if (d.mediaType().isManifest()) {
+                byte[] bytes = verified(d);
+                Manifest m = Json.read(bytes, Manifest.class, what + ": manifest " + d.digest());
+                for (Descriptor blob : concat(m.config(), m.layers())) {
+                    if (!store.has(blob)) {
+                        try (InputStream in = blobs().open(blob)) {
+                            store.put(in, Optional.of(blob.digest()), OptionalLong.of(blob.size()));
+                        }
+                    }
+                }
+                store.put(bytes);
+            } else if (has(path)) {
+                try (InputStream in = blobs().open(d)) {
+                    store.put(in, Optional.of(d.digest()), OptionalLong.of(d.size()));
+                }
+            } else {
+                throw new LayersException(what + ": unsupported media type " + d.mediaType());
+            }
+        }
+
+        private byte[] verified(Descriptor d) throws IOException {
+            try (InputStream in = blobs().open(d)) {
+                return in.readAllBytes();
+            }
+        }
+
+        /**
+         * The name an OCI archive gives an entry: {@code io.containerd.image.name}, else {@code ref.name}
+         * when it is a full reference. A bare tag ({@code latest}, as {@code skopeo copy ... oci-archive:F:latest}
+         * writes) names no repository, so such an image is loaded unnamed.
+         */
+        private Optional<Reference> nameOf(Descriptor d) {
+            Optional<String> full = d.annotation(Descriptor.CONTAINERD_NAME);
+            if (full.isPresent()) {
+                return Optional.of(Reference.parse(full.get()));
+            }
+            Optional<String> ref = d.annotation(Descriptor.REF_NAME);
+            if (ref.isEmpty() || (!ref.get().contains("/") && !ref.get().contains(":") && !ref.get().contains("@"))) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(Reference.parse(ref.get()));
+            } catch (LayersException notAReference) {
+                return Optional.empty();
+            }
+        }
+
+        List<Loaded> loadDocker(ImageStore store) throws IOException {
+            List<DockerEntry> entries;
+            try {
+                entries = Json.MAPPER.readValue(read("manifest.json", 64 << 20), new TypeReference<List<DockerEntry>>() { });
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new LayersException(what + ": manifest.json: invalid JSON: " + e.getOriginalMessage(), e);
+            }
+            List<Loaded> loaded = new ArrayList<>();
+            for (DockerEntry entry : entries) {
+                if (entry.config() == null) {
+                    throw new LayersException(what + ": manifest.json: an entry has no Config");
+                }
+                byte[] configBytes = read(entry.config(), 64 << 20);
+                ImageConfig config = Json.read(configBytes, ImageConfig.class, what + ": " + entry.config());
+                List<String> layerPaths = entry.layers() == null ? List.of() : entry.layers();
+                List<Digest> diffIds = config.rootfs().diffIds();
+                if (layerPaths.size() != diffIds.size()) {
+                    throw new LayersException(what + ": " + entry.config() + " lists " + diffIds.size()
+                            + " diff_ids but manifest.json lists " + layerPaths.size() + " layers");
+                }
+                List<Descriptor> layers = new ArrayList<>();
+                List<Compression.Kind> kinds = new ArrayList<>();
+                for (int i = 0; i < layerPaths.size(); i++) {
+                    StoredLayer l = storeLayer(store, layerPaths.get(i), diffIds.get(i));
+                    layers.add(Descriptor.of(MediaType.OCI_LAYER, l.blob().digest(), l.blob().size()));
+                    kinds.add(l.kind());
+                }
+                boolean docker = !kinds.contains(Compression.Kind.ZSTD);
+                List<Descriptor> typed = new ArrayList<>();
+                for (int i = 0; i < layers.size(); i++) {
+                    typed.add(layers.get(i).withMediaType(MediaType.layer(kinds.get(i), docker)));
+                }
+                Document<ImageConfig> configDoc = new Document<>(config, configBytes,
+                        docker ? MediaType.DOCKER_CONFIG : MediaType.OCI_CONFIG, Digest.sha256(configBytes));
+                store.put(configDoc);
+                MediaType manifestType = docker ? MediaType.DOCKER_MANIFEST : MediaType.OCI_MANIFEST;
+                Document<Manifest> manifest = Document.of(
+                        Manifest.of(manifestType, configDoc.descriptor(), typed, Map.of()), manifestType);
+                Descriptor d = store.put(manifest);
+                List<String> tags = entry.repoTags() == null ? List.of() : entry.repoTags();
+                if (tags.isEmpty()) {
+                    store.addUnnamed(d);
+                    loaded.add(new Loaded(Optional.empty(), d));
+                }
+                for (String tag : tags) {
+                    Reference name = Reference.parse(tag);
+                    store.tag(name, d);
+                    loaded.add(new Loaded(Optional.of(name), d));
+                }
+            }
+            return loaded;
+        }
+
+        private record StoredLayer(StoredBlob blob, Compression.Kind kind) {}
+
+        /**
+         * Stores one docker-archive layer as it is (plain or compressed), after checking that its
+         * uncompressed content hashes to the config's diff_id.
+         */
+        private StoredLayer storeLayer(ImageStore store, String path, Digest diffId) throws IOException {
+            Compression.Kind kind;
+            try (BufferedInputStream in = new BufferedInputStream(open(path), 1 << 16)) {
+                kind = Compression.detect(in);
+                if (kind == Compression.Kind.NONE) {
+                    StoredBlob blob = store.put(in, Optional.of(diffId), OptionalLong.empty());
+                    return new StoredLayer(blob, kind);
+                }
+                try (InputStream plain = new VerifyingInputStream(Compression.decompress(in), diffId, -1,
+                        what + ": layer " + path)) {
+                    plain.transferTo(OutputStream.nullOutputStream());
+                }
+            } catch (LayersException e) {
+                throw new LayersException(what + ": layer " + path + " does not match its diff_id " + diffId, e);
+            }
+            try (InputStream in = open(path)) {
+                return new StoredLayer(store.put(in, Optional.empty(), OptionalLong.empty()), kind);
+            }
+        }
+
+        private static List<Descriptor> concat(Descriptor first, List<Descriptor> rest) {
+            List<Descriptor> all = new ArrayList<>();
+            all.add(first);
+            all.addAll(rest);
+            return all;
+        }
+    }
+}
