@@ -2,8 +2,6 @@ package dev.berth.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.Platform;
@@ -16,7 +14,15 @@ import dev.berth.registry.testing.TokenIssuer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,7 +33,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,7 +88,9 @@ class RedirectTest {
             proxy.on("GET", ".*/blobs/(" + String.join("|", layerDigests) + ")").times(Integer.MAX_VALUE)
                     .redirect(307, req -> "http://localhost:" + cdn.port() + "/storage/"
                             + req.path().substring(req.path().lastIndexOf('/') + 1) + "?sig=" + signature.incrementAndGet());
-            try (ImageStore target = Fixtures.store(tmp); RegistryClient client = Fixtures.anonymous(Fixtures.config(tmp).build())) {
+            // a short idle timeout only guards the test's run time: the cuts are real closes, not stalls
+            try (ImageStore target = Fixtures.store(tmp);
+                 RegistryClient client = Fixtures.anonymous(Fixtures.config(tmp).idleTimeout(Duration.ofSeconds(10)).build())) {
                 Reference ref = Reference.parse(proxy.host() + "/team/cdn:1");
                 assertThat(client.pull(target, ref, PullOptions.defaults()).digest()).isEqualTo(image.digest());
                 for (Descriptor l : target.image(ref, AMD64).layers()) {
@@ -104,7 +111,10 @@ class RedirectTest {
         }
     }
 
-    /** Blob storage: single-use signed URLs, serves from the registry with its own token, cuts first transfers. */
+    /**
+     * Blob storage: single-use signed URLs, serves from the registry with its own token, cuts the first
+     * transfer of each blob by closing the socket half way (a raw socket server, so the cut is a real one).
+     */
     static final class Cdn implements AutoCloseable {
         record Seen(String path, Optional<String> authorization, Optional<String> range) {}
 
@@ -112,7 +122,7 @@ class RedirectTest {
         final AtomicInteger refusedSignatures = new AtomicInteger();
         private final Set<String> usedSignatures = ConcurrentHashMap.newKeySet();
         private final Set<String> cut = ConcurrentHashMap.newKeySet();
-        private final HttpServer server;
+        private final ServerSocket server;
         private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         private final URI registry;
         private final String token;
@@ -120,50 +130,63 @@ class RedirectTest {
         Cdn(URI registry, String token) throws IOException {
             this.registry = registry;
             this.token = token;
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            server.createContext("/storage/", this::serve);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.start();
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread.ofVirtual().start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        Thread.ofVirtual().start(() -> serve(s));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
         }
 
         int port() {
-            return server.getAddress().getPort();
+            return server.getLocalPort();
         }
 
-        private void serve(HttpExchange ex) throws IOException {
-            String digest = ex.getRequestURI().getPath().substring("/storage/".length());
-            String sig = ex.getRequestURI().getQuery();
-            Optional<String> range = Optional.ofNullable(ex.getRequestHeaders().getFirst("Range"));
-            requests.add(new Seen(ex.getRequestURI().getPath(),
-                    Optional.ofNullable(ex.getRequestHeaders().getFirst("Authorization")), range));
-            if (!usedSignatures.add(sig)) {
-                refusedSignatures.incrementAndGet();
-                ex.sendResponseHeaders(403, -1);
-                ex.close();
-                return;
-            }
-            HttpRequest.Builder b = HttpRequest.newBuilder(registry.resolve("/v2/team/cdn/blobs/" + digest))
-                    .header("Authorization", "Bearer " + token);
-            range.ifPresent(r -> b.header("Range", r));
-            try {
-                HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-                r.headers().firstValue("Content-Range").ifPresent(v -> ex.getResponseHeaders().set("Content-Range", v));
-                byte[] body = r.body();
-                ex.sendResponseHeaders(r.statusCode(), body.length);
-                OutputStream out = ex.getResponseBody();
-                if (cut.add(digest)) {
-                    // half the bytes, then the connection goes away
-                    out.write(body, 0, body.length / 2);
-                    out.flush();
-                    try {
-                        out.close();
-                    } catch (IOException expected) {
-                        // the server notices the short body and drops the connection, which is the point
+        private void serve(Socket socket) {
+            try (socket) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+                OutputStream out = socket.getOutputStream();
+                String line;
+                while ((line = in.readLine()) != null && !line.isEmpty()) {
+                    URI target = URI.create(line.split(" ")[1]);
+                    Map<String, String> headers = new HashMap<>();
+                    for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+                        int colon = h.indexOf(':');
+                        headers.put(h.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), h.substring(colon + 1).trim());
                     }
-                    return;
+                    String digest = target.getPath().substring("/storage/".length());
+                    Optional<String> range = Optional.ofNullable(headers.get("range"));
+                    requests.add(new Seen(target.getPath(), Optional.ofNullable(headers.get("authorization")), range));
+                    if (!usedSignatures.add(target.getQuery())) {
+                        refusedSignatures.incrementAndGet();
+                        out.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                        out.flush();
+                        continue;
+                    }
+                    HttpRequest.Builder b = HttpRequest.newBuilder(registry.resolve("/v2/team/cdn/blobs/" + digest))
+                            .header("Authorization", "Bearer " + token);
+                    range.ifPresent(r -> b.header("Range", r));
+                    HttpResponse<byte[]> r = client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+                    byte[] body = r.body();
+                    StringBuilder head = new StringBuilder("HTTP/1.1 " + r.statusCode() + " OK\r\n");
+                    r.headers().firstValue("Content-Range").ifPresent(v -> head.append("Content-Range: ").append(v).append("\r\n"));
+                    head.append("Content-Type: application/octet-stream\r\nContent-Length: ").append(body.length).append("\r\n\r\n");
+                    out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+                    if (cut.add(digest)) {
+                        out.write(body, 0, body.length / 2);
+                        out.flush();
+                        return; // closes the socket half way through the body
+                    }
+                    out.write(body);
+                    out.flush();
                 }
-                out.write(body);
-                out.close();
+            } catch (IOException e) {
+                // the client went away
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -171,7 +194,11 @@ class RedirectTest {
 
         @Override
         public void close() {
-            server.stop(0);
+            try {
+                server.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
             client.close();
         }
     }
