@@ -51,8 +51,9 @@ public final class BlobDownloader {
                 file = Files.createTempFile(dir, "blob-", ".tmp");
                 ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
             }
+            byte[] hash;
             try (FileChannel channel = ch) {
-                fetch(transport, repository, blob, channel, progress);
+                hash = fetch(transport, repository, blob, channel, progress);
             } finally {
                 if (lock != null && lock.isValid()) {
                     try {
@@ -62,7 +63,8 @@ public final class BlobDownloader {
                     }
                 }
             }
-            StoredBlob stored = store.importFile(file, blob.digest(), OptionalLong.of(blob.size()));
+            // hashed while written: the store checks that hash and does not read the file again
+            StoredBlob stored = store.importHashed(file, blob.digest(), blob.size(), hash);
             progress.on(new ProgressEvent.BlobDone(blob.digest(), blob.size()));
             return stored;
         } catch (IOException e) {
@@ -78,8 +80,11 @@ public final class BlobDownloader {
         }
     }
 
-    /** Fills {@code ch} with the blob, verified; resumes from what it already holds. */
-    private static void fetch(Transport transport, String repository, Descriptor blob, FileChannel ch,
+    /**
+     * Fills {@code ch} with the blob, verified; resumes from what it already holds. Returns the sha256 (or
+     * sha512) of exactly the file's bytes.
+     */
+    private static byte[] fetch(Transport transport, String repository, Descriptor blob, FileChannel ch,
                               Progress progress) throws IOException {
         long size = blob.size();
         MessageDigest hasher = blob.digest().newHasher();
@@ -169,10 +174,10 @@ public final class BlobDownloader {
                     }
                 }
             }
-            ch.force(false);
             long actual = ch.size();
-            if (actual == size && blob.digest().matches(hasher.digest())) {
-                return;
+            byte[] hash = hasher.digest();
+            if (actual == size && blob.digest().matches(hash)) {
+                return hash;
             }
             if (fromEarlier && restarts == 0) {
                 // what an earlier process left may be damaged (a crash before its data reached the disk)

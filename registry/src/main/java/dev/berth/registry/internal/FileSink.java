@@ -25,6 +25,7 @@ final class FileSink implements BodySubscriber<Long> {
     private volatile long position;
     private Flow.Subscription subscription;
     private boolean stopped;
+    private final byte[] copy = new byte[64 * 1024];
 
     FileSink(FileChannel channel, long position, MessageDigest hasher, LongConsumer onProgress) {
         this.channel = channel;
@@ -66,12 +67,18 @@ final class FileSink implements BodySubscriber<Long> {
         try {
             long p = position;
             for (ByteBuffer b : items) {
-                ByteBuffer written = b.duplicate();
+                // The client's buffers are read-only, so a digest would copy them in 4 KiB pieces: copy each
+                // once into an array that both the hash and the write use.
                 while (b.hasRemaining()) {
-                    p += channel.write(b, p);
+                    int n = Math.min(b.remaining(), copy.length);
+                    b.get(copy, 0, n);
+                    hasher.update(copy, 0, n);
+                    ByteBuffer w = ByteBuffer.wrap(copy, 0, n);
+                    while (w.hasRemaining()) {
+                        p += channel.write(w, p);
+                    }
+                    position = p;
                 }
-                hasher.update(written);
-                position = p;
             }
             onProgress.accept(p);
             subscription.request(1);
