@@ -43,8 +43,9 @@ final class PullCommand implements Callable<Integer> {
         }
         if (!quiet) {
             options = options.withProgress(new ProgressPrinter(out, err, ProgressPrinter.terminal(), ProgressPrinter.Mode.PULL));
+            // as docker: the repository's path, without the registry
             out.println(ref.tag().orElseGet(() -> ref.digest().map(Object::toString).orElse("latest")) + ": Pulling from "
-                    + ref.familiarName());
+                    + ref.repository());
             out.flush();
         }
         BerthHome home = BerthHome.fromEnvironment();

@@ -10,10 +10,12 @@ import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
 import dev.berth.registry.testing.FaultProxy;
 import dev.berth.registry.testing.LocalRegistry;
+import dev.berth.registry.testing.TestCerts;
 import dev.berth.registry.testing.TestImages;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +60,8 @@ class RegistryCommandsTest {
         locked.close();
     }
 
+    final Map<String, String> extraEnv = new HashMap<>();
+
     @BeforeEach
     void home() {
         home = tmp.resolve("home");
@@ -77,6 +81,7 @@ class RegistryCommandsTest {
         env.put("BERTH_HOME", berthHome.toString());
         env.put("BERTH_CONFIG_DIR", tmp.resolve("config").toString());
         env.put("DOCKER_CONFIG", tmp.resolve("docker").toString());
+        env.putAll(extraEnv);
         return env;
     }
 
@@ -132,7 +137,7 @@ class RegistryCommandsTest {
 
         Path other = tmp.resolve("other");
         Run pull = berth(other, Optional.empty(), "pull", dest).ok();
-        assertThat(pull.out()).startsWith("1: Pulling from " + open.host() + "/team/app\n")
+        assertThat(pull.out()).startsWith("1: Pulling from team/app\n")
                 .contains(": Pulling fs layer\n").contains(": Download complete\n")
                 .endsWith("Digest: " + app.digest() + "\nStatus: Downloaded newer image for " + dest + "\n" + dest + "\n");
         assertThat(berth(other, Optional.empty(), "pull", dest).ok().out())
@@ -176,6 +181,36 @@ class RegistryCommandsTest {
         assertThat(berth("logout", host).ok().out()).isEqualTo("Not logged in to " + host + "\n");
         assertThat(berth("pull", host + "/secret:1").err()).contains("(UNAUTHORIZED)");
         assertThat(berth("logout").ok().out()).isEqualTo("Not logged in to docker.io\n");
+    }
+
+    /**
+     * Through an HTTPS proxy that wants a password (given in {@code HTTPS_PROXY}, as docker takes it) to a
+     * TLS registry whose CA is in berth's config directory; {@code registry.test} resolves only at the proxy.
+     */
+    @Test
+    void proxiesWithPasswordsAndCasInTheConfigDirectory() throws Exception {
+        Path certs = tmp.resolve("certs");
+        Files.createDirectories(certs);
+        TestCerts.KeyPair ca = TestCerts.authority(certs, "ca");
+        TestCerts.KeyPair server = TestCerts.server(certs, ca, "registry", List.of("registry.test"), List.of("127.0.0.1"));
+        try (LocalRegistry tls = LocalRegistry.start(tmp.resolve("tls"), new LocalRegistry.Auth.None(), Optional.of(server));
+             FaultProxy proxy = FaultProxy.forward(Map.of("registry.test:443", new InetSocketAddress("127.0.0.1", tls.port())))
+                     .requireProxyAuth("me", "s3cret@x")) {
+            Path caDir = tmp.resolve("config/certs.d/registry.test");
+            Files.createDirectories(caDir);
+            Files.copy(ca.certificate(), caDir.resolve("ca.crt"));
+            extraEnv.put("HTTPS_PROXY", "http://me:s3cret%40x@" + proxy.host());
+            Descriptor app = image(home, "proxied:1", 4, 10_000);
+            berth("push", "-q", "proxied:1", "registry.test/proxied:1").ok();
+            assertThat(berth(tmp.resolve("other"), Optional.empty(), "pull", "registry.test/proxied:1").ok().out())
+                    .contains("Digest: " + app.digest());
+            assertThat(proxy.tunnels()).isNotEmpty().containsOnly("registry.test:443");
+
+            extraEnv.put("HTTPS_PROXY", "http://me:wrong@" + proxy.host());
+            assertThat(berth(tmp.resolve("third"), Optional.empty(), "pull", "registry.test/proxied:1").err())
+                    .startsWith("berth: pull registry.test/proxied:1: the proxy refused the connection to registry.test"
+                            + " (HTTP 407 Proxy Authentication Required)");
+        }
     }
 
     /**

@@ -206,27 +206,27 @@ public final class RegistryClient implements AutoCloseable {
      */
     public LoginResult login(String registry, Credentials.Basic credentials) {
         String name = RegistryConfig.normaliseRegistry(registry);
+        String context = "login to " + name;
         CredentialStore store = credentialStore("log in");
         try (RegistryClient probe = new RegistryClient(config, (r, repo) -> Optional.of(credentials))) {
             Transport t = probe.transport(probe.endpoints(name, false).getFirst());
-            Response<Void> r = t.execute(Call.of("GET", URI.create("/v2/"), List.of(), Progress.NONE, "log in"));
-            if (!r.ok()) {
+            Response<Void> r;
+            try {
+                r = t.execute(Call.of("GET", URI.create("/v2/"), List.of(), Progress.NONE, "log in"));
+            } catch (RegistryException e) {
+                // the token service refused the credentials, or the registry could not be reached
+                boolean refused = e.status().isPresent() && (e.status().getAsInt() == 401 || e.status().getAsInt() == 403);
+                throw refused ? new RegistryException(context + " failed: " + e.getMessage(), e.code(), e.status(), false, e)
+                        : e.withContext(context);
+            }
+            if (r.status() == 401) {
                 RegistryException e = t.error(r, List.of());
-                if (r.status() == 401) {
-                    throw new RegistryException("login to " + name + " failed: incorrect user name or password ("
-                            + e.code().orElse("UNAUTHORIZED") + ")", e.code(), e.status(), false, e);
-                }
-                throw e.withContext("login to " + name);
+                throw new RegistryException(context + " failed: incorrect user name or password ("
+                        + e.code().orElse("UNAUTHORIZED") + ")", e.code(), e.status(), false, e);
             }
-        } catch (RegistryException e) {
-            if (e.getMessage().startsWith("login to ")) {
-                throw e;
+            if (!r.ok()) {
+                throw t.error(r, List.of()).withContext(context);
             }
-            if (e.getMessage().startsWith("the token service")) {
-                throw new RegistryException("login to " + name + " failed: " + e.getMessage(), e.code(), e.status(),
-                        false, e);
-            }
-            throw e.withContext("login to " + name);
         }
         return new LoginResult(name, store.store(name, credentials));
     }

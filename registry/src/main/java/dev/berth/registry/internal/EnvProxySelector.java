@@ -2,7 +2,6 @@ package dev.berth.registry.internal;
 
 import dev.berth.registry.RegistryException;
 import java.io.IOException;
-import java.net.Authenticator;
 import java.net.InetSocketAddress;
 import java.net.PasswordAuthentication;
 import java.net.Proxy;
@@ -135,30 +134,23 @@ public final class EnvProxySelector extends ProxySelector {
     }
 
     /**
-     * An authenticator answering proxy challenges with the user and password in the proxy URLs, or empty
-     * when they carry none. Java disables Basic for HTTPS tunnels unless
-     * {@code jdk.http.auth.tunneling.disabledSchemes} allows it, so that property is cleared when needed.
+     * The {@code Proxy-Authorization} value for a request to {@code target} when it goes through a proxy whose
+     * URL carries a user and password. berth sends it with every such request (Java's client copies it into
+     * the CONNECT of an HTTPS tunnel) rather than answering 407 challenges through an Authenticator: that
+     * path fails inside Java's client when the password is wrong, hiding the proxy's answer.
      */
-    public Optional<Authenticator> authenticator() {
-        Optional<PasswordAuthentication> https = credentials(this.https);
-        Optional<PasswordAuthentication> http = credentials(this.http);
-        if (https.isEmpty() && http.isEmpty()) {
+    public Optional<String> authorization(URI target) {
+        if (bypass(target)) {
             return Optional.empty();
         }
-        if (System.getProperty("jdk.http.auth.tunneling.disabledSchemes") == null) {
-            System.setProperty("jdk.http.auth.tunneling.disabledSchemes", "");
-        }
-        return Optional.of(new Authenticator() {
-            @Override
-            protected PasswordAuthentication getPasswordAuthentication() {
-                if (getRequestorType() != RequestorType.PROXY) {
-                    return null;
-                }
-                boolean tunnel = getRequestingURL() != null
-                        && getRequestingURL().getProtocol().equalsIgnoreCase("https");
-                return (tunnel ? https.or(() -> http) : http.or(() -> https)).orElse(null);
-            }
-        });
+        Optional<URI> proxy = target.getScheme().equalsIgnoreCase("https") ? https : http;
+        return credentials(proxy).map(p -> "Basic " + java.util.Base64.getEncoder().encodeToString(
+                (p.getUserName() + ":" + new String(p.getPassword())).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Whether a proxy URL carries credentials (then Java must be allowed to send Basic to HTTPS tunnels). */
+    public boolean hasCredentials() {
+        return credentials(https).isPresent() || credentials(http).isPresent();
     }
 
     private static Optional<PasswordAuthentication> credentials(Optional<URI> proxy) {

@@ -86,12 +86,20 @@ public final class Transport implements AutoCloseable {
     private volatile Optional<Challenge> challenge = Optional.empty();
     private HttpClient plainClient;
     private HttpClient tlsClient;
+    private final Optional<EnvProxySelector> proxies;
 
     static {
         // Java's HTTP client reads sockets into 16 KiB buffers by default; blobs are large, and bigger reads
         // mean fewer trips through the client's (at first interpreted) code. Set before its first use.
         if (System.getProperty("jdk.httpclient.bufsize") == null) {
             System.setProperty("jdk.httpclient.bufsize", String.valueOf(64 * 1024));
+        }
+        // Java refuses Basic proxy authentication for HTTPS tunnels unless this property allows it, and reads it
+        // once, when its HTTP client is first used: allow it now if the environment's proxy URL carries a password.
+        if (System.getProperty("jdk.http.auth.tunneling.disabledSchemes") == null
+                && java.util.stream.Stream.of("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+                        .map(System::getenv).anyMatch(v -> v != null && v.contains("@"))) {
+            System.setProperty("jdk.http.auth.tunneling.disabledSchemes", "");
         }
     }
 
@@ -100,6 +108,12 @@ public final class Transport implements AutoCloseable {
         this.config = config;
         this.credentials = credentials;
         this.transfers = new Semaphore(config.concurrency(endpoint.registry()), true);
+        this.proxies = EnvProxySelector.fromEnvironment(config.environment());
+        if (proxies.map(EnvProxySelector::hasCredentials).orElse(false)
+                && System.getProperty("jdk.http.auth.tunneling.disabledSchemes") == null) {
+            // too late if Java's HTTP client was used before in this JVM (see the static initializer)
+            System.setProperty("jdk.http.auth.tunneling.disabledSchemes", "");
+        }
     }
 
     public Endpoint endpoint() {
@@ -218,6 +232,8 @@ public final class Transport implements AutoCloseable {
                 b.header("Authorization", authorization.get());
             }
             b.header("User-Agent", USER_AGENT);
+            URI target = current;
+            proxies.flatMap(p -> p.authorization(target)).ifPresent(v -> b.header("Proxy-Authorization", v));
             boolean https = current.getScheme().equalsIgnoreCase("https");
             b.version(https && !config.http1(endpoint.registry()) ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1);
             boolean followable = method.equals("GET") || method.equals("HEAD");
@@ -251,7 +267,8 @@ public final class Transport implements AutoCloseable {
                 current = next;
                 continue;
             }
-            Payload<T> p = resp.body();
+            // no body at all when the client answered itself (a 407 from a proxy it could not satisfy)
+            Payload<T> p = resp.body() != null ? resp.body() : new Payload<>(Optional.empty(), new byte[0]);
             return new Response<>(status, resp.headers(), current, p.value(), p.error());
         }
     }
@@ -299,10 +316,11 @@ public final class Transport implements AutoCloseable {
             if (cause instanceof UncheckedIOException u) {
                 throw u.getCause();
             }
-            if (cause instanceof RuntimeException re) {
-                throw re;
+            if (cause instanceof dev.berth.layers.BerthException be) {
+                throw be;
             }
-            throw new IOException(cause);
+            // anything else is the HTTP client's own failure: report it as a broken exchange, not a crash
+            throw new IOException("the HTTP client failed: " + cause, cause);
         }
     }
 
@@ -520,11 +538,7 @@ public final class Transport implements AutoCloseable {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(config.connectTimeout())
                 .sslContext(ctx);
-        Optional<EnvProxySelector> proxies = EnvProxySelector.fromEnvironment(config.environment());
-        if (proxies.isPresent()) {
-            b.proxy(proxies.get());
-            proxies.get().authenticator().ifPresent(b::authenticator);
-        }
+        proxies.ifPresent(b::proxy);
         return b.build();
     }
 
@@ -561,8 +575,8 @@ public final class Transport implements AutoCloseable {
                 if (more && schemes.get(i).equals("http") && r.status() == 400) {
                     continue; // a TLS server answering plain HTTP ("Client sent an HTTP request to an HTTPS server")
                 }
-                if (r.status() >= 500) {
-                    throw errorOf(r, Optional.empty()).withContext("connect to " + endpoint.host());
+                if (r.status() >= 500 || r.status() == 407) {
+                    throw errorOf(r, Optional.empty());
                 }
                 challenge = r.status() == 401
                         ? Challenge.preferred(Challenge.parse(r.headers().allValues("WWW-Authenticate")))
@@ -778,6 +792,8 @@ public final class Transport implements AutoCloseable {
             case 401 -> "authentication required (UNAUTHORIZED)";
             case 403 -> "access denied (DENIED)";
             case 404 -> "not found (HTTP 404)";
+            case 407 -> "the proxy refused the connection to " + endpoint.host() + " (HTTP 407 Proxy Authentication "
+                    + "Required); give its user and password in the proxy URL (http://user:password@proxy:port)";
             case 429 -> "too many requests (TOOMANYREQUESTS)";
             default -> statusText(s) + " from " + Hosts.hostPort(r.uri());
         });
@@ -830,6 +846,7 @@ public final class Transport implements AutoCloseable {
             case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
+            case 407 -> "Proxy Authentication Required";
             case 408 -> "Request Timeout";
             case 409 -> "Conflict";
             case 413 -> "Payload Too Large";

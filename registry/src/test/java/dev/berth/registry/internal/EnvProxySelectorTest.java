@@ -49,7 +49,9 @@ class EnvProxySelectorTest {
     void credentialsInTheProxyUrlGiveAnAuthenticatorAndAreNeverShown() {
         EnvProxySelector p = EnvProxySelector.fromEnvironment(Map.of("HTTPS_PROXY", "http://me:s%40cret@proxy:3128"))
                 .orElseThrow();
-        assertThat(p.authenticator()).isPresent();
+        assertThat(p.authorization(URI.create("https://registry.example/v2/")))
+                .contains("Basic " + java.util.Base64.getEncoder().encodeToString("me:s@cret".getBytes()));
+        assertThat(p.authorization(URI.create("https://localhost/v2/"))).isEmpty();
         assertThatThrownBy(() -> EnvProxySelector.fromEnvironment(Map.of("HTTPS_PROXY", "socks5://me:pw@proxy:1080")))
                 .isInstanceOf(RegistryException.class).hasMessageContaining("//***@proxy").hasMessageNotContaining("pw");
     }

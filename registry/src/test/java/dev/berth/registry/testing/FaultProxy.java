@@ -101,6 +101,7 @@ public final class FaultProxy implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final List<long[]> blobGets = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+    private volatile Optional<String> proxyAuthorization = Optional.empty();
 
     private FaultProxy(ServerSocket server, Optional<InetSocketAddress> backend, Map<String, InetSocketAddress> routes) {
         this.server = server;
@@ -151,6 +152,16 @@ public final class FaultProxy implements AutoCloseable {
     /** Adds headers to every response to matching requests (while forwarding normally). */
     public FaultProxy addHeaders(String method, String pathRegex, Map<String, String> headers) {
         decorations.add(new Decoration(method, Pattern.compile(pathRegex), Map.copyOf(headers)));
+        return this;
+    }
+
+    /**
+     * As a forward proxy, demands {@code Proxy-Authorization: Basic} with these credentials (407 otherwise),
+     * as corporate proxies do.
+     */
+    public FaultProxy requireProxyAuth(String user, String password) {
+        proxyAuthorization = Optional.of("Basic " + java.util.Base64.getEncoder()
+                .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
         return this;
     }
 
@@ -298,6 +309,17 @@ public final class FaultProxy implements AutoCloseable {
                 }
                 String method = parts[0];
                 String target = parts[1];
+                boolean proxied = method.equals("CONNECT") || target.startsWith("http://");
+                if (proxied && proxyAuthorization.isPresent()
+                        && !req.get("Proxy-Authorization").equals(proxyAuthorization)) {
+                    readBody(in, req);
+                    seen.add(new Seen(method, target, Map.of("proxy-authorization",
+                            req.get("Proxy-Authorization").orElse("(none)")), 0));
+                    out.write(("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"proxy\"\r\n"
+                            + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    continue;
+                }
                 if (method.equals("CONNECT")) {
                     tunnel(client, in, out, target);
                     return;
