@@ -1,10 +1,9 @@
 package dev.berth.registry.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
 import dev.berth.layers.Document;
-import dev.berth.layers.Image;
-import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageIndex;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.Json;
@@ -99,21 +98,21 @@ public final class Puller {
         }
         long downloaded = fetchAll(t, repo, new ArrayList<>(blobs.values()), manifest.config().digest(), progress);
 
+        // The config is checked without binding it to ImageConfig: building Jackson's deserializers for the
+        // whole config model costs a cold JVM more than the check itself, and a pull needs only these fields.
         Descriptor configDescriptor = manifest.config();
-        byte[] configBytes = store.readBytes(configDescriptor, what);
-        Document<ImageConfig> config = new Document<>(
-                Json.read(configBytes, ImageConfig.class, what + " config " + configDescriptor.digest()),
-                configBytes, configDescriptor.mediaType(), configDescriptor.digest());
-        Document<Manifest> m = new Document<>(manifest, manifestDoc.bytes, manifestDoc.type, manifestDoc.digest);
-        Image image;
-        try {
-            image = new Image(m, config, store.blobs(what));
-        } catch (LayersException e) {
-            throw new RegistryException(what + ": " + e.getMessage(), e);
+        JsonNode config = Json.read(store.readBytes(configDescriptor, what), JsonNode.class,
+                what + " config " + configDescriptor.digest());
+        int diffIds = config.path("rootfs").path("diff_ids").size();
+        if (diffIds != manifest.layers().size()) {
+            throw new RegistryException(what + ": image " + manifestDoc.digest + " has " + manifest.layers().size()
+                    + " layers but its config lists " + diffIds + " diff_ids");
         }
-        Platform platform = indexPlatform.orElse(image.platform());
-        if (options.platform().isPresent() && !top.type.isIndex() && !image.platform().satisfies(wanted)) {
-            throw new RegistryException(what + " is for " + image.platform() + ", not the requested " + wanted,
+        Platform configured = configPlatform(config, what);
+        Document<Manifest> m = new Document<>(manifest, manifestDoc.bytes, manifestDoc.type, manifestDoc.digest);
+        Platform platform = indexPlatform.orElse(configured);
+        if (options.platform().isPresent() && !top.type.isIndex() && !configured.satisfies(wanted)) {
+            throw new RegistryException(what + " is for " + configured + ", not the requested " + wanted,
                     Optional.of("PLATFORM_UNKNOWN"), java.util.OptionalInt.empty(), false, null);
         }
 
@@ -129,6 +128,17 @@ public final class Puller {
         }
         boolean updated = downloaded > 0 || before.map(d -> !d.digest().equals(named.digest())).orElse(true);
         return new PullResult(ref, top.digest, named, platform, updated, downloaded, t.endpoint().host());
+    }
+
+    private static Platform configPlatform(JsonNode config, String what) {
+        String os = config.path("os").asText("");
+        String arch = config.path("architecture").asText("");
+        if (os.isEmpty() || arch.isEmpty()) {
+            throw new RegistryException(what + ": the image config lacks " + (os.isEmpty() ? "os" : "architecture"));
+        }
+        Optional<String> variant = Optional.of(config.path("variant").asText("")).filter(v -> !v.isEmpty());
+        Optional<String> version = Optional.of(config.path("os.version").asText("")).filter(v -> !v.isEmpty());
+        return new Platform(arch, os, version, List.of(), variant, Map.of());
     }
 
     /** A manifest or index: exact bytes, type, digest. */
