@@ -94,44 +94,51 @@ skopeo copy -q --dest-tls-verify=false "oci:$image:bench" "docker://$src/bench:1
 export BERTH_CONFIG_DIR=$work/run/config     # no user configuration
 "$root/berth" version >/dev/null              # builds berth.jar if the sources changed
 
-now() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+# measure ARRAY_PREFIX COMMAND...: appends wall seconds to ${prefix}_w and CPU seconds (user+sys) to ${prefix}_c
+measure() {
+  local prefix=$1; shift
+  local t
+  t=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>"$work/run/last.err"; } 2>&1 ) \
+    || { cat "$work/run/last.err" >&2; echo "bench: $* failed" >&2; exit 1; }
+  eval "${prefix}_w+=(\"$(echo "$t" | awk '{print $1}')\")"
+  eval "${prefix}_c+=(\"$(echo "$t" | awk '{printf "%.3f", $2 + $3}')\")"
+}
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-pull_b=(); pull_s=(); push_b=(); push_s=(); repush_b=(); repush_s=()
+pull_b_w=(); pull_b_c=(); pull_s_w=(); pull_s_c=(); push_b_w=(); push_b_c=(); push_s_w=(); push_s_c=()
+repush_b_w=(); repush_b_c=(); repush_s_w=(); repush_s_c=()
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 for i in $(seq "$runs"); do
   # pull
   home=$work/run/home-$i; rm -rf "$home"
-  t0=$(now); BERTH_HOME=$home "$root/berth" pull -q "$src/bench:1" >/dev/null; t1=$(now)
-  pull_b+=("$(secs "$t0" "$t1")")
+  measure pull_b env BERTH_HOME="$home" "$root/berth" pull -q "$src/bench:1"
   rm -rf "$work/run/skopeo-$i"
-  t0=$(now); skopeo copy -q --src-tls-verify=false "docker://$src/bench:1" "oci:$work/run/skopeo-$i:bench"; t1=$(now)
-  pull_s+=("$(secs "$t0" "$t1")")
+  measure pull_s skopeo copy -q --src-tls-verify=false "docker://$src/bench:1" "oci:$work/run/skopeo-$i:bench"
   rm -rf "$work/run/skopeo-$i"
 
-  # push to an empty registry, from berth's store, both tools
+  # push to an empty registry, from berth's store, both tools; then the same again (nothing to send)
   dst=$(start_registry "$work/run/dest-b-$i")
-  t0=$(now); BERTH_HOME=$home "$root/berth" push -q "$src/bench:1" "$dst/bench:1" >/dev/null; t1=$(now)
-  push_b+=("$(secs "$t0" "$t1")")
-  t0=$(now); BERTH_HOME=$home "$root/berth" push -q "$src/bench:1" "$dst/bench:1" >/dev/null; t1=$(now)
-  repush_b+=("$(secs "$t0" "$t1")")
+  measure push_b env BERTH_HOME="$home" "$root/berth" push -q "$src/bench:1" "$dst/bench:1"
+  measure repush_b env BERTH_HOME="$home" "$root/berth" push -q "$src/bench:1" "$dst/bench:1"
   dst=$(start_registry "$work/run/dest-s-$i")
-  t0=$(now); skopeo copy -q --dest-tls-verify=false "oci:$home/store:$src/bench:1" "docker://$dst/bench:1"; t1=$(now)
-  push_s+=("$(secs "$t0" "$t1")")
-  t0=$(now); skopeo copy -q --dest-tls-verify=false "oci:$home/store:$src/bench:1" "docker://$dst/bench:1"; t1=$(now)
-  repush_s+=("$(secs "$t0" "$t1")")
+  measure push_s skopeo copy -q --dest-tls-verify=false "oci:$home/store:$src/bench:1" "docker://$dst/bench:1"
+  measure repush_s skopeo copy -q --dest-tls-verify=false "oci:$home/store:$src/bench:1" "docker://$dst/bench:1"
   rm -rf "$home" "$work/run/dest-b-$i/data" "$work/run/dest-s-$i/data"
-  echo "bench: run $i: pull berth ${pull_b[-1]} s, skopeo ${pull_s[-1]} s; push berth ${push_b[-1]} s, skopeo ${push_s[-1]} s; re-push berth ${repush_b[-1]} s, skopeo ${repush_s[-1]} s" >&2
+  echo "bench: run $i: pull berth ${pull_b_w[-1]} s, skopeo ${pull_s_w[-1]} s; push berth ${push_b_w[-1]} s," \
+       "skopeo ${push_s_w[-1]} s; re-push berth ${repush_b_w[-1]} s, skopeo ${repush_s_w[-1]} s" >&2
 done
+load_after=$(cut -d' ' -f1 /proc/loadavg)
 
-pb=$(echo "${pull_b[*]}" | median); ps=$(echo "${pull_s[*]}" | median)
-ub=$(echo "${push_b[*]}" | median); us=$(echo "${push_s[*]}" | median)
-rb=$(echo "${repush_b[*]}" | median); rs=$(echo "${repush_s[*]}" | median)
+m() { eval "echo \"\${$1[*]}\"" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "ok" : "MISSED" }'; }
-printf '\nimage: %d MB unpacked, %d MB compressed, 4 layers; %d runs, medians in seconds\n' \
-  $((unpacked / 1000000)) $((packed / 1000000)) "$runs"
-printf '%-10s %8s %8s %8s  %s\n' work berth skopeo ratio target
-printf '%-10s %8s %8s %8s  %s\n' pull "$pb" "$ps" "$(ratio "$pb" "$ps")" "<= 1.0 $(verdict "$(ratio "$pb" "$ps")" 1.0)"
-printf '%-10s %8s %8s %8s  %s\n' push "$ub" "$us" "$(ratio "$ub" "$us")" "<= 1.0 $(verdict "$(ratio "$ub" "$us")" 1.0)"
-printf '%-10s %8s %8s %8s  %s\n' re-push "$rb" "$rs" "$(ratio "$rb" "$rs")" "< 0.5 s $(verdict "$rb" 0.499)"
+pb=$(m pull_b_w); ps=$(m pull_s_w); ub=$(m push_b_w); us=$(m push_s_w); rb=$(m repush_b_w); rs=$(m repush_s_w)
+printf '\nimage: %d MB unpacked, %d MB compressed, 4 layers; %d runs, medians; %d CPUs, load average %s before, %s after\n' \
+  $((unpacked / 1000000)) $((packed / 1000000)) "$runs" "$(nproc)" "$load_before" "$load_after"
+printf '%-8s %9s %9s %7s  %-14s %11s %11s\n' work "berth s" "skopeo s" ratio target "berth cpu s" "skopeo cpu s"
+printf '%-8s %9s %9s %7s  %-14s %11s %11s\n' pull "$pb" "$ps" "$(ratio "$pb" "$ps")" \
+  "<= 1.0 $(verdict "$(ratio "$pb" "$ps")" 1.0)" "$(m pull_b_c)" "$(m pull_s_c)"
+printf '%-8s %9s %9s %7s  %-14s %11s %11s\n' push "$ub" "$us" "$(ratio "$ub" "$us")" \
+  "<= 1.0 $(verdict "$(ratio "$ub" "$us")" 1.0)" "$(m push_b_c)" "$(m push_s_c)"
+printf '%-8s %9s %9s %7s  %-14s %11s %11s\n' re-push "$rb" "$rs" "$(ratio "$rb" "$rs")" \
+  "< 0.5 s $(verdict "$rb" 0.499)" "$(m repush_b_c)" "$(m repush_s_c)"
