@@ -3,6 +3,8 @@ package dev.berth.registry.internal;
 import dev.berth.registry.RegistryException;
 import java.net.URI;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Where a registry is reached.
@@ -13,20 +15,20 @@ import java.util.List;
  * @param insecure plain HTTP and unverified TLS allowed
  * @param mirror a docker.io mirror (pull only; errors fall back to the next endpoint)
  */
-public record Endpoint(String registry, String host, java.util.Optional<String> scheme, boolean insecure,
+public record Endpoint(String registry, String host, Optional<String> scheme, boolean insecure,
                        boolean mirror) {
 
     /** Parses {@code https://host:port}, {@code http://host}, or {@code host[:port]} (scheme probed). */
     public static Endpoint parse(String registry, String text, boolean insecure, boolean mirror) {
         String s = text.trim();
-        java.util.Optional<String> scheme = java.util.Optional.empty();
+        Optional<String> scheme = Optional.empty();
         int sep = s.indexOf("://");
         if (sep >= 0) {
-            String sc = s.substring(0, sep).toLowerCase(java.util.Locale.ROOT);
+            String sc = s.substring(0, sep).toLowerCase(Locale.ROOT);
             if (!sc.equals("http") && !sc.equals("https")) {
                 throw new RegistryException("registry endpoint \"" + text + "\": only http and https are supported");
             }
-            scheme = java.util.Optional.of(sc);
+            scheme = Optional.of(sc);
             s = s.substring(sep + 3);
         }
         int slash = s.indexOf('/');
@@ -39,7 +41,7 @@ public record Endpoint(String registry, String host, java.util.Optional<String> 
         if (s.isEmpty()) {
             throw new RegistryException("registry endpoint \"" + text + "\": no host");
         }
-        return new Endpoint(registry, s.toLowerCase(java.util.Locale.ROOT), scheme, insecure, mirror);
+        return new Endpoint(registry, s.toLowerCase(Locale.ROOT), scheme, insecure, mirror);
     }
 
     /** Whether the host is loopback (plain HTTP is then fine, and tried first). */

@@ -136,19 +136,4 @@ public final class Headers {
                 .map(v -> v.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT))
                 .filter(v -> !v.isEmpty());
     }
-
-    /** A byte count from a human point of view: {@code 12.3 MB} (powers of 1000, as docker prints). */
-    public static String humanBytes(long bytes) {
-        if (bytes < 1000) {
-            return bytes + " B";
-        }
-        String[] units = {"kB", "MB", "GB", "TB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
-            u++;
-        }
-        return String.format(java.util.Locale.ROOT, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    }
 }

@@ -6,7 +6,6 @@ import dev.berth.layers.ImageIndex;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.Json;
 import dev.berth.layers.Manifest;
-import dev.berth.layers.MediaType;
 import dev.berth.layers.Reference;
 import dev.berth.registry.Progress;
 import dev.berth.registry.ProgressEvent;
@@ -268,9 +267,5 @@ public final class Pusher {
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    static boolean isImage(MediaType t) {
-        return t.isManifest() || t.isIndex();
     }
 }

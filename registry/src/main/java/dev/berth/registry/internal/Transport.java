@@ -176,10 +176,10 @@ public final class Transport implements AutoCloseable {
                 if (c.isPresent()) {
                     Challenge ch = c.get();
                     if (ch.isBearer()) {
-                        tokens.remove(tokenKey(ch, scopes, call));
+                        tokens.remove(tokenKey(ch, scopes));
                         List<Scope> wanted = ch.param("scope").map(Scope::parseAll).orElse(List.of());
                         scopes = Scope.merge(wanted, scopes);
-                        tokens.remove(tokenKey(ch, scopes, call));
+                        tokens.remove(tokenKey(ch, scopes));
                     }
                     boolean changed = !challenge.equals(c);
                     challenge = c;
@@ -641,14 +641,14 @@ public final class Transport implements AutoCloseable {
                 + "get credentials without TLS)");
     }
 
-    private String tokenKey(Challenge ch, List<Scope> scopes, Call<?> call) {
+    private static String tokenKey(Challenge ch, List<Scope> scopes) {
         List<String> s = new ArrayList<>(scopes.stream().map(Scope::toString).toList());
         s.sort(null);
         return ch.param("realm").orElse("") + "|" + ch.param("service").orElse("") + "|" + String.join(" ", s);
     }
 
     private String token(Challenge ch, List<Scope> scopes, Call<?> call) {
-        String key = tokenKey(ch, scopes, call);
+        String key = tokenKey(ch, scopes);
         Token t = tokens.get(key);
         if (t != null && t.fresh()) {
             return t.value();
@@ -764,11 +764,6 @@ public final class Transport implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ errors
-
-    /** Whether credentials were found for these scopes (for the hint in a 401 error). */
-    public boolean hasCredentials(List<Scope> scopes) {
-        return credentialsFor(scopes).isPresent();
-    }
 
     /**
      * The error a response stands for: the registry's code and message when it sent the spec's error body,

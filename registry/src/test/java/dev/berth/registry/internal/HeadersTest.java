@@ -71,10 +71,4 @@ class HeadersTest {
         assertThat(Headers.warnings(headers("Warning", "299 - \"this image is deprecated\"", "Warning", "199 - \"misc\"")))
                 .containsExactly("this image is deprecated");
     }
-
-    @Test
-    void humanBytes() {
-        assertThat(Headers.humanBytes(999)).isEqualTo("999 B");
-        assertThat(Headers.humanBytes(12_345_678)).isEqualTo("12.3 MB");
-    }
 }
