@@ -73,7 +73,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_registry() { # DIR -> prints host:port
+start_registry() { # DIR -> sets reg to host:port (not in $(...): the pid must reach the cleanup trap)
   local dir=$1 port; port=$(free_port); mkdir -p "$dir"
   cat > "$dir/config.yml" <<EOF
 version: 0.1
@@ -84,10 +84,10 @@ EOF
   docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.05; done
-  echo "127.0.0.1:$port"
+  reg=127.0.0.1:$port
 }
 rm -rf "$work/run"; mkdir -p "$work/run"
-src=$(start_registry "$work/run/source")
+start_registry "$work/run/source"; src=$reg
 skopeo copy -q --dest-tls-verify=false "oci:$image:bench" "docker://$src/bench:1"
 
 # ---------------------------------------------------------------- berth
@@ -117,13 +117,14 @@ for i in $(seq "$runs"); do
   rm -rf "$work/run/skopeo-$i"
 
   # push to an empty registry, from berth's store, both tools; then the same again (nothing to send)
-  dst=$(start_registry "$work/run/dest-b-$i")
+  start_registry "$work/run/dest-b-$i"; dst=$reg
   measure push_b env BERTH_HOME="$home" "$root/berth" push -q "$src/bench:1" "$dst/bench:1"
   measure repush_b env BERTH_HOME="$home" "$root/berth" push -q "$src/bench:1" "$dst/bench:1"
-  dst=$(start_registry "$work/run/dest-s-$i")
+  start_registry "$work/run/dest-s-$i"; dst=$reg
   measure push_s skopeo copy -q --dest-tls-verify=false "oci:$home/store:$src/bench:1" "docker://$dst/bench:1"
   measure repush_s skopeo copy -q --dest-tls-verify=false "oci:$home/store:$src/bench:1" "docker://$dst/bench:1"
   rm -rf "$home" "$work/run/dest-b-$i/data" "$work/run/dest-s-$i/data"
+  kill "${pids[-1]}" "${pids[-2]}" 2>/dev/null || true   # this run's two destination registries
   echo "bench: run $i: pull berth ${pull_b_w[-1]} s, skopeo ${pull_s_w[-1]} s; push berth ${push_b_w[-1]} s," \
        "skopeo ${push_s_w[-1]} s; re-push berth ${repush_b_w[-1]} s, skopeo ${repush_s_w[-1]} s" >&2
 done
