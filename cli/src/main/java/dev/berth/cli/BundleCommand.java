@@ -1,8 +1,6 @@
 package dev.berth.cli;
 
-import dev.berth.layers.BerthHome;
 import dev.berth.runtime.ContainerException;
-import dev.berth.runtime.ContainerRuntime;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,8 +13,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code berth bundle}: an OCI runtime bundle (config.json + rootfs) that runc or crun run unchanged. */
 @Command(name = "bundle", description = "Write an OCI runtime bundle (config.json and rootfs) of an image.",
-        modelTransformer = ContainerOptions.StopAtImage.class, sortOptions = false)
-final class BundleCommand implements Callable<Integer> {
+        sortOptions = false)
+final class BundleCommand implements Callable<Integer>, ContainerOptions.TakesCommand {
     @Mixin
     ContainerOptions container;
 
@@ -27,7 +25,8 @@ final class BundleCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The image.")
     String image;
 
-    @Parameters(index = "1", paramLabel = "DIR", description = "The bundle directory (new or empty).")
+    @Parameters(index = "1", paramLabel = "DIR", description = "The bundle directory (new or empty).",
+            preprocessor = ContainerOptions.RestIsCommand.class)
     Path dir;
 
     @Parameters(index = "2..*", paramLabel = "COMMAND", description = "The command (default: the image's).")
@@ -37,10 +36,15 @@ final class BundleCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
+    public void command(List<String> args) {
+        command = new ArrayList<>(args);
+    }
+
+    @Override
     public Integer call() {
         Path written;
         try {
-            written = ContainerRuntime.open(BerthHome.fromEnvironment())
+            written = ImagePulls.runtime(spec.commandLine().getErr())
                     .bundle(image, dir, container.toBuilder(command).build());
         } catch (ContainerException e) {
             throw new ContainerFailure(e);

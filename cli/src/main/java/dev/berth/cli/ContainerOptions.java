@@ -80,15 +80,29 @@ final class ContainerOptions {
         return b;
     }
 
+    /** A command whose last positional parameter is followed by the container's command. */
+    interface TakesCommand {
+        void command(List<String> command);
+    }
+
     /**
-     * Makes everything after the first positional parameter (the image) positional too, as in
-     * {@code docker run}: in {@code berth run busybox ls -l}, {@code -l} is the command's.
+     * Put on the last positional parameter of berth's own (the image, or the bundle's directory): every
+     * argument after it is the container's command, as in {@code docker run}, so in
+     * {@code berth run busybox ls -l} the {@code -l} is never read as berth's option. (A parser setting
+     * cannot say this: picocli copies the root command's parser settings onto each verb.)
      */
-    static final class StopAtImage implements CommandLine.IModelTransformer {
+    static final class RestIsCommand implements CommandLine.IParameterPreprocessor {
         @Override
-        public CommandLine.Model.CommandSpec transform(CommandLine.Model.CommandSpec spec) {
-            spec.parser().stopAtPositional(true);
-            return spec;
+        public boolean preprocess(java.util.Stack<String> args, CommandLine.Model.CommandSpec spec,
+                                  CommandLine.Model.ArgSpec argSpec, java.util.Map<String, Object> info) {
+            String value = args.pop();
+            List<String> rest = new ArrayList<>();
+            while (!args.isEmpty()) {
+                rest.add(args.pop());
+            }
+            ((TakesCommand) spec.userObject()).command(rest);
+            args.push(value); // picocli assigns this parameter itself
+            return false;
         }
     }
 }

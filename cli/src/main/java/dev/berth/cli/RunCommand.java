@@ -1,6 +1,5 @@
 package dev.berth.cli;
 
-import dev.berth.layers.BerthHome;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.RunOptions;
@@ -18,11 +17,11 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code berth run}: runs an image's command in a new container and exits with its exit code (docker's:
  * the command's status, 128+N for signal N, 125 when berth failed, 126 not executable, 127 not found).
- * SIGINT, SIGTERM and SIGHUP sent to berth are forwarded to the container.
+ * SIGINT, SIGTERM and SIGHUP sent to berth are forwarded to the container. An image that is not in the
+ * store is pulled first.
  */
-@Command(name = "run", description = "Run a command in a new container.",
-        modelTransformer = ContainerOptions.StopAtImage.class, sortOptions = false)
-final class RunCommand implements Callable<Integer> {
+@Command(name = "run", description = "Run a command in a new container.", sortOptions = false)
+final class RunCommand implements Callable<Integer>, ContainerOptions.TakesCommand {
     @Option(names = "--rm", description = "Remove the container when it exits.")
     boolean remove;
 
@@ -42,7 +41,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--help", usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The image, e.g. alpine:3.20.")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "The image, e.g. alpine:3.20.",
+            preprocessor = ContainerOptions.RestIsCommand.class)
     String image;
 
     @Parameters(index = "1..*", paramLabel = "COMMAND", description = "The command and its arguments "
@@ -53,6 +53,11 @@ final class RunCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Override
+    public void command(List<String> args) {
+        command = new ArrayList<>(args);
+    }
+
+    @Override
     public Integer call() {
         RunResult result;
         try {
@@ -61,7 +66,7 @@ final class RunCommand implements Callable<Integer> {
                 b.name(name);
             }
             Signals signals = Signals.install();
-            ContainerRuntime runtime = ContainerRuntime.open(BerthHome.fromEnvironment());
+            ContainerRuntime runtime = ImagePulls.runtime(spec.commandLine().getErr());
             RunningContainer c = runtime.start(image, b.build());
             signals.forwardTo(c);
             result = c.await();

@@ -205,4 +205,25 @@ class RunCommandsTest {
             seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
         }
     }
+
+    @Test
+    void anImageThatIsNotInTheStoreIsPulledFirst() throws IOException {
+        Path skopeo = Tools.require("skopeo");
+        try (dev.berth.registry.testing.LocalRegistry registry = dev.berth.registry.testing.LocalRegistry.open(
+                home.getParent().resolve("registry"))) {
+            String remote = registry.host() + "/bb:pulled";
+            Tools.run(skopeo.toString(), "copy", "-q", "--dest-tls-verify=false",
+                    "oci:" + home.resolve("store") + ":docker.io/library/bb:cli", "docker://" + remote).ok();
+            Tools.Result r = berth("run", "--rm", remote, "echo", "pulled and ran");
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(r.stdout()).isEqualTo("pulled and ran\n");
+            assertThat(r.stderr()).startsWith("Unable to find image '" + remote + "' locally\n");
+            assertThat(berth("run", "--rm", remote, "true").stderr()).as("in the store now").isEmpty();
+
+            Tools.Result missing = berth("run", "--rm", registry.host() + "/nothing:here");
+            assertThat(missing.exitCode()).isEqualTo(125);
+            assertThat(missing.stderr()).contains("berth: run " + registry.host() + "/nothing:here: image "
+                    + registry.host() + "/nothing:here is not in the local store and cannot be pulled: ");
+        }
+    }
 }

@@ -114,7 +114,7 @@ public final class ContainerRuntime {
         });
         Reference ref = reference(imageName);
         String what = "run " + ref.familiar();
-        Image image = resolve(ref);
+        Image image = resolve(ref, what);
         List<Path> lowers = snapshots.prepare(image);
         String id = newId();
         Plan plan = plan(what, ref, image, new LayeredFs(lowers), options, id);
@@ -208,7 +208,7 @@ public final class ContainerRuntime {
                 }
             }
             Files.createDirectories(abs);
-            Image image = resolve(ref);
+            Image image = resolve(ref, what);
             Path rootfs = abs.resolve("rootfs");
             LayerExtractor.unpack(image, rootfs);
             String id = newId();
@@ -387,12 +387,14 @@ public final class ContainerRuntime {
         }
     }
 
-    private Image resolve(Reference ref) {
+    private Image resolve(Reference ref, String what) {
         try {
-            return images.find(ref).orElseThrow(() -> new ContainerException("run " + ref.familiar() + ": image "
-                    + ref.familiar() + " is not in the local store: pull it first (berth pull " + ref.familiar() + ")"));
+            return images.find(ref).orElseThrow(() -> new ContainerException("image " + ref.familiar()
+                    + " is not in the local store: pull it first (berth pull " + ref.familiar() + ")"));
+        } catch (ContainerException e) {
+            throw new ContainerException(e.exitCode(), what + ": " + e.getMessage());
         } catch (LayersException e) {
-            throw new ContainerException("run " + ref.familiar() + ": " + e.getMessage(), e);
+            throw new ContainerException(what + ": " + e.getMessage(), e);
         }
     }
 
