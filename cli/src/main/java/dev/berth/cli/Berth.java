@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
         versionProvider = VersionCommand.Provider.class,
         description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
         subcommands = {
+            BuildCommand.class,
             ImagesCommand.class,
             InspectCommand.class,
             TagCommand.class,

@@ -1,0 +1,12 @@
+package dev.berth.builder;
+
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.Reference;
+
+/** Pushes an image of the store to a registry ({@code --push}); the registry module provides it. */
+@FunctionalInterface
+public interface ImagePusher {
+    /** Pushes the manifest {@code image} and its blobs from {@code store} as {@code target}. */
+    void push(ImageStore store, Descriptor image, Reference target);
+}
