@@ -129,17 +129,52 @@ final class BuildCache {
         }
     }
 
-    /** The time first recorded for an image whose config (with times left out) hashes to {@code key}. */
-    Optional<String> createdTime(String key) {
-        try {
-            return Optional.of(Files.readString(dir.resolve("images").resolve(key)).trim()).filter(s -> !s.isEmpty());
+    /** An image the build wrote: its manifest in the store and its config digest. */
+    record ImageRecord(Descriptor manifest, Digest imageId) {}
+
+    /** The image an earlier build made from the same recipe ({@code BuildRun}'s). */
+    Optional<ImageRecord> image(String recipeKey) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                Files.newInputStream(dir.resolve("images").resolve(recipeKey))))) {
+            if (in.readInt() != MAGIC) {
+                return Optional.empty();
+            }
+            MediaType type = MediaType.of(in.readUTF());
+            Digest digest = Digest.parse(in.readUTF());
+            long size = in.readLong();
+            Digest id = Digest.parse(in.readUTF());
+            return Optional.of(new ImageRecord(Descriptor.of(type, digest, size), id));
         } catch (IOException | RuntimeException missing) {
             return Optional.empty();
         }
     }
 
-    void recordCreatedTime(String key, String time) {
-        write(dir.resolve("images").resolve(key), out -> out.write(time.getBytes(StandardCharsets.UTF_8)));
+    void recordImage(String recipeKey, ImageRecord r) {
+        write(dir.resolve("images").resolve(recipeKey), out -> {
+            out.writeUTF(r.manifest().mediaType().value());
+            out.writeUTF(r.manifest().digest().toString());
+            out.writeLong(r.manifest().size());
+            out.writeUTF(r.imageId().toString());
+        });
+    }
+
+    /** Whether the store's index.json is exactly as it was when these names were last written. */
+    boolean namesInPlace(String key, ContextDir.Stat index) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                Files.newInputStream(dir.resolve("names").resolve(key))))) {
+            return in.readInt() == MAGIC && in.readLong() == index.inode() && in.readLong() == index.size()
+                    && in.readLong() == index.mtimeNanos();
+        } catch (IOException | RuntimeException missing) {
+            return false;
+        }
+    }
+
+    void recordNames(String key, ContextDir.Stat index) {
+        write(dir.resolve("names").resolve(key), out -> {
+            out.writeLong(index.inode());
+            out.writeLong(index.size());
+            out.writeLong(index.mtimeNanos());
+        });
     }
 
     private static String contentKey(String key, Digest diffId) {
@@ -195,9 +230,7 @@ final class BuildCache {
             tmp = Files.createTempFile(target.getParent(), ".entry-", ".tmp");
             try (OutputStream o = Files.newOutputStream(tmp);
                  DataOutputStream out = new DataOutputStream(new BufferedOutputStream(o, 1 << 16))) {
-                if (!target.getParent().getFileName().toString().equals("images")) {
-                    out.writeInt(MAGIC);
-                }
+                out.writeInt(MAGIC);
                 writer.write(out);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -83,6 +83,12 @@ final class BuildRun {
     private final Map<Integer, StageState> results = new HashMap<>();
     private final Map<String, Resolved> images = new HashMap<>();
     private final Set<String> declaredArgs = new LinkedHashSet<>();
+    /**
+     * Everything the image config and manifest are a function of, in order: the request's options, each
+     * stage's base, each instruction as written, each layer's digests. Equal recipes give equal images, so
+     * a rebuild whose recipe is known reuses the image without serialising a byte of JSON.
+     */
+    private final StringBuilder recipe = new StringBuilder("berth-image-v1\n");
 
     private ShellLexer lexer;
     private Stages stages;
@@ -156,6 +162,10 @@ final class BuildRun {
         multiStage = plan.stages().size() > 1;
         context = new ContextDir(contextDir, DockerIgnore.load(contextDir, dockerfilePath));
 
+        recipe.append("target=").append(plan.target().index()).append(" platform=").append(target)
+                .append(" epoch=").append(epoch.map(Instant::toString).orElse("")).append(" labels=")
+                .append(request.labels()).append(" args=").append(request.buildArgs()).append(' ')
+                .append(compressionKey()).append('\n');
         prepare();
         try {
             scratch = Files.createTempDirectory(Files.createDirectories(tmpRoot), "build-");
@@ -173,10 +183,17 @@ final class BuildRun {
             warn("build-args " + unused + " were not consumed by any ARG");
         }
         StageState last = results.get(plan.target().index());
-        Descriptor manifest = finish(last);
-        Digest imageId = store.readManifest(manifest, "image").value().config().digest();
+        String recipeKey = BuildCache.sha256(recipe.toString());
+        Optional<BuildCache.ImageRecord> known = request.noCache() ? Optional.empty()
+                : cache.image(recipeKey).filter(r -> store.has(r.manifest()));
+        BuildCache.ImageRecord image = known.orElseGet(() -> {
+            BuildCache.ImageRecord r = finish(last);
+            cache.recordImage(recipeKey, r);
+            return r;
+        });
+        Descriptor manifest = image.manifest();
         writeOutputs(outputs, manifest);
-        return new BuildResult(manifest, imageId, done, warnings);
+        return new BuildResult(manifest, image.imageId(), done, warnings);
     }
 
     // ---------------------------------------------------------------- before building
@@ -343,12 +360,18 @@ final class BuildRun {
             }
         }
         finishStep(step, false, started);
+        recipe.append("stage ").append(ps.stage().index()).append(" from ").append(switch (ps.base()) {
+            case ImageSource.Scratch sc -> "scratch " + s.config.platform();
+            case ImageSource.External e -> "image " + s.base.orElseThrow().image().digest() + " " + s.config.platform();
+            case ImageSource.FromStage(int index) -> "stage " + index;
+        }).append('\n');
         List<Instruction> all = new ArrayList<>(ps.triggers());
         all.addAll(s.imageTriggers);
         all.addAll(ps.stage().instructions());
         for (Instruction i : all) {
             BuildEvent.Step st = startStep(i.text());
             long t0 = System.nanoTime();
+            recipe.append(i).append('\n');
             boolean cached = dispatch(s, i);
             finishStep(st, cached, t0);
         }
@@ -535,6 +558,8 @@ final class BuildRun {
 
     /** Adds a layer (written by this build or reused from the cache) and its history entry. */
     void addLayer(StageState s, Descriptor blob, Digest diffId, Optional<List<ImageFs.Node>> known, String createdBy) {
+        recipe.append("layer ").append(diffId).append(' ').append(blob.digest()).append(' ').append(blob.mediaType())
+                .append('\n');
         s.fs.addLayer(new ImageFs.Layer(blob, diffId, known));
         s.config = s.config.withLayer(diffId, ImageConfig.History.of(Optional.of(PENDING), createdBy, Optional.empty()));
     }
@@ -699,12 +724,11 @@ final class BuildRun {
     // ---------------------------------------------------------------- the image and its outputs
 
     /**
-     * Writes the image's config and manifest. The time: SOURCE_DATE_EPOCH when given; otherwise the time at
-     * which an image with this exact content (config with times left out, layers) was first built, so a
-     * rebuild with nothing changed gives the same image, as docker's cache does ({@code --no-cache} takes a
-     * new time).
+     * Writes the image's config and manifest. {@code created} (and the history entries of this build) is
+     * SOURCE_DATE_EPOCH when given, else the build time; a rebuild with the same recipe reuses the image
+     * and so its time, as docker's cache does ({@code --no-cache} takes a new time).
      */
-    private Descriptor finish(StageState s) {
+    private BuildCache.ImageRecord finish(StageState s) {
         ImageConfig config = s.config;
         if (!request.labels().isEmpty()) {
             ContainerConfig.Builder c = config.containerConfig().toBuilder();
@@ -712,20 +736,7 @@ final class BuildRun {
             config = config.withContainerConfig(c.build());
         }
         List<Descriptor> layers = s.fs.layers().stream().map(ImageFs.Layer::blob).toList();
-        String time;
-        if (epoch.isPresent()) {
-            time = epoch.get().toString();
-        } else {
-            ImageConfig timeless = config.withCreated(Optional.of(PENDING));
-            StringBuilder k = new StringBuilder(new String(Json.write(timeless), java.nio.charset.StandardCharsets.UTF_8));
-            layers.forEach(l -> k.append(' ').append(l.digest()));
-            String key = BuildCache.sha256(k.toString());
-            Optional<String> known = request.noCache() ? Optional.empty() : cache.createdTime(key);
-            time = known.orElseGet(() -> Instant.now().toString());
-            if (known.isEmpty()) {
-                cache.recordCreatedTime(key, time);
-            }
-        }
+        String time = epoch.orElseGet(Instant::now).toString();
         List<ImageConfig.History> history = new ArrayList<>();
         for (ImageConfig.History h : config.history()) {
             history.add(h.created().equals(Optional.of(PENDING))
@@ -745,7 +756,7 @@ final class BuildRun {
         });
         Document<Manifest> manifest = Document.of(Manifest.of(MediaType.OCI_MANIFEST, configDoc.descriptor(), layers,
                 annotations), MediaType.OCI_MANIFEST);
-        return store.put(manifest).withPlatform(Optional.of(config.platform()));
+        return new BuildCache.ImageRecord(store.put(manifest), configDoc.digest());
     }
 
     /** Writes the outputs; the local store's names come last, after every other output succeeded. */
@@ -768,13 +779,30 @@ final class BuildRun {
             }
         }
         if (outputs.stream().anyMatch(o -> o instanceof BuildOutput.Store)) {
-            if (request.tags().isEmpty()) {
-                store.addUnnamed(plain);
+            // index.json is replaced (new inode) on every change: when it is as this build's names left it
+            // last time, the names are in place and reading it (and JSON) can be skipped.
+            Path index = store.root().resolve("index.json");
+            String names = BuildCache.sha256(store.root() + " " + request.tags() + " " + plain.digest());
+            Optional<ContextDir.Stat> now = stat(index);
+            boolean inPlace = !request.noCache() && now.isPresent() && cache.namesInPlace(names, now.get());
+            if (!inPlace) {
+                if (request.tags().isEmpty()) {
+                    store.addUnnamed(plain);
+                }
+                for (Reference tag : request.tags()) {
+                    store.tag(tag, plain);
+                }
+                stat(index).ifPresent(st -> cache.recordNames(names, st));
             }
-            for (Reference tag : request.tags()) {
-                store.tag(tag, plain);
-                events.accept(new BuildEvent.Note("naming to " + tag.familiar()));
-            }
+            request.tags().forEach(tag -> events.accept(new BuildEvent.Note("naming to " + tag.familiar())));
+        }
+    }
+
+    private static Optional<ContextDir.Stat> stat(Path p) {
+        try {
+            return Optional.of(ContextDir.stat(p));
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 
