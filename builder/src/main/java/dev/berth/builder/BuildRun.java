@@ -143,7 +143,16 @@ final class BuildRun {
         if (!Files.isDirectory(contextDir)) {
             throw new BuildException("build context " + contextDir + " is not a directory");
         }
-        Dockerfile df = Dockerfile.read(dockerfilePath);
+        // Errors name the Dockerfile as the user gave it: "Dockerfile:3: ..." unless -f named another file.
+        String name = request.dockerfile().map(Path::toString).orElse(Dockerfile.DEFAULT_NAME);
+        Dockerfile df;
+        try {
+            df = Dockerfile.parse(name, Files.readAllBytes(dockerfilePath));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new BuildException("cannot read " + dockerfilePath + ": no such file");
+        } catch (IOException e) {
+            throw new BuildException("cannot read " + dockerfilePath + ": " + e.getMessage(), e);
+        }
         df.warnings().forEach(w -> warn(w.toString()));
         lexer = df.lexer();
         stages = df.stages();
