@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "berth",
         mixinStandardHelpOptions = true,
+        scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionCommand.Provider.class,
         description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
         subcommands = {
@@ -45,10 +46,24 @@ public final class Berth implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs berth with arguments and returns its exit code; the entry point for tests as well. */
+    /** Runs berth with arguments and returns its exit code. */
     public static int execute(String... args) {
         CommandLine cli = commandLine();
-        return cli.execute(args);
+        int code = cli.execute(args);
+        cli.getOut().flush();
+        cli.getErr().flush();
+        return code;
+    }
+
+    /** Runs berth with its output and errors going to the given writers (for tests and embedding). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli = commandLine();
+        cli.setOut(out);
+        cli.setErr(err);
+        int code = cli.execute(args);
+        out.flush();
+        err.flush();
+        return code;
     }
 
     static CommandLine commandLine() {

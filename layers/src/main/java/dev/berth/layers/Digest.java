@@ -61,7 +61,8 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
         return hasher("sha256");
     }
 
-    private static MessageDigest hasher(String algorithm) {
+    /** A fresh hasher for {@code sha256} or {@code sha512}. */
+    public static MessageDigest hasher(String algorithm) {
         try {
             return MessageDigest.getInstance(algorithm.equals("sha256") ? "SHA-256" : "SHA-512");
         } catch (NoSuchAlgorithmException e) {

@@ -125,9 +125,12 @@ public final class ImageArchive {
         tar.close();
     }
 
-    /** docker-archive RepoTags use docker's short names. */
+    /**
+     * docker-archive RepoTags carry the full name ({@code docker.io/library/busy:2}): docker normalises it
+     * to its short form on load, while podman would file a short name under {@code localhost/}.
+     */
     private static String dockerTag(Reference name) {
-        return name.familiarName() + ":" + name.tag().orElse("latest");
+        return name.name() + ":" + name.tag().orElse("latest");
     }
 
     private static final class DockerEntryBuilder {

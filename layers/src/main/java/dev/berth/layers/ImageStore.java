@@ -3,6 +3,7 @@ package dev.berth.layers;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.berth.layers.internal.AtomicFiles;
+import dev.berth.layers.internal.HashingOutputStream;
 import dev.berth.layers.internal.StoreLocks;
 import dev.berth.layers.internal.VerifyingInputStream;
 import java.io.IOException;
@@ -664,20 +665,15 @@ public final class ImageStore implements AutoCloseable {
         private final ImageStore store;
         private final Path file;
         private final FileChannel channel;
-        private final OutputStream out;
-        private final MessageDigest hasher;
-        private final String algorithm;
-        private long size;
+        private final HashingOutputStream out;
         private boolean done;
 
         private BlobWriter(ImageStore store, String algorithm) {
             this.store = store;
-            this.algorithm = algorithm;
-            this.hasher = Digest.parse(algorithm + ":" + "0".repeat(algorithm.equals("sha512") ? 128 : 64)).newHasher();
             try {
                 this.file = store.newTempFile();
                 this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
-                this.out = Channels.newOutputStream(channel);
+                this.out = new HashingOutputStream(Channels.newOutputStream(channel), algorithm);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -686,20 +682,16 @@ public final class ImageStore implements AutoCloseable {
         @Override
         public void write(int b) throws IOException {
             out.write(b);
-            hasher.update((byte) b);
-            size++;
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
-            hasher.update(b, off, len);
-            size += len;
         }
 
         /** Bytes written so far. */
         public long size() {
-            return size;
+            return out.count();
         }
 
         /**
@@ -715,7 +707,8 @@ public final class ImageStore implements AutoCloseable {
                 out.flush();
                 channel.force(true);
                 channel.close();
-                Digest actual = new Digest(algorithm, java.util.HexFormat.of().formatHex(hasher.digest()));
+                Digest actual = out.digest();
+                long size = out.count();
                 if (expectedSize.isPresent() && expectedSize.getAsLong() != size) {
                     throw new LayersException("blob " + expected.orElse(actual) + " has " + size
                             + " bytes, expected " + expectedSize.getAsLong() + " (truncated or corrupt)");

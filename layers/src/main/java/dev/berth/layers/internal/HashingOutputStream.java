@@ -6,26 +6,34 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 
-/** Passes bytes through while counting them and hashing them with sha256. */
+/** Passes bytes through while counting them and hashing them (sha256 unless told otherwise). */
 public final class HashingOutputStream extends FilterOutputStream {
-    private final MessageDigest sha256 = Digest.sha256Hasher();
+    private final MessageDigest hasher;
+    private final String algorithm;
     private long count;
 
     public HashingOutputStream(OutputStream out) {
+        this(out, "sha256");
+    }
+
+    /** Hashes with {@code algorithm}, {@code sha256} or {@code sha512}. */
+    public HashingOutputStream(OutputStream out, String algorithm) {
         super(out);
+        this.algorithm = algorithm;
+        this.hasher = Digest.hasher(algorithm);
     }
 
     @Override
     public void write(int b) throws IOException {
         out.write(b);
-        sha256.update((byte) b);
+        hasher.update((byte) b);
         count++;
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         out.write(b, off, len);
-        sha256.update(b, off, len);
+        hasher.update(b, off, len);
         count += len;
     }
 
@@ -35,6 +43,6 @@ public final class HashingOutputStream extends FilterOutputStream {
 
     /** The digest of everything written; call once, at the end. */
     public Digest digest() {
-        return Digest.of(sha256.digest());
+        return new Digest(algorithm, java.util.HexFormat.of().formatHex(hasher.digest()));
     }
 }

@@ -1,0 +1,64 @@
+package dev.berth.cli;
+
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.Compression;
+import dev.berth.layers.ContainerConfig;
+import dev.berth.layers.Document;
+import dev.berth.layers.ImageConfig;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.LayerEntry;
+import dev.berth.layers.LayerPath;
+import dev.berth.layers.LayerWriter;
+import dev.berth.layers.Manifest;
+import dev.berth.layers.MediaType;
+import dev.berth.layers.Platform;
+import dev.berth.layers.Reference;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The training run for the JVM's ahead-of-time cache ({@code -XX:AOTCacheOutput}), which the {@code ./berth}
+ * launcher creates once after each build of the jar: it runs the common commands on a throw-away home,
+ * so the classes they load and link are cached and later starts skip that work (berth's commands are
+ * short-lived; JVM start-up is a large part of a no-change rebuild or a {@code berth images}).
+ */
+final class AotTraining {
+    private AotTraining() {}
+
+    public static void main(String[] args) throws Exception {
+        Path home = Files.createTempDirectory("berth-aot-");
+        try {
+            System.setProperty("berth.home", home.toString());
+            try (ImageStore store = new BerthHome(home).openStore()) {
+                LayerWriter.Result layer = LayerWriter.create()
+                        .add(new LayerEntry.Content(LayerPath.of("etc/hello"), "hello\n".getBytes(), LayerEntry.Attributes.DEFAULT))
+                        .write(store, Compression.defaultGzip(), false);
+                Document<ImageConfig> config = Document.of(ImageConfig.empty(Platform.host())
+                        .withContainerConfig(ContainerConfig.EMPTY)
+                        .withLayer(layer.diffId(), ImageConfig.History.of(Optional.empty(), "COPY", Optional.empty())),
+                        MediaType.OCI_CONFIG);
+                store.put(config);
+                store.tag(Reference.parse("aot/training:1"), store.put(Document.of(
+                        Manifest.of(MediaType.OCI_MANIFEST, config.descriptor(), List.of(layer.blob()), Map.of()),
+                        MediaType.OCI_MANIFEST)));
+            }
+            PrintWriter quiet = new PrintWriter(Writer.nullWriter());
+            String archive = home.resolve("a.tar").toString();
+            for (List<String> command : List.of(
+                    List.of("--help"), List.of("images"), List.of("images", "--format", "json"),
+                    List.of("inspect", "aot/training:1"), List.of("inspect", "--format", "json", "aot/training:1"),
+                    List.of("save", "-o", archive, "aot/training:1"), List.of("load", "-i", archive),
+                    List.of("tag", "aot/training:1", "aot/training:2"), List.of("rmi", "aot/training:2"),
+                    List.of("inspect", "no/such:image"), List.of("prune"))) {
+                Berth.execute(quiet, quiet, command.toArray(String[]::new));
+            }
+        } finally {
+            dev.berth.layers.LayerExtractor.deleteTree(home);
+        }
+    }
+}

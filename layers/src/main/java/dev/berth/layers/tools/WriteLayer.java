@@ -1,0 +1,32 @@
+package dev.berth.layers.tools;
+
+import dev.berth.layers.Compression;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.LayerEntry;
+import dev.berth.layers.LayerPath;
+import dev.berth.layers.LayerWriter;
+import java.nio.file.Path;
+
+/**
+ * Writes one layer from a directory into an OCI layout and prints its digest and diff_id: the layer
+ * writer on its own, for {@code bench/layers.sh}.
+ *
+ * <p>Usage: {@code java -cp berth.jar dev.berth.layers.tools.WriteLayer DIR LAYOUT [gzip|zstd|none]}
+ */
+public final class WriteLayer {
+    private WriteLayer() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) {
+            System.err.println("usage: WriteLayer DIR LAYOUT [gzip[:LEVEL]|zstd[:LEVEL]|none]");
+            System.exit(2);
+        }
+        Compression compression = Compression.parse(args.length > 2 ? args[2] : "gzip");
+        try (ImageStore store = ImageStore.open(Path.of(args[1]))) {
+            LayerWriter.Result r = LayerWriter.create()
+                    .addTree(Path.of(args[0]), LayerPath.ROOT, LayerEntry.Attributes.DEFAULT)
+                    .write(store, compression, false);
+            System.out.println(r.blob().digest() + " " + r.blob().size() + " diff_id " + r.diffId() + " " + r.tarSize());
+        }
+    }
+}
