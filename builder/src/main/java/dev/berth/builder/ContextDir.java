@@ -86,7 +86,7 @@ final class ContextDir {
 
     /** Whether {@code .dockerignore} keeps this path out of the context. */
     boolean excluded(String rel) {
-        return !rel.isEmpty() && ignore.excludes(rel);
+        return !rel.isEmpty() && !ignore.isEmpty() && ignore.excludes(rel);
     }
 
     /**
@@ -257,15 +257,24 @@ final class ContextDir {
     }
 
     private void walk(String dir, List<Item> out) {
-        for (String name : list(dir)) {
-            String rel = dir.isEmpty() ? name : dir + "/" + name;
+        // Paths come from the directory stream itself: no path is parsed again per entry.
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(file(dir))) {
+            ds.forEach(children::add);
+        } catch (IOException e) {
+            throw new BuildException("cannot list " + file(dir) + ": " + e.getMessage(), e);
+        }
+        children.sort(java.util.Comparator.comparing(p -> p.getFileName().toString()));
+        String prefix = dir.isEmpty() ? "" : dir + "/";
+        for (Path child : children) {
+            String rel = prefix + child.getFileName();
             Stat s;
             try {
-                s = stat(file(rel));
+                s = stat(child);
             } catch (NoSuchFileException gone) {
                 continue;
             } catch (IOException e) {
-                throw new BuildException("cannot read " + file(rel) + ": " + e.getMessage(), e);
+                throw new BuildException("cannot read " + child + ": " + e.getMessage(), e);
             }
             boolean excluded = excluded(rel);
             if (s.isDirectory()) {
