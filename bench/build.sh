@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # berth build vs buildah bud on the same context, in one run: FROM scratch + COPY of a tree of about 200 MB
 # and 7,000 files (copied out of /usr by lib/make-tree.py), gzip, then a no-change rebuild.
-# Usage: bench/build.sh [RUNS]   (default 3; medians are printed). Needs buildah (run as root) and python3.
+# Usage: bench/build.sh [RUNS]   (default 3; medians are printed). Needs buildah (run as root), python3, bc.
+# BERTH_COMPRESSION picks berth's layer compression (default gzip, i.e. level 6; e.g. gzip:1, zstd).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
+compression=${BERTH_COMPRESSION:-gzip}
 work=$(mktemp -d /var/tmp/berth-bench-build.XXXXXX)
 trap 'buildah rmi -f berth-bench >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 command -v buildah >/dev/null || { echo "bench/build.sh: buildah is not installed (apt-get install buildah)" >&2; exit 1; }
@@ -17,16 +19,17 @@ printf 'FROM scratch\nCOPY tree /\n' > "$work/ctx/Dockerfile"
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 berth_first=() buildah_first=() berth_again=() berth_touched=()
 for i in $(seq "$runs"); do
   export BERTH_HOME="$work/home-$i"
   # A first build: empty store and cache. The page cache is warm for both tools (the tree was just read).
-  t0=$(now); "$root/berth" build -q -t bench:1 "$work/ctx" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }; t1=$(now)
+  t0=$(now); "$root/berth" build -q --compression "$compression" -t bench:1 "$work/ctx" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }; t1=$(now)
   berth_first+=("$(echo "$t1 - $t0" | bc)")
-  t0=$(now); "$root/berth" build -q -t bench:1 "$work/ctx" >/dev/null 2>&1; t1=$(now)
+  t0=$(now); "$root/berth" build -q --compression "$compression" -t bench:1 "$work/ctx" >/dev/null 2>&1; t1=$(now)
   berth_again+=("$(echo "$t1 - $t0" | bc)")
   find "$work/ctx/tree" -type f -exec touch {} +
-  t0=$(now); "$root/berth" build -q -t bench:1 "$work/ctx" >/dev/null 2>&1; t1=$(now)
+  t0=$(now); "$root/berth" build -q --compression "$compression" -t bench:1 "$work/ctx" >/dev/null 2>&1; t1=$(now)
   berth_touched+=("$(echo "$t1 - $t0" | bc)")
   rm -rf "$BERTH_HOME"
   buildah rmi -f berth-bench >/dev/null 2>&1 || true
@@ -38,8 +41,9 @@ bf=$(printf '%s\n' "${berth_first[@]}" | median)
 hf=$(printf '%s\n' "${buildah_first[@]}" | median)
 ba=$(printf '%s\n' "${berth_again[@]}" | median)
 bt=$(printf '%s\n' "${berth_touched[@]}" | median)
+echo "load average before: $load0; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "tree: $(du -sh --apparent-size "$work/ctx/tree" | cut -f1), $(find "$work/ctx/tree" -type f | wc -l) files; $runs runs, medians"
-printf '%-40s %8s s   (runs: %s)\n' "berth build, first (gzip)" "$bf" "${berth_first[*]}"
+printf '%-40s %8s s   (runs: %s)\n' "berth build, first ($compression)" "$bf" "${berth_first[*]}"
 printf '%-40s %8s s   (runs: %s)\n' "buildah bud, first (gzip)" "$hf" "${buildah_first[*]}"
 printf '%-40s %8s     (target <= 0.5)\n' "ratio berth/buildah" "$(echo "scale=2; $bf / $hf" | bc)"
 printf '%-40s %8s s   (target < 0.5; runs: %s)\n' "berth build, no change" "$ba" "${berth_again[*]}"
