@@ -101,6 +101,7 @@ final class BuildRun {
     private int stepNumber;
     private int totalSteps;
     private boolean multiStage;
+    private String currentStage = "";
 
     /** An image from the store with the name it was asked by. */
     record Resolved(Reference ref, Image image) {}
@@ -326,6 +327,7 @@ final class BuildRun {
 
     private StageState buildStage(BuildPlan.PlannedStage ps) {
         StageState s = new StageState(ps);
+        currentStage = ps.stage().displayName();
         Instruction.From from = ps.from().instruction();
         BuildEvent.Step step = startStep(from.text());
         long started = System.nanoTime();
@@ -388,7 +390,7 @@ final class BuildRun {
     }
 
     private BuildEvent.Step startStep(String text) {
-        Optional<String> stage = Optional.empty();
+        Optional<String> stage = multiStage ? Optional.of(currentStage) : Optional.empty();
         BuildEvent.Step step = new BuildEvent.Step(++stepNumber, totalSteps, stage, text);
         events.accept(new BuildEvent.StepStarted(step));
         return step;

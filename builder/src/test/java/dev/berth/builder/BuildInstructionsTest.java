@@ -158,6 +158,7 @@ class BuildInstructionsTest {
         assertThat(two.steps()).hasSize(5);
         assertThatThrownBy(() -> f.build(r -> r.target("broken")))
                 .hasMessage("Dockerfile:4: COPY source \"missing.txt\" not found in build context");
+        assertThat(two.steps().getLast().step().label()).isEqualTo("[two 5/5] COPY b.txt /");
         BuildResult three = f.build(r -> r);
         assertThat(f.container(three).labels()).containsEntry("stage", "three");
         assertThat(f.tree(three)).containsOnlyKeys("copied.txt", "b.txt");

@@ -259,4 +259,26 @@ class CopyTest {
         f.build("FROM scratch", "COPY dynamic /app");
         assertThat(f.warnings()).hasSize(1);
     }
+
+    @Test
+    void theDestinationFollowsTheImagesSymlinks() throws Exception {
+        BuildFixture f = new BuildFixture(tmp);
+        Files.createDirectories(f.context.resolve("root/usr/lib"));
+        Files.createSymbolicLink(f.context.resolve("root/lib"), Path.of("usr/lib"));
+        f.file("x.so", "x");
+        BuildResult r = f.build("FROM scratch", "COPY root /", "COPY x.so /lib/");
+        assertThat(f.layer(r, 1)).containsOnlyKeys("usr/", "usr/lib/", "usr/lib/x.so");
+    }
+
+    @Test
+    void anInterpreterTheImageHasSilencesTheWarning() {
+        Tools.require("gcc");
+        BuildFixture f = new BuildFixture(tmp);
+        f.file("hello.c", "int main(void) { return 0; }\n");
+        Tools.run("gcc", "-o", f.context.resolve("dynamic").toString(), f.context.resolve("hello.c").toString()).ok();
+        String interp = Elf.interpreter(f.context.resolve("dynamic")).orElseThrow();
+        f.file("ld/" + interp.substring(interp.lastIndexOf('/') + 1), "loader", 0755);
+        f.build("FROM scratch", "COPY ld " + interp.substring(0, interp.lastIndexOf('/') + 1), "COPY dynamic /app");
+        assertThat(f.warnings()).isEmpty();
+    }
 }
