@@ -44,7 +44,7 @@ final class Archives {
                 return new BZip2CompressorInputStream(in, true);
             }
             if (m.length == 6 && (m[0] & 0xff) == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X' && m[4] == 'Z' && m[5] == 0) {
-                return new XZCompressorInputStream(in, true);
+                return XZCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
             }
             if (m.length >= 4 && (m[0] & 0xff) == 0x28 && (m[1] & 0xff) == 0xb5 && (m[2] & 0xff) == 0x2f
                     && (m[3] & 0xff) == 0xfd) {
