@@ -245,4 +245,27 @@ class BuildInstructionsTest {
         assertThatThrownBy(() -> f.build("FROM scratch", "ADD https://example.com/x.git /src"))
                 .hasMessage("Dockerfile:2: ADD from a git repository is not supported yet: https://example.com/x.git");
     }
+
+    @Test
+    void healthcheckNoneAndCopyFromAStageIndex() {
+        BuildFixture f = new BuildFixture(tmp);
+        f.file("a.txt", "a");
+        BuildResult r = f.build("FROM scratch", "COPY a.txt /a.txt", "HEALTHCHECK CMD [\"/check\"]",
+                "FROM scratch", "COPY --from=0 /a.txt /b.txt", "HEALTHCHECK NONE");
+        assertThat(f.container(r).healthcheck()).hasValueSatisfying(h -> assertThat(h.test()).containsExactly("NONE"));
+        assertThat(f.tree(r)).containsOnlyKeys("b.txt");
+        assertThat(r.steps().getFirst().step().label()).isEqualTo("[stage-0 1/6] FROM scratch");
+    }
+
+    @Test
+    void platformPicksTheConfigOfAScratchStage() {
+        BuildFixture f = new BuildFixture(tmp);
+        BuildResult r = f.build("FROM --platform=linux/arm64/v8 scratch", "LABEL a=1");
+        assertThat(f.config(r).architecture()).isEqualTo("arm64");
+        BuildResult other = f.build(o -> o.platform(dev.berth.layers.Platform.parse("linux/riscv64")));
+        assertThat(f.config(other).architecture()).isEqualTo("arm64");
+        f.dockerfile("FROM scratch", "LABEL a=1");
+        BuildResult riscv = f.build(o -> o.platform(dev.berth.layers.Platform.parse("linux/riscv64")));
+        assertThat(f.config(riscv).architecture()).isEqualTo("riscv64");
+    }
 }
