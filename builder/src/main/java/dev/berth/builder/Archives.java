@@ -91,7 +91,17 @@ final class Archives {
                 } else if (t.isSymbolicLink()) {
                     e = new LayerEntry.Symlink(path, t.getLinkName(), a);
                 } else if (t.isLink()) {
-                    e = new LayerEntry.Hardlink(path, dest.resolve(inside(t.getLinkName(), name).value()), a);
+                    // A hard link becomes a file linked to the same scratch file: the layer writer then
+                    // writes the content once, at whichever name sorts first, and links the other to it
+                    // (a tar link must follow its target, and layers are sorted by name).
+                    LayerPath target = dest.resolve(inside(t.getLinkName(), name).value());
+                    if (!(out.get(target) instanceof LayerEntry.File f)) {
+                        throw new BuildException("archive " + name + ": hard link \"" + t.getName()
+                                + "\" to \"" + t.getLinkName() + "\", which is not a file before it");
+                    }
+                    Path linked = scratch.resolve("add-" + System.nanoTime() + "-" + n++);
+                    Files.createLink(linked, f.source());
+                    e = new LayerEntry.File(path, linked, a);
                 } else if (t.isCharacterDevice() || t.isBlockDevice() || t.isFIFO()) {
                     e = new LayerEntry.Special(path, t.isFIFO() ? LayerEntry.Special.Kind.FIFO
                             : t.isCharacterDevice() ? LayerEntry.Special.Kind.CHAR_DEVICE : LayerEntry.Special.Kind.BLOCK_DEVICE,

@@ -202,9 +202,13 @@ final class CopyPlan {
         if (toExtract.isEmpty()) {
             return;
         }
-        extractFrom.contents(toExtract, (node, in) -> {
-            try (OutputStream out = Files.newOutputStream(extracted.get(node.layer() + ":" + node.path()))) {
+        extractFrom.contents(toExtract, (nodes, in) -> {
+            Path first = extracted.get(nodes.getFirst().layer() + ":" + nodes.getFirst().path());
+            try (OutputStream out = Files.newOutputStream(first)) {
                 in.transferTo(out);
+            }
+            for (ImageFs.Node other : nodes.subList(1, nodes.size())) { // hard links to the same content
+                Files.copy(first, extracted.get(other.layer() + ":" + other.path()));
             }
         });
     }

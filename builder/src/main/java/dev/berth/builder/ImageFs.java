@@ -142,13 +142,13 @@ final class ImageFs {
             return Optional.empty();
         }
         byte[][] out = new byte[1][];
-        contents(List.of(n.get()), (node, in) -> out[0] = in.readNBytes(1 << 20));
+        contents(List.of(n.get()), (nodes, in) -> out[0] = in.readNBytes(1 << 20));
         return Optional.ofNullable(out[0]);
     }
 
-    /** Receives a file's content, streamed from its layer. */
+    /** Receives a file's content, streamed from its layer, once for all the nodes (hard links) that share it. */
     interface ContentSink {
-        void accept(Node node, InputStream content) throws IOException;
+        void accept(List<Node> nodes, InputStream content) throws IOException;
     }
 
     /**
@@ -175,14 +175,7 @@ final class ImageFs {
                     if (!t.isFile()) {
                         throw new BuildException(what + ": " + t.getName() + " is not a regular file");
                     }
-                    // Several links to one file: the first reader gets the stream, the rest read it again.
-                    for (Node n : ns) {
-                        if (n == ns.getFirst()) {
-                            sink.accept(n, tar);
-                        } else {
-                            throw new BuildException("cannot read " + n.path() + " through a hard link twice");
-                        }
-                    }
+                    sink.accept(ns, tar);
                 }
             } catch (IOException ex) {
                 throw new BuildException("cannot read " + what + ": " + ex.getMessage(), ex);

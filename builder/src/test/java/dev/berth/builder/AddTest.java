@@ -71,10 +71,17 @@ class AddTest {
             assertThat(entries).containsKeys(dir + "/pkg/readme", dir + "/pkg/link", dir + "/pkg/again");
             assertThat(entries.get(dir + "/pkg/readme").getMode() & 07777).isEqualTo(0640);
             assertThat(entries.get(dir + "/pkg/link").getLinkName()).isEqualTo("readme");
-            assertThat(entries.get(dir + "/pkg/again").isLink()).isTrue();
-            assertThat(f.content(r, layer, dir + "/pkg/readme")).isEqualTo("hello");
+            assertThat(entries.get(dir + "/pkg/readme").isLink()).isTrue();
+            assertThat(f.content(r, layer, dir + "/pkg/again")).isEqualTo("hello");
         }
         assertThat(f.content(r, 5, "files/notatar.gz")).isEqualTo("just text");
+        // The link sorts before its target: the content goes to the first name, the link follows it.
+        assertThat(f.layer(r, 0).get("plain/pkg/again").isLink()).isFalse();
+        assertThat(f.layer(r, 0).get("plain/pkg/readme").getLinkName()).isEqualTo("plain/pkg/again");
+        java.nio.file.Path unpacked = tmp.resolve("unpacked");
+        dev.berth.layers.LayerExtractor.unpack(f.image(r), unpacked);
+        assertThat(Files.readString(unpacked.resolve("gz/pkg/again"))).isEqualTo("hello");
+        assertThat(Files.readString(unpacked.resolve("gz/pkg/readme"))).isEqualTo("hello");
         assertThat(f.layer(r, 6).get("owned/pkg/readme").getLongUserId()).isEqualTo(5);
         // COPY never unpacks.
         BuildResult copy = f.build("FROM scratch", "COPY a.tgz /");

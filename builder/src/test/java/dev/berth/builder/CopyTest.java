@@ -281,4 +281,17 @@ class CopyTest {
         f.build("FROM scratch", "COPY ld " + interp.substring(0, interp.lastIndexOf('/') + 1), "COPY dynamic /app");
         assertThat(f.warnings()).isEmpty();
     }
+
+    @Test
+    void hardLinksAreKeptInsideALayerAndReadOnceFromAnImage() throws Exception {
+        BuildFixture f = new BuildFixture(tmp);
+        f.file("d/one", "same");
+        Files.createLink(f.context.resolve("d/two"), f.context.resolve("d/one"));
+        BuildResult r = f.build("FROM scratch", "COPY d /d");
+        assertThat(f.layer(r, 0).get("d/two").isLink()).isTrue();
+        f.build(o -> o.tag("linked:1"));
+        BuildResult copied = f.build("FROM scratch", "COPY --from=linked:1 /d /copy");
+        assertThat(f.content(copied, 0, "copy/one")).isEqualTo("same");
+        assertThat(f.content(copied, 0, "copy/two")).isEqualTo("same");
+    }
 }
