@@ -743,7 +743,9 @@ final class BuildRun {
             c.labels.putAll(request.labels());
             config = config.withContainerConfig(c.build());
         }
-        List<Descriptor> layers = s.fs.layers().stream().map(ImageFs.Layer::blob).toList();
+        // The manifest is OCI: a base image's Docker layer types are given their OCI names (same bytes),
+        // since registries may refuse a manifest that mixes the two families.
+        List<Descriptor> layers = s.fs.layers().stream().map(ImageFs.Layer::blob).map(BuildRun::ociLayer).toList();
         String time = epoch.orElseGet(Instant::now).toString();
         List<ImageConfig.History> history = new ArrayList<>();
         for (ImageConfig.History h : config.history()) {
@@ -765,6 +767,14 @@ final class BuildRun {
         Document<Manifest> manifest = Document.of(Manifest.of(MediaType.OCI_MANIFEST, configDoc.descriptor(), layers,
                 annotations), MediaType.OCI_MANIFEST);
         return new BuildCache.ImageRecord(store.put(manifest), configDoc.digest());
+    }
+
+    private static Descriptor ociLayer(Descriptor layer) {
+        MediaType t = layer.mediaType();
+        if (!t.isDocker() || t.value().contains("foreign")) {
+            return layer;
+        }
+        return layer.withMediaType(MediaType.layer(t.layerCompression().orElseThrow(), false));
     }
 
     /** Writes the outputs; the local store's names come last, after every other output succeeded. */

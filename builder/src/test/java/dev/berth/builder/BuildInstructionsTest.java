@@ -268,4 +268,26 @@ class BuildInstructionsTest {
         BuildResult riscv = f.build(o -> o.platform(dev.berth.layers.Platform.parse("linux/riscv64")));
         assertThat(f.config(riscv).architecture()).isEqualTo("riscv64");
     }
+
+    @Test
+    void aDockerBaseImagesLayersGetOciTypesInTheOciManifest() throws Exception {
+        BuildFixture f = new BuildFixture(tmp);
+        try (ImageStore store = f.home.openStore()) {
+            var layer = dev.berth.layers.LayerWriter.create().add(new dev.berth.layers.LayerEntry.Content(
+                    dev.berth.layers.LayerPath.of("etc/os-release"), "x".getBytes(), dev.berth.layers.LayerEntry.Attributes.DEFAULT))
+                    .write(store, new dev.berth.layers.Compression.Gzip(1, 1), true);
+            var config = dev.berth.layers.Document.of(ImageConfig.empty(dev.berth.layers.Platform.host())
+                    .withLayer(layer.diffId(), ImageConfig.History.of(Optional.empty(), "base", Optional.empty())),
+                    dev.berth.layers.MediaType.DOCKER_CONFIG);
+            store.put(config);
+            var manifest = dev.berth.layers.Document.of(dev.berth.layers.Manifest.of(dev.berth.layers.MediaType.DOCKER_MANIFEST,
+                    config.descriptor(), List.of(layer.blob()), Map.of()), dev.berth.layers.MediaType.DOCKER_MANIFEST);
+            store.tag(dev.berth.layers.Reference.parse("docker-base:1"), store.put(manifest));
+        }
+        f.file("a.txt", "a");
+        BuildResult r = f.build("FROM docker-base:1", "COPY a.txt /");
+        assertThat(f.image(r).layers()).extracting(d -> d.mediaType().value())
+                .containsOnly("application/vnd.oci.image.layer.v1.tar+gzip");
+        assertThat(f.tree(r)).containsKeys("etc/os-release", "a.txt");
+    }
 }
