@@ -115,7 +115,7 @@ final class BuildCommand implements Runnable {
         PrintWriter err = spec.commandLine().getErr();
         Progress view = switch (progress.toLowerCase(Locale.ROOT)) {
             case "plain" -> new Progress(err, false, quiet);
-            case "tty" -> new Progress(err, true, quiet);
+            case "tty" -> new Progress(err, !quiet, quiet);
             case "auto" -> new Progress(err, !quiet && System.console() != null && System.console().isTerminal(), quiet);
             default -> throw new BuildException("--progress " + progress + ": use auto, plain or tty");
         };
