@@ -44,7 +44,7 @@ bt=$(printf '%s\n' "${berth_touched[@]}" | median)
 echo "load average before: $load0; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "tree: $(du -sh --apparent-size "$work/ctx/tree" | cut -f1), $(find "$work/ctx/tree" -type f | wc -l) files; $runs runs, medians"
 printf '%-40s %8s s   (runs: %s)\n' "berth build, first ($compression)" "$bf" "${berth_first[*]}"
-printf '%-40s %8s s   (runs: %s)\n' "buildah bud, first (gzip)" "$hf" "${buildah_first[*]}"
+printf '%-40s %8s s   (runs: %s)\n' "buildah bud, first (to containers-storage)" "$hf" "${buildah_first[*]}"
 printf '%-40s %8s     (target <= 0.5)\n' "ratio berth/buildah" "$(echo "scale=2; $bf / $hf" | bc)"
 printf '%-40s %8s s   (target < 0.5; runs: %s)\n' "berth build, no change" "$ba" "${berth_again[*]}"
 printf '%-40s %8s s   (runs: %s)\n' "berth build, every file touched" "$bt" "${berth_touched[*]}"
