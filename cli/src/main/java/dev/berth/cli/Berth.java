@@ -2,6 +2,8 @@ package dev.berth.cli;
 
 import dev.berth.layers.BerthException;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,19 +18,7 @@ import picocli.CommandLine.Option;
         scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionCommand.Provider.class,
         description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
-        subcommands = {
-            BuildCommand.class,
-            ImagesCommand.class,
-            InspectCommand.class,
-            TagCommand.class,
-            RmiCommand.class,
-            SaveCommand.class,
-            LoadCommand.class,
-            PruneCommand.class,
-            VersionCommand.class,
-            CompletionCommand.class,
-            CommandLine.HelpCommand.class,
-        })
+        subcommands = CommandLine.HelpCommand.class)
 public final class Berth implements Runnable {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
             description = "Print stack traces with errors.")
@@ -42,13 +32,31 @@ public final class Berth implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /**
+     * The verbs, in the order help lists them. Only the verb being run is given to picocli: building the
+     * model of every command costs more than most commands themselves (picocli's classes predate the
+     * class-file version the JVM's start-up cache accepts).
+     */
+    static final List<Class<?>> VERBS = List.of(
+            BuildCommand.class,
+            ImagesCommand.class,
+            InspectCommand.class,
+            TagCommand.class,
+            RmiCommand.class,
+            SaveCommand.class,
+            LoadCommand.class,
+            PruneCommand.class,
+            PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, TagsCommand.class,
+            VersionCommand.class,
+            CompletionCommand.class);
+
     public static void main(String[] args) {
         System.exit(execute(args));
     }
 
     /** Runs berth with arguments and returns its exit code. */
     public static int execute(String... args) {
-        CommandLine cli = commandLine();
+        CommandLine cli = commandLine(args);
         int code = cli.execute(args);
         cli.getOut().flush();
         cli.getErr().flush();
@@ -57,7 +65,7 @@ public final class Berth implements Runnable {
 
     /** Runs berth with its output and errors going to the given writers (for tests and embedding). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = commandLine();
+        CommandLine cli = commandLine(args);
         cli.setOut(out);
         cli.setErr(err);
         int code = cli.execute(args);
@@ -66,11 +74,45 @@ public final class Berth implements Runnable {
         return code;
     }
 
+    /** The command line with every verb (for help and completion). */
     static CommandLine commandLine() {
+        return commandLine(new String[0]);
+    }
+
+    /** The command line for these arguments: only the verb they name, or every verb when they name none. */
+    static CommandLine commandLine(String[] args) {
         CommandLine cli = new CommandLine(new Berth());
+        Optional<Class<?>> verb = verb(args);
+        for (Class<?> c : verb.map(List::<Class<?>>of).orElse(VERBS)) {
+            try {
+                cli.addSubcommand(c.getDeclaredConstructor().newInstance());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot create " + c.getSimpleName(), e);
+            }
+        }
         cli.setExecutionExceptionHandler(Berth::handleError);
         cli.setParameterExceptionHandler(Berth::handleUsageError);
         return cli;
+    }
+
+    /** The verb the arguments name: the first argument that is not one of berth's own options. */
+    private static Optional<Class<?>> verb(String[] args) {
+        for (String a : args) {
+            if (a.equals("--debug")) {
+                continue;
+            }
+            if (a.startsWith("-")) {
+                return Optional.empty();
+            }
+            for (Class<?> c : VERBS) {
+                Command command = c.getAnnotation(Command.class);
+                if (command.name().equals(a) || List.of(command.aliases()).contains(a)) {
+                    return Optional.of(c);
+                }
+            }
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 
     private static int handleError(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {

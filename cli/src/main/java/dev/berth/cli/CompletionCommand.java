@@ -12,7 +12,7 @@ final class CompletionCommand implements Runnable {
 
     @Override
     public void run() {
-        CommandLine root = spec.root().commandLine();
+        CommandLine root = Berth.commandLine();
         spec.commandLine().getOut().print(AutoComplete.bash("berth", root));
     }
 }

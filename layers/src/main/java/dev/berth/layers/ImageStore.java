@@ -255,6 +255,38 @@ public final class ImageStore implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #importFile}, for a file whose content the caller hashed while writing it (a download that
+     * hashes as it goes): the size and {@code contentHash} (the finished hasher's output over exactly the
+     * file's bytes) are checked against what is expected, the file is synced and renamed, and it is not read
+     * again. The file is consumed either way.
+     */
+    public StoredBlob importHashed(Path file, Digest expected, long expectedSize, byte[] contentHash) {
+        ensureWriting();
+        try {
+            long size = Files.size(file);
+            if (size != expectedSize) {
+                throw new LayersException("blob " + expected + " has " + size + " bytes, expected " + expectedSize);
+            }
+            if (!expected.matches(contentHash)) {
+                throw new LayersException("blob " + expected + ": content does not match its digest");
+            }
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            commitFile(file, expected);
+            return new StoredBlob(expected, size);
+        } catch (IOException e) {
+            throw new LayersException("cannot store blob " + expected + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a leftover temp file is removed by prune
+            }
+        }
+    }
+
     Path newTempFile() throws IOException {
         Files.createDirectories(tmp);
         return Files.createTempFile(tmp, "blob-", ".tmp");

@@ -1,0 +1,65 @@
+package dev.berth.cli;
+
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.Platform;
+import dev.berth.layers.Reference;
+import dev.berth.registry.PullOptions;
+import dev.berth.registry.PullResult;
+import dev.berth.registry.RegistryClient;
+import dev.berth.registry.RegistryConfig;
+import java.io.PrintWriter;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code berth pull [--platform os/arch[/variant]] [-q] NAME}: an image from a registry into the store. */
+@Command(name = "pull", description = "Download an image from a registry into the local store.")
+final class PullCommand implements Callable<Integer> {
+    @Option(names = "--platform", paramLabel = "os/arch[/variant]",
+            description = "The platform to pull from a multi-platform image (default: this machine's).")
+    String platform;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only the image's name when done.")
+    boolean quiet;
+
+    @Parameters(paramLabel = "NAME", description = "The image: [registry/]repository[:tag|@digest].")
+    String name;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Reference ref = Reference.parse(name);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        PullOptions options = PullOptions.defaults();
+        if (platform != null) {
+            options = options.withPlatform(Platform.parse(platform));
+        }
+        if (!quiet) {
+            options = options.withProgress(new ProgressPrinter(out, err, ProgressPrinter.terminal(), ProgressPrinter.Mode.PULL));
+            // as docker: the repository's path, without the registry
+            out.println(ref.tag().orElseGet(() -> ref.digest().map(Object::toString).orElse("latest")) + ": Pulling from "
+                    + ref.repository());
+            out.flush();
+        }
+        BerthHome home = BerthHome.fromEnvironment();
+        try (RegistryClient registry = RegistryClient.create(RegistryConfig.fromEnvironment());
+             ImageStore store = home.openStore()) {
+            PullResult r = registry.pull(store, ref, options);
+            if (!quiet) {
+                out.println("Digest: " + r.digest());
+                out.println("Status: " + (r.updated() ? "Downloaded newer image for " : "Image is up to date for ")
+                        + ref.familiar());
+            }
+            out.println(ref);
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,253 @@
+package dev.berth.registry.internal;
+
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.StoredBlob;
+import dev.berth.registry.Progress;
+import dev.berth.registry.ProgressEvent;
+import dev.berth.registry.RegistryException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * Downloads one blob into the store, streamed and verified.
+ *
+ * <p>The bytes go to {@code blob-pull-ALG-HEX.tmp} in the store's temp directory (where {@code prune}
+ * cleans up), locked while written. After a broken connection the download continues with a
+ * {@code Range} request to the registry URL (never to the redirect target, whose signature may have
+ * expired); a later process that finds the file (after a kill) continues it too. A file another process is
+ * writing is left alone and this download uses a private one. The finished file is checked against the
+ * descriptor's size and digest and renamed into the store.
+ */
+public final class BlobDownloader {
+    private static final long PROGRESS_NANOS = 100_000_000L;
+
+    private BlobDownloader() {}
+
+    public static StoredBlob download(Transport transport, String repository, Descriptor blob, ImageStore store,
+                                      Progress progress) {
+        Path dir = store.tempDirectory();
+        Path shared = dir.resolve("blob-pull-" + blob.digest().algorithm() + "-" + blob.digest().hex() + ".tmp");
+        try {
+            Files.createDirectories(dir);
+            FileChannel ch = FileChannel.open(shared, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock = tryLock(ch);
+            Path file = shared;
+            if (lock == null) {
+                ch.close();
+                file = Files.createTempFile(dir, "blob-", ".tmp");
+                ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
+            byte[] hash;
+            try (FileChannel channel = ch) {
+                hash = fetch(transport, repository, blob, channel, progress);
+            } finally {
+                if (lock != null && lock.isValid()) {
+                    try {
+                        lock.release();
+                    } catch (IOException ignored) {
+                        // closing the channel released it
+                    }
+                }
+            }
+            // hashed while written: the store checks that hash and does not read the file again
+            StoredBlob stored = store.importHashed(file, blob.digest(), blob.size(), hash);
+            progress.on(new ProgressEvent.BlobDone(blob.digest(), blob.size()));
+            return stored;
+        } catch (IOException e) {
+            throw new RegistryException("cannot download " + blob.digest() + " to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static FileLock tryLock(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Fills {@code ch} with the blob, verified; resumes from what it already holds. Returns the sha256 (or
+     * sha512) of exactly the file's bytes.
+     */
+    private static byte[] fetch(Transport transport, String repository, Descriptor blob, FileChannel ch,
+                              Progress progress) throws IOException {
+        long size = blob.size();
+        MessageDigest hasher = blob.digest().newHasher();
+        long offset = ch.size();
+        if (offset > size) {
+            ch.truncate(0);
+            offset = 0;
+        }
+        if (offset > 0) {
+            prime(ch, offset, hasher);
+            progress.on(new ProgressEvent.BlobResumed(blob.digest(), offset));
+        }
+        boolean fromEarlier = offset > 0;
+        URI uri = URI.create("/v2/" + repository + "/blobs/" + blob.digest());
+        List<Scope> scopes = List.of(Scope.pull(repository));
+        Reporter reporter = new Reporter(blob, progress);
+        int stuck = 0;
+        int restarts = 0;
+        while (true) {
+            while (offset < size) {
+                long start = offset;
+                Call<Void> base = Call.of("GET", uri, scopes, progress, "download " + blob.digest().shortHex());
+                if (start > 0) {
+                    base = base.header("Range", "bytes=" + start + "-");
+                }
+                FileSink[] sink = new FileSink[1];
+                MessageDigest h = hasher;
+                Call<Long> call = base.retryStatusOnly().reading(info -> {
+                    long from = start;
+                    if (info.statusCode() == 206) {
+                        OptionalLong s = Headers.contentRangeStart(info.headers());
+                        if (s.isEmpty() || s.getAsLong() != start) {
+                            throw new UncheckedIOException(new IOException("the registry answered range "
+                                    + info.headers().firstValue("Content-Range").orElse("(none)")
+                                    + " for bytes=" + start + "-"));
+                        }
+                    } else if (start > 0) {
+                        // the server ignored the Range: start over with the whole blob
+                        try {
+                            ch.truncate(0);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                        h.reset();
+                        from = 0;
+                    }
+                    sink[0] = new FileSink(ch, from, h, reporter::report);
+                    return sink[0];
+                });
+                try {
+                    Response<Long> r = transport.execute(call);
+                    if (r.status() == 416 && start > 0) {
+                        restartFromZero(ch, hasher);
+                        offset = 0;
+                        continue;
+                    }
+                    if (!r.ok()) {
+                        throw transport.error(r, scopes);
+                    }
+                    offset = sink[0].stop();
+                    if (offset < size) {
+                        // a complete response that is shorter than the blob: retried, as a proxy may have cut it
+                        if (stuck + 1 >= transport.retryPolicy().attempts()) {
+                            throw new RegistryException("blob " + blob.digest() + " from " + transport.describe()
+                                    + " is truncated: the registry sent " + offset + " of " + size + " bytes",
+                                    java.util.Optional.of("SIZE_INVALID"), java.util.OptionalInt.of(r.status()), true, null);
+                        }
+                        throw new IOException("the registry sent " + (offset - start) + " bytes and closed");
+                    }
+                    if (offset > size) {
+                        break;
+                    }
+                    stuck = 0;
+                } catch (RegistryException e) {
+                    IOException io = e.getCause() instanceof IOException x && e.retryable() ? x : null;
+                    if (io == null) {
+                        throw e;
+                    }
+                    offset = handleFailure(transport, blob, ch, sink[0], start, io, ++stuck, progress);
+                    if (offset > start) {
+                        stuck = 0;
+                    }
+                } catch (IOException e) {
+                    offset = handleFailure(transport, blob, ch, sink[0], start, e, ++stuck, progress);
+                    if (offset > start) {
+                        stuck = 0;
+                    }
+                }
+            }
+            long actual = ch.size();
+            byte[] hash = hasher.digest();
+            if (actual == size && blob.digest().matches(hash)) {
+                return hash;
+            }
+            if (fromEarlier && restarts == 0) {
+                // what an earlier process left may be damaged (a crash before its data reached the disk)
+                restarts++;
+                restartFromZero(ch, hasher);
+                offset = 0;
+                continue;
+            }
+            throw new RegistryException("blob " + blob.digest() + " from " + transport.describe() + " is corrupt: "
+                    + (actual != size ? actual + " bytes instead of " + size : "its content does not match its digest"),
+                    java.util.Optional.of("DIGEST_INVALID"), java.util.OptionalInt.empty(), true, null);
+        }
+    }
+
+    /** Decides what to do after a broken transfer: where to continue, or give up when nothing moves. */
+    private static long handleFailure(Transport transport, Descriptor blob, FileChannel ch, FileSink sink, long start,
+                                      IOException e, int stuck, Progress progress) throws IOException {
+        if (stuck >= transport.retryPolicy().attempts() || !Transport.retryable(e)) {
+            throw transport.networkError(e);
+        }
+        long reached = sink == null ? start : sink.stop();
+        if (ch.size() != reached) {
+            ch.truncate(reached);
+        }
+        Duration d = transport.retryPolicy().backoff(stuck);
+        progress.on(new ProgressEvent.Retrying("download " + blob.digest().shortHex(), stuck, d, transport.describe(e)));
+        Transport.pause(d);
+        if (reached > 0) {
+            progress.on(new ProgressEvent.BlobResumed(blob.digest(), reached));
+        }
+        return reached;
+    }
+
+    private static void restartFromZero(FileChannel ch, MessageDigest hasher) throws IOException {
+        ch.truncate(0);
+        hasher.reset();
+    }
+
+    private static void prime(FileChannel ch, long length, MessageDigest hasher) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+        long pos = 0;
+        while (pos < length) {
+            buf.clear().limit((int) Math.min(buf.capacity(), length - pos));
+            int n = ch.read(buf, pos);
+            if (n < 0) {
+                break;
+            }
+            buf.flip();
+            hasher.update(buf);
+            pos += n;
+        }
+    }
+
+    /** Rate-limits progress events to about ten a second per blob, and always reports the end. */
+    static final class Reporter {
+        private final Descriptor blob;
+        private final Progress progress;
+        private long last;
+
+        Reporter(Descriptor blob, Progress progress) {
+            this.blob = blob;
+            this.progress = progress;
+        }
+
+        synchronized void report(long done) {
+            long now = System.nanoTime();
+            if (done >= blob.size() || now - last >= PROGRESS_NANOS) {
+                last = now;
+                progress.on(new ProgressEvent.BlobProgress(blob.digest(), done, blob.size()));
+            }
+        }
+    }
+}
