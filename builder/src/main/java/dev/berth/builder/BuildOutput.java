@@ -22,7 +22,10 @@ public sealed interface BuildOutput {
         }
     }
 
-    /** A registry: every {@code -t} name is pushed (through the {@link ImagePusher} the builder was given). */
+    /**
+     * A registry: every {@code -t} name is pushed (through the {@link ImagePusher} the builder was given).
+     * It needs the {@link Store} output too, whose names the push sends.
+     */
     record Push() implements BuildOutput {}
 
     /**

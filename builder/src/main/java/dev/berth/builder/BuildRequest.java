@@ -64,9 +64,17 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         return dockerfile.orElseGet(() -> context.resolve("Dockerfile").normalize());
     }
 
-    /** The outputs, the local store when none was given. */
+    /** The outputs: the local store when none was given, and also when pushing (a push sends what it names). */
     public List<BuildOutput> effectiveOutputs() {
-        return outputs.isEmpty() ? List.of(new BuildOutput.Store()) : outputs;
+        if (outputs.isEmpty()) {
+            return List.of(new BuildOutput.Store());
+        }
+        if (outputs.contains(new BuildOutput.Push()) && !outputs.contains(new BuildOutput.Store())) {
+            List<BuildOutput> all = new ArrayList<>(outputs);
+            all.add(new BuildOutput.Store());
+            return List.copyOf(all);
+        }
+        return outputs;
     }
 
     /** Mutable only while a request is being assembled. */

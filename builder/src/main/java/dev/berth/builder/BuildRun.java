@@ -210,8 +210,8 @@ final class BuildRun {
             switch (o) {
                 case BuildOutput.Push p -> {
                     if (pusher.isEmpty()) {
-                        throw new BuildException("--push needs the registry support, which this berth lacks; "
-                                + "build, then push with berth push when it is available");
+                        throw new BuildException("--push needs a registry: this builder was made without a pusher "
+                                + "(Builder.withPusher)");
                     }
                     if (request.tags().isEmpty()) {
                         throw new BuildException("--push needs a name to push to: add -t REGISTRY/NAME:TAG");
@@ -300,7 +300,12 @@ final class BuildRun {
         }
         Optional<Descriptor> d = store.resolve(ref);
         if (d.isEmpty()) {
-            d = baseImages.fetch(ref, platform, store);
+            events.accept(new BuildEvent.Note("pulling " + ref.familiar()));
+            try {
+                d = baseImages.fetch(ref, platform, store);
+            } catch (dev.berth.layers.BerthException e) {
+                throw at.error(e.getMessage());
+            }
         }
         if (d.isEmpty()) {
             throw at.error("image " + ref.familiar() + " is not in the local store; pull it first (berth pull "
@@ -777,7 +782,10 @@ final class BuildRun {
         return layer.withMediaType(MediaType.layer(t.layerCompression().orElseThrow(), false));
     }
 
-    /** Writes the outputs; the local store's names come last, after every other output succeeded. */
+    /**
+     * Writes the outputs: OCI layout and archive first, then the local store's names (after every file
+     * output succeeded), then the pushes.
+     */
     private void writeOutputs(List<BuildOutput> outputs, Descriptor manifest) {
         events.accept(new BuildEvent.Note("writing image " + manifest.digest()));
         Descriptor plain = manifest.withPlatform(Optional.empty());
@@ -786,14 +794,6 @@ final class BuildRun {
                 case BuildOutput.OciLayout l -> writeOciLayout(l.directory(), plain);
                 case BuildOutput.DockerArchive a -> writeDockerArchive(a.file(), plain);
                 default -> { }
-            }
-        }
-        for (BuildOutput o : outputs) {
-            if (o instanceof BuildOutput.Push) {
-                for (Reference tag : request.tags()) {
-                    events.accept(new BuildEvent.Note("pushing " + tag.familiar()));
-                    pusher.orElseThrow().push(store, plain, tag);
-                }
             }
         }
         if (outputs.stream().anyMatch(o -> o instanceof BuildOutput.Store)) {
@@ -813,6 +813,16 @@ final class BuildRun {
                 stat(index).ifPresent(st -> cache.recordNames(names, st));
             }
             request.tags().forEach(tag -> events.accept(new BuildEvent.Note("naming to " + tag.familiar())));
+        }
+        // Pushing comes after the local names: the pusher sends what the store names (a failed push
+        // leaves a built and named image, to push again).
+        for (BuildOutput o : outputs) {
+            if (o instanceof BuildOutput.Push) {
+                for (Reference tag : request.tags()) {
+                    events.accept(new BuildEvent.Note("pushing " + tag.familiar()));
+                    pusher.orElseThrow().push(store, plain, tag);
+                }
+            }
         }
     }
 

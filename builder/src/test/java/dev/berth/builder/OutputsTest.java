@@ -56,12 +56,13 @@ class OutputsTest {
         BuildFixture f = new BuildFixture(tmp);
         f.dockerfile("FROM scratch", "LABEL a=1");
         assertThatThrownBy(() -> f.build(o -> o.tag("registry.example:5000/app:1").output(new BuildOutput.Push())))
-                .hasMessageStartingWith("--push needs the registry support");
+                .hasMessageStartingWith("--push needs a registry: this builder was made without a pusher");
         List<String> pushed = new ArrayList<>();
         BuildResult r = Builder.create(f.home).withPusher((store, image, target) -> pushed.add(target + " " + image.digest()))
-                .build(f.request().tag("registry.example:5000/app:1").output(new BuildOutput.Store())
-                        .output(new BuildOutput.Push()).build(), e -> { });
+                .build(f.request().tag("registry.example:5000/app:1").output(new BuildOutput.Push()).build(), e -> { });
         assertThat(pushed).containsExactly("registry.example:5000/app:1 " + r.digest());
+        // The push sends what the store names: the name is there when the pusher runs.
+        assertThat(f.tagged("registry.example:5000/app:1").digest()).isEqualTo(r.digest());
         assertThatThrownBy(() -> Builder.create(f.home).withPusher((s, i, t) -> { })
                 .build(f.request().output(new BuildOutput.Push()).build(), e -> { }))
                 .hasMessage("--push needs a name to push to: add -t REGISTRY/NAME:TAG");

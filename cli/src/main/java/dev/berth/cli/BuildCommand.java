@@ -9,12 +9,17 @@ import dev.berth.builder.Builder;
 import dev.berth.layers.Compression;
 import dev.berth.layers.LayerWriter;
 import dev.berth.layers.Platform;
+import dev.berth.registry.PullOptions;
+import dev.berth.registry.PushOptions;
+import dev.berth.registry.RegistryClient;
+import dev.berth.registry.RegistryConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -120,14 +125,37 @@ final class BuildCommand implements Runnable {
             default -> throw new BuildException("--progress " + progress + ": use auto, plain or tty");
         };
         BuildResult result;
-        try {
-            result = Builder.create(Stores.home()).build(r.build(), view);
+        try (LazyRegistry registry = new LazyRegistry()) {
+            Builder builder = Builder.create(Stores.home())
+                    .withBaseImages((ref, p, store) -> Optional.of(registry.get()
+                            .pull(store, ref, PullOptions.defaults().withPlatform(p)).image()))
+                    .withPusher((store, image, target) -> registry.get().push(store, target, target, PushOptions.defaults()));
+            result = builder.build(r.build(), view);
         } finally {
             view.close();
         }
         if (quiet) {
             spec.commandLine().getOut().println(result.digest());
             spec.commandLine().getOut().flush();
+        }
+    }
+
+    /** The registry client, made only when a build pulls or pushes: most builds do neither. */
+    private static final class LazyRegistry implements AutoCloseable {
+        private RegistryClient client;
+
+        synchronized RegistryClient get() {
+            if (client == null) {
+                client = RegistryClient.create(RegistryConfig.fromEnvironment());
+            }
+            return client;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (client != null) {
+                client.close();
+            }
         }
     }
 
