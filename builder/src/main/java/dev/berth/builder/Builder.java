@@ -17,8 +17,9 @@ import java.util.function.Consumer;
  * <p>What a build guarantees: nothing is built when the Dockerfile asks for what berth cannot do (RUN, a
  * base image that cannot be had); new layers are reproducible (same sources, same time, same diff_id);
  * a step's layer is reused while its parent layers, its expanded instruction and the content of its
- * sources are unchanged (see {@link BuildCache}); the image is named only when every output has been
- * written, so a failed build names nothing, and the store never shows a partly written blob.
+ * sources are unchanged (see {@link BuildCache}); the image is named only when the image and every file
+ * output have been written (a push comes after, and sends what the store names), so a failed build names
+ * nothing, and the store never shows a partly written blob.
  */
 public final class Builder {
     private final BerthHome home;
