@@ -192,7 +192,7 @@ final class BuildRun {
         StageState last = results.get(plan.target().index());
         String recipeKey = BuildCache.sha256(recipe.toString());
         Optional<BuildCache.ImageRecord> known = request.noCache() ? Optional.empty()
-                : cache.image(recipeKey).filter(r -> store.has(r.manifest()));
+                : cache.image(recipeKey).filter(r -> store.has(r.manifest()) && store.has(r.imageId()));
         BuildCache.ImageRecord image = known.orElseGet(() -> {
             BuildCache.ImageRecord r = finish(last);
             cache.recordImage(recipeKey, r);
