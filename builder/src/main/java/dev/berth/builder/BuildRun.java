@@ -416,6 +416,11 @@ final class BuildRun {
             case Instruction.Arg a -> {
                 s.scope = s.scope.declare(a);
                 a.args().forEach(d -> declaredArgs.add(d.name()));
+                // As buildkit: the history shows each ARG with the value it took (so secrets belong in
+                // secret mounts, not build args).
+                history(s, "ARG " + String.join(" ", a.args().stream().map(d -> d.name()
+                        + s.scope.declaredArgs().getOrDefault(d.name(), Optional.empty()).map(v -> "=" + v).orElse(""))
+                        .toList()));
                 return false;
             }
             case Instruction.Env e -> {
@@ -505,6 +510,7 @@ final class BuildRun {
             case Instruction.Onbuild o -> {
                 c.onBuild.add(o.expression());
                 set(s, c);
+                history(s, "ONBUILD " + o.expression());
                 return false;
             }
             case Instruction.Workdir w -> {

@@ -59,8 +59,9 @@ class BuildInstructionsTest {
         assertThat(c.cmd()).contains(List.of("/bin/ash", "-eo", "pipefail", "-c", "serve --port 80"));
         ImageConfig config = f.config(r);
         assertThat(config.author()).contains("Jane <jane@example.com>");
-        assertThat(config.history()).allSatisfy(h -> assertThat(h.emptyLayer()).contains(true));
+        assertThat(config.history()).hasSize(14).allSatisfy(h -> assertThat(h.emptyLayer()).contains(true));
         assertThat(config.history().stream().map(h -> h.createdBy().orElseThrow()).toList()).contains(
+                "ARG VERSION=1.2", "ONBUILD COPY . /src",
                 "ENV APP=/srv/app GREETING=hello world", "LABEL version=1.2 multi word=yes", "USER 1000:1000",
                 "STOPSIGNAL SIGINT", "CMD [\"/bin/ash\" \"-eo\" \"pipefail\" \"-c\" \"serve --port 80\"]");
         assertThat(config.created()).contains("2023-11-14T22:13:20Z");
