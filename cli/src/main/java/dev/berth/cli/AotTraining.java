@@ -49,6 +49,19 @@ final class AotTraining {
             }
             PrintWriter quiet = new PrintWriter(Writer.nullWriter());
             String archive = home.resolve("a.tar").toString();
+            // a build of a small context, then the same build again: the no-change rebuild path
+            Path context = Files.createDirectories(home.resolve("context/dir"));
+            byte[] data = new byte[4 << 20];
+            new java.util.Random(1).nextBytes(data);
+            Files.write(context.resolve("big"), data);
+            for (int i = 0; i < 200; i++) {
+                Files.writeString(context.resolve("file" + i), "content " + i);
+            }
+            Files.writeString(context.resolveSibling("Dockerfile"),
+                    "FROM scratch\nCOPY dir /dir\nENV A=b\nCMD [\"/dir/file0\"]\n");
+            for (int i = 0; i < 2; i++) {
+                Berth.execute(quiet, quiet, "build", "-q", "-t", "aot/build:1", context.getParent().toString());
+            }
             for (List<String> command : List.of(
                     List.of("--help"), List.of("images"), List.of("images", "--format", "json"),
                     List.of("inspect", "aot/training:1"), List.of("inspect", "--format", "json", "aot/training:1"),

@@ -38,6 +38,7 @@ public final class Berth implements Runnable {
      * class-file version the JVM's start-up cache accepts).
      */
     static final List<Class<?>> VERBS = List.of(
+            BuildCommand.class,
             ImagesCommand.class,
             InspectCommand.class,
             TagCommand.class,

@@ -63,11 +63,26 @@ public final class ImageArchive {
      */
     public static void write(ImageStore store, List<Reference> names, Platform platform, OutputStream out)
             throws IOException {
+        Map<Reference, Descriptor> images = new LinkedHashMap<>();
+        for (Reference name : names) {
+            images.put(name, store.resolve(name).orElseThrow(
+                    () -> new LayersException("image " + name.familiar() + " is not in the store")));
+        }
+        write(store, images, platform, out);
+    }
+
+    /**
+     * As {@link #write(ImageStore, List, Platform, OutputStream)}, for images of the store given by
+     * descriptor with the names the archive gives them (which the store need not have: a build writes an
+     * archive of an image it has not named in the store).
+     */
+    public static void write(ImageStore store, Map<Reference, Descriptor> images, Platform platform, OutputStream out)
+            throws IOException {
         List<Descriptor> roots = new ArrayList<>();
         Map<Digest, DockerEntryBuilder> docker = new LinkedHashMap<>();
-        for (Reference name : names) {
-            Descriptor d = store.resolve(name).orElseThrow(
-                    () -> new LayersException("image " + name.familiar() + " is not in the store"));
+        for (Map.Entry<Reference, Descriptor> named : images.entrySet()) {
+            Reference name = named.getKey();
+            Descriptor d = named.getValue();
             String full = name.toString();
             roots.add(d.withAnnotations(Map.of(Descriptor.CONTAINERD_NAME, full, Descriptor.REF_NAME, full)));
             Image image = store.image(d, platform, name.familiar());

@@ -1,0 +1,247 @@
+package dev.berth.builder;
+
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.Digest;
+import dev.berth.layers.MediaType;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The build cache: which layer a step made, under {@code BERTH_HOME/cache/build/}. Entries point at blobs
+ * in the store; a blob that is gone (pruned) makes the entry a miss, never an error. Entries are written
+ * atomically (temp file, rename), so concurrent builds and crashes leave whole entries or none.
+ *
+ * <p>Two kinds of entry, both keyed by the step key (parent layers + expanded instruction + flags; see
+ * {@code BuildRun}):
+ * <ul>
+ *   <li>{@code steps/KEY}: the latest result of the step, with the stat of every source file it read
+ *       (path, mode, size, mtime, inode). When every stat matches, the sources are unchanged and the
+ *       layer is reused without reading a byte of them: the no-change rebuild.
+ *   <li>{@code layers/H(KEY, diff_id)}: a layer the step made for a given content. When stats differ
+ *       (a touch, a fresh clone), the layer's diff_id is computed from the sources (a tar hashed, not
+ *       compressed or written) and looked up here: same content, same layer. mtimes are never part of
+ *       the content: entries get the build's fixed time.
+ * </ul>
+ * The format is a small binary record read with one sequential pass: no JSON per file, so checking 7,000
+ * files costs milliseconds.
+ */
+final class BuildCache {
+    private static final int MAGIC = 0x42434831; // "BCH1"
+
+    /** A cached step result: its layer (none for a step that made no layer) and the warnings it gave. */
+    record Result(Optional<Digest> diffId, Optional<Descriptor> blob, List<String> warnings) {
+        Result {
+            warnings = List.copyOf(warnings);
+        }
+
+        static Result noLayer(List<String> warnings) {
+            return new Result(Optional.empty(), Optional.empty(), warnings);
+        }
+    }
+
+    private final Path dir;
+
+    BuildCache(Path dir) {
+        this.dir = dir;
+    }
+
+    Path directory() {
+        return dir;
+    }
+
+    /** The step's latest result, when every recorded source stat equals {@code sources}. */
+    Optional<Result> lookup(String key, List<ContextDir.Item> sources) {
+        Path f = dir.resolve("steps").resolve(key);
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(f), 1 << 16))) {
+            if (in.readInt() != MAGIC) {
+                return Optional.empty();
+            }
+            Result r = readResult(in);
+            int n = in.readInt();
+            if (n != sources.size()) {
+                return Optional.empty();
+            }
+            for (ContextDir.Item item : sources) {
+                String rel = in.readUTF();
+                int mode = in.readInt();
+                long size = in.readLong();
+                long mtime = in.readLong();
+                long ino = in.readLong();
+                ContextDir.Stat s = item.stat();
+                if (!rel.equals(item.rel()) || mode != s.mode() || size != s.size() || mtime != s.mtimeNanos()
+                        || ino != s.inode()) {
+                    return Optional.empty();
+                }
+            }
+            return Optional.of(r);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | RuntimeException corrupt) {
+            return Optional.empty(); // a damaged entry is a miss; the next store replaces it
+        }
+    }
+
+    /** Whether the step ran before (with sources whose stats may differ now). */
+    boolean hasStep(String key) {
+        return Files.isRegularFile(dir.resolve("steps").resolve(key));
+    }
+
+    /** The layer the step made for content {@code diffId}, if it made one. */
+    Optional<Result> lookupContent(String key, Digest diffId) {
+        Path f = dir.resolve("layers").resolve(contentKey(key, diffId));
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(f)))) {
+            return in.readInt() == MAGIC ? Optional.of(readResult(in)) : Optional.empty();
+        } catch (IOException | RuntimeException missing) {
+            return Optional.empty();
+        }
+    }
+
+    /** Records a step's result with the stats of its sources (and under its content, when it has a layer). */
+    void store(String key, Result result, List<ContextDir.Item> sources) {
+        write(dir.resolve("steps").resolve(key), out -> {
+            writeResult(out, result);
+            out.writeInt(sources.size());
+            for (ContextDir.Item item : sources) {
+                ContextDir.Stat s = item.stat();
+                out.writeUTF(item.rel());
+                out.writeInt(s.mode());
+                out.writeLong(s.size());
+                out.writeLong(s.mtimeNanos());
+                out.writeLong(s.inode());
+            }
+        });
+        if (result.diffId().isPresent()) {
+            write(dir.resolve("layers").resolve(contentKey(key, result.diffId().get())), out -> writeResult(out, result));
+        }
+    }
+
+    /** An image the build wrote: its manifest in the store and its config digest. */
+    record ImageRecord(Descriptor manifest, Digest imageId) {}
+
+    /** The image an earlier build made from the same recipe ({@code BuildRun}'s). */
+    Optional<ImageRecord> image(String recipeKey) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                Files.newInputStream(dir.resolve("images").resolve(recipeKey))))) {
+            if (in.readInt() != MAGIC) {
+                return Optional.empty();
+            }
+            MediaType type = MediaType.of(in.readUTF());
+            Digest digest = Digest.parse(in.readUTF());
+            long size = in.readLong();
+            Digest id = Digest.parse(in.readUTF());
+            return Optional.of(new ImageRecord(Descriptor.of(type, digest, size), id));
+        } catch (IOException | RuntimeException missing) {
+            return Optional.empty();
+        }
+    }
+
+    void recordImage(String recipeKey, ImageRecord r) {
+        write(dir.resolve("images").resolve(recipeKey), out -> {
+            out.writeUTF(r.manifest().mediaType().value());
+            out.writeUTF(r.manifest().digest().toString());
+            out.writeLong(r.manifest().size());
+            out.writeUTF(r.imageId().toString());
+        });
+    }
+
+    /** Whether the store's index.json is exactly as it was when these names were last written. */
+    boolean namesInPlace(String key, ContextDir.Stat index) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                Files.newInputStream(dir.resolve("names").resolve(key))))) {
+            return in.readInt() == MAGIC && in.readLong() == index.inode() && in.readLong() == index.size()
+                    && in.readLong() == index.mtimeNanos();
+        } catch (IOException | RuntimeException missing) {
+            return false;
+        }
+    }
+
+    void recordNames(String key, ContextDir.Stat index) {
+        write(dir.resolve("names").resolve(key), out -> {
+            out.writeLong(index.inode());
+            out.writeLong(index.size());
+            out.writeLong(index.mtimeNanos());
+        });
+    }
+
+    private static String contentKey(String key, Digest diffId) {
+        return sha256(key + " " + diffId);
+    }
+
+    static String sha256(String text) {
+        return HexFormat.of().formatHex(Digest.sha256Hasher().digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static Result readResult(DataInputStream in) throws IOException {
+        boolean layer = in.readBoolean();
+        Optional<Digest> diffId = Optional.empty();
+        Optional<Descriptor> blob = Optional.empty();
+        if (layer) {
+            diffId = Optional.of(Digest.parse(in.readUTF()));
+            MediaType type = MediaType.of(in.readUTF());
+            Digest digest = Digest.parse(in.readUTF());
+            long size = in.readLong();
+            blob = Optional.of(Descriptor.of(type, digest, size));
+        }
+        int w = in.readInt();
+        List<String> warnings = new ArrayList<>(w);
+        for (int i = 0; i < w; i++) {
+            warnings.add(in.readUTF());
+        }
+        return new Result(diffId, blob, warnings);
+    }
+
+    private static void writeResult(DataOutputStream out, Result r) throws IOException {
+        out.writeBoolean(r.blob().isPresent());
+        if (r.blob().isPresent()) {
+            out.writeUTF(r.diffId().orElseThrow().toString());
+            out.writeUTF(r.blob().get().mediaType().value());
+            out.writeUTF(r.blob().get().digest().toString());
+            out.writeLong(r.blob().get().size());
+        }
+        out.writeInt(r.warnings().size());
+        for (String w : r.warnings()) {
+            out.writeUTF(w.length() > 20000 ? w.substring(0, 20000) : w);
+        }
+    }
+
+    private interface Writer {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    /** Writes a file atomically; a cache that cannot be written only costs speed, so failures are ignored. */
+    private void write(Path target, Writer writer) {
+        Path tmp = null;
+        try {
+            Files.createDirectories(target.getParent());
+            tmp = Files.createTempFile(target.getParent(), ".entry-", ".tmp");
+            try (OutputStream o = Files.newOutputStream(tmp);
+                 DataOutputStream out = new DataOutputStream(new BufferedOutputStream(o, 1 << 16))) {
+                out.writeInt(MAGIC);
+                writer.write(out);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // nothing more to do
+                }
+            }
+        }
+    }
+
+}

@@ -1,0 +1,57 @@
+package dev.berth.builder;
+
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.ImageStore;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * {@code berth build} as a library: Dockerfile in, image out, no daemon.
+ *
+ * <pre>{@code
+ * BuildResult r = Builder.create(BerthHome.fromEnvironment())
+ *         .build(BuildRequest.builder(Path.of(".")).tag("app:1").build(), event -> {});
+ * }</pre>
+ *
+ * <p>What a build guarantees: nothing is built when the Dockerfile asks for what berth cannot do (RUN, a
+ * base image that cannot be had); new layers are reproducible (same sources, same time, same diff_id);
+ * a step's layer is reused while its parent layers, its expanded instruction and the content of its
+ * sources are unchanged (see {@link BuildCache}); the image is named only when the image and every file
+ * output have been written (a push comes after, and sends what the store names), so a failed build names
+ * nothing, and the store never shows a partly written blob.
+ */
+public final class Builder {
+    private final BerthHome home;
+    private final BaseImages baseImages;
+    private final Optional<ImagePusher> pusher;
+
+    private Builder(BerthHome home, BaseImages baseImages, Optional<ImagePusher> pusher) {
+        this.home = Objects.requireNonNull(home, "home");
+        this.baseImages = baseImages;
+        this.pusher = pusher;
+    }
+
+    /** A builder over the store and cache of {@code home}, images taken only from the local store. */
+    public static Builder create(BerthHome home) {
+        return new Builder(home, BaseImages.NONE, Optional.empty());
+    }
+
+    /** Where images the store lacks come from (the registry's puller). */
+    public Builder withBaseImages(BaseImages source) {
+        return new Builder(home, Objects.requireNonNull(source, "source"), pusher);
+    }
+
+    /** How {@code --push} pushes (the registry's pusher); without one {@code --push} is refused before building. */
+    public Builder withPusher(ImagePusher value) {
+        return new Builder(home, baseImages, Optional.of(value));
+    }
+
+    /** Builds, reporting progress to {@code events}; throws {@link BuildException} (a one-line message) on failure. */
+    public BuildResult build(BuildRequest request, Consumer<BuildEvent> events) {
+        try (ImageStore store = home.openStore()) {
+            return new BuildRun(request, events, store, new BuildCache(home.cache().resolve("build")), home.tmp(),
+                    baseImages, pusher).run();
+        }
+    }
+}

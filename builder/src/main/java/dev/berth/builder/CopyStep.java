@@ -1,0 +1,541 @@
+package dev.berth.builder;
+
+import dev.berth.builder.context.DockerIgnore;
+import dev.berth.builder.dockerfile.CopySource;
+import dev.berth.builder.dockerfile.ImageSource;
+import dev.berth.builder.dockerfile.Instruction;
+import dev.berth.builder.dockerfile.Location;
+import dev.berth.layers.Digest;
+import dev.berth.layers.LayerEntry;
+import dev.berth.layers.LayerPath;
+import dev.berth.layers.LayersException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One COPY or ADD: finds its sources, looks its layer up in the cache, and otherwise plans the layer's
+ * entries ({@link CopyPlan}) and writes it.
+ *
+ * <p>The order matters for speed: sources in the context are found and stat'ed first (one {@code lstat}
+ * each), which is all a no-change rebuild needs; the image below is read (layer headers) only when the
+ * layer has to be planned.
+ */
+final class CopyStep {
+    /** A context source after wildcard expansion and symlink resolution. */
+    private record Match(String name, String resolved, ContextDir.Stat stat, List<ContextDir.Item> below,
+                         String relToPivot, boolean wildcard, String relToBase) {}
+
+    private final BuildRun run;
+    private final BuildRun.StageState stage;
+    private final Location at;
+    private final boolean add;
+    private final List<CopySource> sources;
+    private final String destination;
+    private final Optional<String> chown;
+    private final Optional<String> chmodText;
+    private final boolean link;
+    private final List<String> excludes;
+    private final boolean parents;
+    private final Optional<Instruction.Copy> copy;
+    private final Optional<String> checksum;
+    private final Optional<Boolean> unpack;
+
+    CopyStep(BuildRun run, BuildRun.StageState stage, Instruction.Copy c) {
+        this.run = run;
+        this.stage = stage;
+        this.at = c.location();
+        this.add = false;
+        this.sources = c.sources();
+        this.destination = c.destination();
+        this.chown = c.chown();
+        this.chmodText = c.chmod();
+        this.link = c.link();
+        this.excludes = c.excludes();
+        this.parents = c.parents();
+        this.copy = Optional.of(c);
+        this.checksum = Optional.empty();
+        this.unpack = Optional.empty();
+    }
+
+    CopyStep(BuildRun run, BuildRun.StageState stage, Instruction.Add a) {
+        this.run = run;
+        this.stage = stage;
+        this.at = a.location();
+        this.add = true;
+        this.sources = a.sources();
+        this.destination = a.destination();
+        this.chown = a.chown();
+        this.chmodText = a.chmod();
+        this.link = a.link();
+        this.excludes = a.excludes();
+        this.parents = false;
+        this.copy = Optional.empty();
+        this.checksum = a.checksum();
+        this.unpack = a.unpack();
+    }
+
+    private String keyword() {
+        return add ? "ADD" : "COPY";
+    }
+
+    /** Runs the step; returns whether the layer came from the cache. */
+    boolean run() {
+        try {
+            return runUnlocated();
+        } catch (BuildException e) {
+            String prefix = at.file() + ":";
+            throw e.getMessage().startsWith(prefix) ? e : at.error(e.getMessage());
+        } catch (LayersException e) {
+            throw at.error(e.getMessage());
+        } catch (IOException e) {
+            throw at.error(keyword() + ": " + e.getMessage());
+        }
+    }
+
+    private boolean runUnlocated() throws IOException {
+        Optional<Chmod> chmod = chmodText.map(Chmod::parse);
+        List<String> urls = sources.stream().filter(s -> s instanceof CopySource.PathSource p && isUrl(p.path()))
+                .map(s -> ((CopySource.PathSource) s).path()).toList();
+        if (!add && !urls.isEmpty()) {
+            throw new BuildException("source can't be a URL for COPY: " + urls.getFirst());
+        }
+        if (checksum.isPresent() && (urls.size() != 1 || sources.size() != 1)) {
+            throw new BuildException("ADD --checksum needs exactly one http(s) source");
+        }
+        boolean destDir = destination.endsWith("/") || destination.endsWith("/.") || destination.equals(".")
+                || destination.isEmpty() || parents;
+        if (sources.size() > 1 && !destDir) {
+            throw new BuildException("When using " + keyword() + " with more than one source file, the destination "
+                    + "must be a directory and end with a /");
+        }
+        String workdir = BuildRun.workdirOf(stage);
+        String absDest = destination.startsWith("/") ? destination : workdir + "/" + destination;
+
+        // The sources: where they come from and what the cache key says about them.
+        Optional<ImageSource> origin = copy.flatMap(c -> run.stages().copySource(c));
+        ImageFs fromFs = null;
+        String fromKey = "context";
+        if (origin.isPresent()) {
+            switch (origin.get()) {
+                case ImageSource.FromStage(int index) -> {
+                    BuildRun.StageState src = run.stageResult(index, at);
+                    fromFs = BuildRun.fsOf(src);
+                    fromKey = "stage " + BuildRun.chainKey(BuildRun.diffIdsOf(src));
+                }
+                case ImageSource.External(String name) -> {
+                    fromFs = run.imageFs(name, stage, at);
+                    fromKey = "image " + BuildRun.chainKey(fromFs.layers().stream().map(ImageFs.Layer::diffId).toList());
+                }
+                case ImageSource.Scratch s -> throw new BuildException("cannot copy from scratch");
+            }
+        }
+        List<String> keyParts = new ArrayList<>(List.of("berth-step-v1", keyword(), "dest=" + absDest + (destDir ? "/" : ""),
+                "chown=" + chown.orElse(""), "chmod=" + chmodText.orElse(""), "link=" + link, "parents=" + parents,
+                "exclude=" + excludes, "unpack=" + unpack.map(String::valueOf).orElse(""), "from=" + fromKey,
+                "time=" + run.layerTime().getEpochSecond(), run.compressionKey()));
+        keyParts.add(link ? "below=link" : "below=" + BuildRun.chainKey(BuildRun.diffIdsOf(stage)));
+        List<Match> matches = new ArrayList<>();
+        List<ContextDir.Item> snapshot = new ArrayList<>();
+        Map<String, Path> downloads = new LinkedHashMap<>();
+        for (CopySource src : sources) {
+            switch (src) {
+                case CopySource.HeredocSource h -> keyParts.add("heredoc " + h.name() + " "
+                        + BuildCache.sha256(h.content()));
+                case CopySource.PathSource p when isUrl(p.path()) -> {
+                    if (checksum.isPresent()) {
+                        keyParts.add("url " + p.path() + " " + checksum.get());
+                    } else {
+                        Path f = download(p.path(), Optional.empty());
+                        downloads.put(p.path(), f);
+                        keyParts.add("url " + p.path() + " " + sha256(f));
+                    }
+                }
+                case CopySource.PathSource p -> {
+                    keyParts.add("src " + p.path());
+                    if (fromFs == null) {
+                        matches.addAll(contextMatches(p.path(), snapshot));
+                    }
+                }
+            }
+        }
+        if (link && chown.isPresent() && !numericOwner(chown.get())) {
+            keyParts.add("owner=" + Users.resolve(chown.get(), BuildRun.fsOf(stage), keyword() + " --chown=" + chown.get()));
+        }
+        String key = BuildCache.sha256(String.join("\n", keyParts));
+        String createdBy = createdBy();
+        BuildCache cache = run.cache();
+        boolean useCache = !run.request().noCache();
+        if (useCache) {
+            Optional<BuildCache.Result> hit = cache.lookup(key, snapshot);
+            if (hit.isPresent() && hit.get().blob().map(run.store()::has).orElse(false)) {
+                run.apply(stage, hit.get(), createdBy);
+                return true;
+            }
+        }
+
+        // A miss: plan the layer.
+        ImageFs below = BuildRun.fsOf(stage);
+        Optional<Users.Ids> owner = chown.map(spec -> Users.resolve(spec, below, keyword() + " --chown=" + spec));
+        CopyPlan plan = new CopyPlan(below, link, owner, chmod, run.scratch());
+        String dest = plan.resolve(absDest);
+        plan.mkdirAll(destDir ? dest : CopyPlan.parentOf(dest));
+        DockerIgnore exclude = excludes.isEmpty() ? DockerIgnore.none() : DockerIgnore.of(excludes);
+        int items = 0;
+        for (CopySource src : sources) {
+            switch (src) {
+                case CopySource.HeredocSource h -> {
+                    items++;
+                    CopyPlan.Source s = new CopyPlan.Source("", 'f', 0644, 0, 0, "", Optional.empty(), 0, 0,
+                            h.content().getBytes(StandardCharsets.UTF_8));
+                    plan.copy(s, List.of(), fileTarget(plan, dest, destDir, h.name()), exclude);
+                }
+                case CopySource.PathSource p when isUrl(p.path()) -> {
+                    items++;
+                    Path f = downloads.containsKey(p.path()) ? downloads.get(p.path()) : download(p.path(), checksum);
+                    if (checksum.isPresent()) {
+                        verify(p.path(), f, checksum.get());
+                    }
+                    if (unpack.orElse(false) && Archives.isArchive(f)) {
+                        extract(plan, f, p.path(), dest, owner);
+                    } else {
+                        CopyPlan.Source s = new CopyPlan.Source("", 'f', 0600, 0, 0, "", Optional.empty(), 0, 0, f);
+                        plan.copy(s, List.of(), fileTarget(plan, dest, destDir, urlName(p.path())), exclude);
+                    }
+                }
+                case CopySource.PathSource p -> { }
+            }
+        }
+        if (fromFs != null) {
+            plan.sourceImage(fromFs);
+            for (CopySource src : sources) {
+                if (src instanceof CopySource.PathSource p) {
+                    items += copyFromImage(plan, fromFs, p.path(), dest, destDir, exclude);
+                }
+            }
+        } else {
+            if (matches.size() + items > 1 && !destDir && !plan.isDirectory(dest)) {
+                throw new BuildException("When using " + keyword() + " with more than one source file, the "
+                        + "destination must be a directory and end with a /");
+            }
+            for (Match m : matches) {
+                copyFromContext(plan, m, dest, destDir, exclude, owner);
+            }
+        }
+        plan.extract();
+        plan.fillParents();
+        List<String> warnings = plan.elfWarnings();
+        warnings.forEach(run::warning);
+
+        if (useCache && cache.hasStep(key)) {
+            // The sources' stats changed since the last run: compare by content before compressing anything.
+            Digest diffId = run.layerWriter(plan.entries()).writeTar(OutputStream.nullOutputStream());
+            Optional<BuildCache.Result> same = cache.lookupContent(key, diffId);
+            if (same.isPresent() && same.get().blob().map(run.store()::has).orElse(false)) {
+                BuildCache.Result r = new BuildCache.Result(same.get().diffId(), same.get().blob(), warnings);
+                run.addLayer(stage, r.blob().orElseThrow(), diffId,
+                        Optional.of(ImageFs.nodesOf(plan.entries().values(), run.layerTime())), createdBy);
+                cache.store(key, r, snapshot);
+                return true;
+            }
+        }
+        BuildCache.Result r = run.writeLayer(stage, plan.entries(), createdBy, warnings);
+        cache.store(key, r, snapshot);
+        return false;
+    }
+
+    /** The history text, as buildkit writes it: flags that change the files, sources, destination. */
+    private String createdBy() {
+        StringBuilder b = new StringBuilder(keyword());
+        if (parents) {
+            b.append(" --parents");
+        }
+        chown.ifPresent(c -> b.append(" --chown=").append(c));
+        chmodText.ifPresent(c -> b.append(" --chmod=").append(c));
+        for (CopySource s : sources) {
+            switch (s) {
+                case CopySource.PathSource p -> b.append(' ').append(p.path());
+                case CopySource.HeredocSource h -> b.append(" <<").append(h.name());
+            }
+        }
+        return b.append(' ').append(destination).toString();
+    }
+
+    private static boolean numericOwner(String spec) {
+        return spec.matches("[0-9]+(:[0-9]+)?");
+    }
+
+    private static String fileTarget(CopyPlan plan, String dest, boolean destDir, String name) {
+        return destDir || plan.isDirectory(dest) ? join(dest, name) : dest;
+    }
+
+    private static String join(String a, String b) {
+        return a.isEmpty() ? b : b.isEmpty() ? a : a + "/" + b;
+    }
+
+    // ---------------------------------------------------------------- the context
+
+    /** The matches of one source in the context, each stat'ed and walked; adds every item to {@code snapshot}. */
+    private List<Match> contextMatches(String source, List<ContextDir.Item> snapshot) {
+        ContextDir ctx = run.context();
+        String pivot = "";
+        String pattern = source;
+        if (parents) {
+            int cut = source.indexOf("/./");
+            if (cut >= 0) {
+                pivot = ContextDir.clean(source.substring(0, cut));
+                pattern = source.substring(cut + 3);
+            }
+        }
+        String full = ContextDir.clean(pivot.isEmpty() ? pattern : pivot + "/" + pattern);
+        boolean wildcard = ContextDir.hasWildcards(full);
+        List<String> names;
+        String base = "";
+        if (wildcard) {
+            names = ctx.glob(full);
+            List<String> parts = List.of(full.split("/"));
+            int first = 0;
+            while (first < parts.size() && !ContextDir.hasWildcards(parts.get(first))) {
+                first++;
+            }
+            base = ctx.resolve(String.join("/", parts.subList(0, first)), true);
+            if (names.isEmpty()) {
+                run.warning(at.file() + ":" + at.startLine() + ": " + keyword() + " source \"" + source
+                        + "\" matches no files in the build context");
+            }
+        } else {
+            names = List.of(full);
+        }
+        String pivotResolved = ctx.resolve(pivot, true);
+        List<Match> out = new ArrayList<>();
+        for (String name : names) {
+            String resolved = ctx.resolve(name, true);
+            Optional<ContextDir.Stat> st = ctx.lstat(resolved);
+            if (st.isEmpty() || ctx.excluded(resolved)) {
+                throw new BuildException(keyword() + " source \"" + source + "\" not found in build context"
+                        + (st.isPresent() ? " (excluded by .dockerignore)" : ""));
+            }
+            List<ContextDir.Item> below = st.get().isDirectory() ? ctx.walk(resolved) : List.of();
+            snapshot.add(new ContextDir.Item(resolved, st.get()));
+            snapshot.addAll(below);
+            String relToPivot = pivotResolved.isEmpty() ? name
+                    : name.startsWith(pivotResolved + "/") ? name.substring(pivotResolved.length() + 1) : name;
+            String relToBase = base.isEmpty() ? name : name.startsWith(base + "/") ? name.substring(base.length() + 1) : name;
+            out.add(new Match(name, resolved, st.get(), below, relToPivot, wildcard, relToBase));
+        }
+        return out;
+    }
+
+    private void copyFromContext(CopyPlan plan, Match m, String dest, boolean destDir, DockerIgnore exclude,
+                                 Optional<Users.Ids> owner) throws IOException {
+        ContextDir ctx = run.context();
+        if (m.wildcard() && !exclude.isEmpty() && exclude.excludes(m.relToBase())) {
+            return;
+        }
+        CopyPlan.Source top = CopyPlan.fromContext(ctx, m.resolved(), "", m.stat());
+        if (top == null) {
+            return;
+        }
+        if (add && top.type() == 'f' && unpack.orElse(true) && Archives.isArchive(ctx.file(m.resolved()))) {
+            extract(plan, ctx.file(m.resolved()), m.name(), dest, owner);
+            return;
+        }
+        List<CopyPlan.Source> below = new ArrayList<>(m.below().size());
+        String prefix = m.resolved().isEmpty() ? "" : m.resolved() + "/";
+        for (ContextDir.Item item : m.below()) {
+            CopyPlan.Source s = CopyPlan.fromContext(ctx, item.rel(), item.rel().substring(prefix.length()), item.stat());
+            if (s != null) {
+                below.add(s);
+            }
+        }
+        if (parents) {
+            List<CopyPlan.Source> dirs = new ArrayList<>();
+            String rel = m.relToPivot();
+            String pivotPath = m.name().endsWith(rel) ? m.name().substring(0, m.name().length() - rel.length()) : "";
+            String[] parts = rel.split("/");
+            StringBuilder p = new StringBuilder();
+            for (int i = 0; i < parts.length - 1; i++) {
+                p.append(i == 0 ? "" : "/").append(parts[i]);
+                String src = ContextDir.clean(pivotPath + p);
+                Optional<ContextDir.Stat> st = ctx.lstat(src);
+                if (st.isPresent() && st.get().isDirectory()) {
+                    dirs.add(CopyPlan.fromContext(ctx, src, p.toString(), st.get()));
+                }
+            }
+            plan.parentDirectories(dirs, dest);
+            plan.copy(top, below, join(dest, rel), exclude);
+            return;
+        }
+        String target = top.type() == 'd' ? dest : fileTarget(plan, dest, destDir, CopyPlan.baseName(m.name()));
+        plan.copy(top, below, target, exclude);
+    }
+
+    private void extract(CopyPlan plan, Path archive, String name, String dest, Optional<Users.Ids> owner)
+            throws IOException {
+        plan.mkdirAll(dest);
+        Map<LayerPath, LayerEntry> entries = new LinkedHashMap<>();
+        Archives.extract(archive, name, dest.isEmpty() ? LayerPath.ROOT : new LayerPath(dest), owner, run.scratch(), entries);
+        plan.putAll(entries);
+    }
+
+    // ---------------------------------------------------------------- a stage or an image
+
+    private int copyFromImage(CopyPlan plan, ImageFs from, String source, String dest, boolean destDir,
+                              DockerIgnore exclude) {
+        String full = ContextDir.clean(source);
+        List<String> names = ContextDir.hasWildcards(full) ? globImage(from, full) : List.of(full);
+        if (names.isEmpty()) {
+            run.warning(at.file() + ":" + at.startLine() + ": " + keyword() + " source \"" + source
+                    + "\" matches no files in the source image");
+        }
+        if (names.size() > 1 && !destDir && !plan.isDirectory(dest)) {
+            throw new BuildException("When using " + keyword() + " with more than one source file, the destination "
+                    + "must be a directory and end with a /");
+        }
+        for (String name : names) {
+            String resolved = from.resolve(name, true);
+            Optional<ImageFs.Node> n = resolved.isEmpty() ? Optional.of(ImageFs.rootNode()) : from.lstat(resolved);
+            if (n.isEmpty()) {
+                throw new BuildException(keyword() + " --from source \"" + source + "\" not found in " + copy
+                        .flatMap(Instruction.Copy::from).orElse("the source"));
+            }
+            CopyPlan.Source top = CopyPlan.fromImage(n.get(), "");
+            List<CopyPlan.Source> below = new ArrayList<>();
+            if (n.get().isDirectory()) {
+                String prefix = resolved.isEmpty() ? "" : resolved + "/";
+                for (ImageFs.Node c : from.below(resolved)) {
+                    below.add(CopyPlan.fromImage(c, c.path().substring(prefix.length())));
+                }
+            }
+            String target = top.type() == 'd' ? dest : fileTarget(plan, dest, destDir, CopyPlan.baseName(name));
+            plan.copy(top, below, target, exclude);
+        }
+        return names.size();
+    }
+
+    private static List<String> globImage(ImageFs fs, String pattern) {
+        List<String> parts = List.of(pattern.split("/"));
+        int first = 0;
+        while (first < parts.size() && !ContextDir.hasWildcards(parts.get(first))) {
+            first++;
+        }
+        String base = fs.resolve(String.join("/", parts.subList(0, first)), true);
+        List<dev.berth.builder.context.Wildcard> rest = parts.subList(first, parts.size()).stream()
+                .map(dev.berth.builder.context.Wildcard::compile).toList();
+        List<String> out = new ArrayList<>();
+        if (fs.isDirectory(base)) {
+            globImage(fs, base, rest, 0, out);
+        }
+        return out;
+    }
+
+    private static void globImage(ImageFs fs, String dir, List<dev.berth.builder.context.Wildcard> rest, int depth,
+                                  List<String> out) {
+        for (String name : fs.list(dir)) {
+            if (!rest.get(depth).matches(name)) {
+                continue;
+            }
+            String p = dir.isEmpty() ? name : dir + "/" + name;
+            if (depth == rest.size() - 1) {
+                out.add(p);
+            } else if (fs.lstat(p).map(ImageFs.Node::isDirectory).orElse(false)) {
+                globImage(fs, p, rest, depth + 1, out);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- URLs
+
+    private static boolean isUrl(String s) {
+        return s.startsWith("http://") || s.startsWith("https://");
+    }
+
+    /** The file name ADD gives a download: the last element of the URL's path, as buildkit does. */
+    static String urlName(String url) {
+        String path = URI.create(url).getPath();
+        String base = path == null ? "" : ContextDir.clean(path);
+        base = base.substring(base.lastIndexOf('/') + 1);
+        return base.isEmpty() ? "__unnamed__" : base;
+    }
+
+    private Path download(String url, Optional<String> expected) throws IOException {
+        Path f = run.scratch().resolve("url-" + System.nanoTime());
+        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(30)).build();
+        try {
+            HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = r.body()) {
+                if (r.statusCode() != 200) {
+                    throw new BuildException("ADD " + url + ": HTTP " + r.statusCode());
+                }
+                try (OutputStream out = Files.newOutputStream(f)) {
+                    in.transferTo(out);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BuildException("ADD " + url + ": interrupted");
+        } catch (IllegalArgumentException e) {
+            throw new BuildException("ADD " + url + ": invalid URL");
+        } catch (IOException e) {
+            if (e instanceof java.net.ConnectException || e instanceof java.net.http.HttpConnectTimeoutException) {
+                throw new BuildException("ADD " + url + ": cannot connect");
+            }
+            throw new BuildException("ADD " + url + ": " + e.getMessage());
+        }
+        if (expected.isPresent()) {
+            verify(url, f, expected.get());
+        }
+        return f;
+    }
+
+    private static void verify(String url, Path f, String checksum) throws IOException {
+        Digest want;
+        try {
+            want = Digest.parse(checksum);
+        } catch (LayersException e) {
+            throw new BuildException("ADD --checksum=" + checksum + ": " + e.getMessage());
+        }
+        MessageDigest md = want.newHasher();
+        try (InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        if (!want.matches(md.digest())) {
+            throw new BuildException("ADD " + url + ": checksum mismatch: expected " + want + ", got "
+                    + want.algorithm() + ":" + HexFormat.of().formatHex(hash(f, want.newHasher())));
+        }
+    }
+
+    private static byte[] hash(Path f, MessageDigest md) throws IOException {
+        try (InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return md.digest();
+    }
+
+    private static String sha256(Path f) throws IOException {
+        return HexFormat.of().formatHex(hash(f, Digest.sha256Hasher()));
+    }
+}

@@ -1,0 +1,15 @@
+package dev.berth.builder;
+
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.Reference;
+
+/** Pushes an image of the store to a registry ({@code --push}); the registry module provides it. */
+@FunctionalInterface
+public interface ImagePusher {
+    /**
+     * Pushes the manifest {@code image} and its blobs from {@code store} as {@code target}. A build calls it
+     * after naming the image {@code target} in the store, so a pusher may push by that name.
+     */
+    void push(ImageStore store, Descriptor image, Reference target);
+}
