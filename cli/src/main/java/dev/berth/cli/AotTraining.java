@@ -68,6 +68,9 @@ final class AotTraining {
                     List.of("save", "-o", archive, "aot/training:1"), List.of("load", "-i", archive),
                     List.of("tag", "aot/training:1", "aot/training:2"), List.of("rmi", "aot/training:2"),
                     List.of("inspect", "no/such:image"), List.of("prune"),
+                    // run reads the image, its users and layers and checks the command, then stops before
+                    // anything is created: the command does not exist in the image
+                    List.of("run", "--rm", "aot/training:1", "/no/such/command"), List.of("ps", "-a"),
                     // the registry client's start (config, HTTP client, first request) against port 0, which
                     // refuses at once: about a quarter less CPU for a later push or pull
                     List.of("pull", "127.0.0.1:0/aot/training:1"),
