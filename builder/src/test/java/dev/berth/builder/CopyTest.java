@@ -214,7 +214,8 @@ class CopyTest {
         assertThat(f.content(r, 1, "bin/run.sh")).isEqualTo("echo world\n");
         assertThat(f.content(r, 1, "bin/raw")).isEqualTo("$WHO\n");
         assertThat(mode(f.layer(r, 1).get("bin/run.sh"))).isEqualTo("755 0:0");
-        assertThat(f.config(r).history().get(1).createdBy()).contains("COPY --chmod=755 <<run.sh <<raw /bin/");
+        assertThat(f.config(r).history().get(0).createdBy()).contains("ARG WHO=world");
+        assertThat(f.config(r).history().get(2).createdBy()).contains("COPY --chmod=755 <<run.sh <<raw /bin/");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.berth.layers;
 
+import dev.berth.layers.internal.ReadAheadInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -60,9 +61,19 @@ public final class LayerExtractor {
     private final boolean root = BerthHome.isRoot();
     /** Paths this layer wrote, so that its own whiteouts do not hide them. */
     private final Set<String> written = new HashSet<>();
+    /**
+     * What this extraction knows of the target, to spare a system call or three per entry (a layer of
+     * thousands of files is mostly such calls): directories known to be real directories now, directories
+     * it created (empty when created: whatever is in them, it put there), and every path it created.
+     * Anything removed is forgotten.
+     */
+    private final Set<String> knownDirs = new HashSet<>();
+    private final Set<String> freshDirs = new HashSet<>();
+    private final Set<String> created = new HashSet<>();
+    private final int umask = umask();
     private final List<DirectoryTimes> directories = new ArrayList<>();
 
-    private record DirectoryTimes(Path path, int mode, FileTime mtime) {}
+    private record DirectoryTimes(Path path, int mode, FileTime mtime, boolean createdWithMode) {}
 
     private LayerExtractor(Path target, Whiteouts mode) {
         this.target = target;
@@ -104,22 +115,35 @@ public final class LayerExtractor {
     }
 
     private void run(InputStream blob) throws IOException {
-        InputStream data = Compression.decompress(blob);
-        TarArchiveInputStream tar = new TarArchiveInputStream(data, StandardCharsets.UTF_8.name());
-        TarArchiveEntry e;
-        try {
-            while ((e = tar.getNextEntry()) != null) {
-                apply(e, tar);
+        knownDirs.add("");
+        try (var entries = Files.list(target)) {
+            if (entries.findAny().isEmpty()) {
+                freshDirs.add("");
             }
-        } catch (IOException ex) {
-            throw new LayersException("invalid layer: " + ex.getMessage(), ex);
         }
-        // Read to the very end so a verifying source checks the blob's size and digest.
-        data.transferTo(OutputStream.nullOutputStream());
-        blob.transferTo(OutputStream.nullOutputStream());
+        // Decompressing and hashing the blob runs a chunk ahead on another thread while this one
+        // creates the files; the blob is read to its very end there, so a verifying source checks it.
+        InputStream decompressed = Compression.decompress(blob);
+        try (ReadAheadInputStream data = new ReadAheadInputStream(decompressed, () -> {
+            decompressed.transferTo(OutputStream.nullOutputStream());
+            blob.transferTo(OutputStream.nullOutputStream());
+        }, 1 << 18, 32)) {
+            TarArchiveInputStream tar = new TarArchiveInputStream(data, StandardCharsets.UTF_8.name());
+            TarArchiveEntry e;
+            try {
+                while ((e = tar.getNextEntry()) != null) {
+                    apply(e, tar);
+                }
+            } catch (IOException ex) {
+                throw new LayersException("invalid layer: " + ex.getMessage(), ex);
+            }
+            data.transferTo(OutputStream.nullOutputStream());
+        }
         for (int i = directories.size() - 1; i >= 0; i--) {
             DirectoryTimes d = directories.get(i);
-            Posix.chmod(d.path(), d.mode());
+            if (!d.createdWithMode()) {
+                Posix.chmod(d.path(), d.mode());
+            }
             Posix.setMtime(d.path(), d.mtime().toInstant());
         }
     }
@@ -158,23 +182,37 @@ public final class LayerExtractor {
             return;
         }
         Path dest = ensureParents(raw, path);
-        written.add(path.value());
+        String rel = path.value();
+        written.add(rel);
         FileTime mtime = FileTime.from(e.getModTime().toInstant());
         int perm = e.getMode() & 07777;
+        boolean absent = isAbsent(rel);
         if (e.isDirectory()) {
-            if (!Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
-                removeExisting(dest);
-                Files.createDirectory(dest);
+            boolean made = false;
+            if (!knownDirs.contains(rel)) {
+                if (absent || !Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
+                    if (!absent) {
+                        removeExisting(rel, dest);
+                    }
+                    Files.createDirectory(dest);
+                    made = true;
+                    freshDirs.add(rel);
+                    created.add(rel);
+                }
+                knownDirs.add(rel);
             }
-            owner(dest, e);
+            owner(rel, dest, e);
             xattrs(dest, e);
-            directories.add(new DirectoryTimes(dest, perm, mtime));
+            directories.add(new DirectoryTimes(dest, perm, mtime, made && perm == (0777 & ~umask)));
             return;
         }
-        removeExisting(dest);
+        if (!absent) {
+            removeExisting(rel, dest);
+        }
+        created.add(rel);
         if (e.isSymbolicLink()) {
             Files.createSymbolicLink(dest, Path.of(e.getLinkName()));
-            owner(dest, e);
+            owner(rel, dest, e);
             Posix.setMtime(dest, mtime.toInstant());
             return;
         }
@@ -198,27 +236,71 @@ public final class LayerExtractor {
             Files.createLink(dest, existing);
             return;
         }
+        boolean modeSet = false;
         if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
             int type = e.isFIFO() ? Posix.S_IFIFO : e.isCharacterDevice() ? Posix.S_IFCHR : Posix.S_IFBLK;
             if (!root && type != Posix.S_IFIFO) {
+                created.remove(rel);
                 return; // only root may create device nodes; an unprivileged unpack leaves them out, as umoci does
             }
             Posix.mknod(dest, type | perm, e.getDevMajor(), e.getDevMinor());
         } else if (e.isFile()) {
-            try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE)) {
+            // Created with its mode: when the umask leaves it whole, no chmod is needed afterwards.
+            try (OutputStream out = java.nio.channels.Channels.newOutputStream(java.nio.channels.FileChannel.open(dest,
+                    CREATE_FILE, PERMISSIONS[perm & 0777]))) {
                 long n = content.transferTo(out);
                 if (n != e.getSize()) {
                     throw rejected(raw, "truncated: " + n + " of " + e.getSize() + " bytes");
                 }
             }
+            modeSet = (perm & 07000) == 0 && (perm & umask) == 0;
         } else {
+            created.remove(rel);
             throw rejected(raw, "unsupported entry type '" + (char) e.getLinkFlag() + "'");
         }
-        owner(dest, e);
-        Posix.chmod(dest, perm); // after chown, which clears setuid and setgid
+        boolean chowned = owner(rel, dest, e);
+        if (!modeSet || chowned) {
+            Posix.chmod(dest, perm); // after chown, which clears setuid and setgid
+        }
         xattrs(dest, e);
         Posix.setMtime(dest, mtime.toInstant());
+    }
+
+    private static final Set<StandardOpenOption> CREATE_FILE =
+            java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    /** The file attribute for each of the 512 permission sets, made once. */
+    private static final java.nio.file.attribute.FileAttribute<?>[] PERMISSIONS = new java.nio.file.attribute.FileAttribute<?>[512];
+
+    static {
+        for (int mode = 0; mode < 512; mode++) {
+            StringBuilder rwx = new StringBuilder();
+            for (int bit = 8; bit >= 0; bit--) {
+                rwx.append((mode & (1 << bit)) == 0 ? '-' : "rwx".charAt((8 - bit) % 3));
+            }
+            PERMISSIONS[mode] = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString(rwx.toString()));
+        }
+    }
+
+    /** Whether nothing is at {@code rel}, known without asking: its parent was created empty by us and we put nothing there. */
+    private boolean isAbsent(String rel) {
+        int slash = rel.lastIndexOf('/');
+        String parent = slash < 0 ? "" : rel.substring(0, slash);
+        return freshDirs.contains(parent) && !created.contains(rel);
+    }
+
+    /** This process's umask, from /proc (022 when it cannot be read). */
+    private static int umask() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Umask:")) {
+                    return Integer.parseInt(line.substring(6).trim(), 8);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // fall through
+        }
+        return 022;
     }
 
     /**
@@ -226,20 +308,47 @@ public final class LayerExtractor {
      * symlink or a non-directory among the parents is an error: nothing is ever written through a link.
      */
     private Path ensureParents(String raw, LayerPath path) throws IOException {
-        Path p = target;
-        String[] parts = path.value().split("/");
-        for (int i = 0; i < parts.length - 1; i++) {
-            p = p.resolve(parts[i]);
-            if (Files.isSymbolicLink(p)) {
-                throw rejected(raw, "would be written through the symlink \"" + target.relativize(p) + "\"");
-            }
-            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectory(p);
-            } else if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                throw rejected(raw, "\"" + target.relativize(p) + "\" is not a directory");
+        String value = path.value();
+        int end = value.lastIndexOf('/');
+        if (end < 0) {
+            return target.resolve(value);
+        }
+        String parent = value.substring(0, end);
+        if (!knownDirs.contains(parent)) {
+            int from = 0;
+            while (from <= end) {
+                int slash = value.indexOf('/', from);
+                String prefix = value.substring(0, slash);
+                from = slash + 1;
+                if (knownDirs.contains(prefix)) {
+                    continue;
+                }
+                Path p = target.resolve(prefix);
+                if (isAbsent(prefix)) {
+                    Files.createDirectory(p);
+                    freshDirs.add(prefix);
+                    created.add(prefix);
+                } else {
+                    BasicFileAttributes a;
+                    try {
+                        a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    } catch (NoSuchFileException missing) {
+                        a = null;
+                    }
+                    if (a == null) {
+                        Files.createDirectory(p);
+                        freshDirs.add(prefix);
+                        created.add(prefix);
+                    } else if (a.isSymbolicLink()) {
+                        throw rejected(raw, "would be written through the symlink \"" + prefix + "\"");
+                    } else if (!a.isDirectory()) {
+                        throw rejected(raw, "\"" + prefix + "\" is not a directory");
+                    }
+                }
+                knownDirs.add(prefix);
             }
         }
-        return p.resolve(parts[parts.length - 1]);
+        return target.resolve(value);
     }
 
     /** The path of an existing entry, refusing symlinks among its parents. */
@@ -256,16 +365,20 @@ public final class LayerExtractor {
     }
 
     private void whiteout(String raw, LayerPath hidden) throws IOException {
-        Path p = target.resolve(hidden.value());
+        String rel = hidden.value();
+        Path p = target.resolve(rel);
         switch (mode) {
             case APPLY -> {
-                if (!written.contains(hidden.value())) {
-                    removeExisting(p);
+                if (!written.contains(rel)) {
+                    removeExisting(rel, p);
                 }
             }
             case OVERLAY -> {
-                removeExisting(p);
+                if (!isAbsent(rel)) {
+                    removeExisting(rel, p);
+                }
                 Posix.mknod(p, Posix.S_IFCHR, 0, 0);
+                created.add(rel);
             }
         }
     }
@@ -293,7 +406,7 @@ public final class LayerExtractor {
             for (Path child : children.toList()) {
                 LayerPath cp = dirPath.resolve(child.getFileName().toString());
                 if (!written.contains(cp.value())) {
-                    removeExisting(child);
+                    removeExisting(cp.value(), child);
                 } else if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
                     removeLower(cp, child);
                 }
@@ -301,12 +414,23 @@ public final class LayerExtractor {
         }
     }
 
-    private void owner(Path p, TarArchiveEntry e) throws IOException {
+    /**
+     * Sets the owner (as root only) and returns whether it called chown. An entry owned by 0:0 that this
+     * extraction created in a directory it created is skipped: root created it, and the new directory has
+     * no setgid bit yet (directory modes are applied last).
+     */
+    private boolean owner(String rel, Path p, TarArchiveEntry e) throws IOException {
         if (!root) {
-            return;
+            return false;
         }
-        Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
+        long uid = e.getLongUserId();
+        long gid = e.getLongGroupId();
+        int slash = rel.lastIndexOf('/');
+        if (uid == 0 && gid == 0 && freshDirs.contains(slash < 0 ? "" : rel.substring(0, slash))) {
+            return false;
+        }
+        Posix.lchown(p, (int) uid, (int) gid);
+        return true;
     }
 
     private void xattrs(Path p, TarArchiveEntry e) {
@@ -326,7 +450,16 @@ public final class LayerExtractor {
         }
     }
 
-    private static void removeExisting(Path p) throws IOException {
+    /** Removes whatever is at {@code rel} and forgets what this extraction knew of it and below it. */
+    private void removeExisting(String rel, Path p) throws IOException {
+        String below = rel + "/";
+        knownDirs.removeIf(k -> k.equals(rel) || k.startsWith(below));
+        freshDirs.removeIf(k -> k.equals(rel) || k.startsWith(below));
+        created.removeIf(k -> k.equals(rel) || k.startsWith(below));
+        removePath(p);
+    }
+
+    private static void removePath(Path p) throws IOException {
         try {
             Files.delete(p);
         } catch (NoSuchFileException gone) {

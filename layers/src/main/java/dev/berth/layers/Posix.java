@@ -40,6 +40,8 @@ public final class Posix {
                     ValueLayout.JAVA_LONG));
     private static final MethodHandle CHMOD = handle("chmod",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle LCHOWN = handle("lchown",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle UTIMENSAT = handle("utimensat",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                     ValueLayout.JAVA_INT));
@@ -89,6 +91,21 @@ public final class Posix {
             int rc = (int) CHMOD.invokeExact(state, cstring(arena, path.toString()), mode);
             if (rc != 0) {
                 throw failure("chmod", path, errno(state));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sets owner and group of {@code path} itself (a symlink is not followed) in one call. */
+    public static void lchown(Path path, int uid, int gid) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) LCHOWN.invokeExact(state, cstring(arena, path.toString()), uid, gid);
+            if (rc != 0) {
+                throw failure("lchown", path, errno(state));
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;

@@ -82,6 +82,24 @@ class LayerExtractorTest {
     }
 
     @Test
+    void aBlobThatDoesNotMatchItsDigestFailsTheExtraction() throws IOException {
+        try (ImageStore store = ImageStore.open(tmp.resolve("store"))) {
+            LayerWriter.Result r = LayerWriter.create()
+                    .add(new LayerEntry.Content(LayerPath.of("f"), "x".repeat(100_000).getBytes(), Attributes.DEFAULT))
+                    .write(store, Compression.defaultGzip(), false);
+            Path blob = store.blobPath(r.blob().digest());
+            byte[] bytes = Files.readAllBytes(blob);
+            bytes[4] ^= 1; // the gzip header's mtime: gzip itself does not check it
+            Files.write(blob, bytes);
+            assertThatThrownBy(() -> {
+                try (var in = store.open(r.blob(), "img")) {
+                    LayerExtractor.extract(in, target("t"), LayerExtractor.Whiteouts.APPLY);
+                }
+            }).isInstanceOf(LayersException.class).hasMessageContaining(r.blob().digest().toString());
+        }
+    }
+
+    @Test
     void truncatedTarIsAnError() throws IOException {
         byte[] tar = new Tars().file("big", "y".repeat(5000)).bytes();
         byte[] cut = Arrays.copyOf(tar, 2048);
