@@ -30,26 +30,49 @@ public final class Posix {
     private static final VarHandle ERRNO = CAPTURE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle MKNOD = handle("mknod",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    private static final MethodHandle LSETXATTR = handle("lsetxattr",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-    private static final MethodHandle LGETXATTR = handle("lgetxattr",
-            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+    /** Created on first use: making a downcall handle costs milliseconds, and most commands need few. */
+    private static final class Mknod {
+        static final MethodHandle H = handle("mknod",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Lsetxattr {
+        static final MethodHandle H = handle("lsetxattr",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    }
+
+    private static final class Lgetxattr {
+        static final MethodHandle H = handle("lgetxattr",
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                     ValueLayout.JAVA_LONG));
-    private static final MethodHandle CHMOD = handle("chmod",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle LCHOWN = handle("lchown",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle UTIMENSAT = handle("utimensat",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+    }
+
+    private static final class Chmod {
+        static final MethodHandle H = handle("chmod",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    }
+
+    private static final class Lchown {
+        static final MethodHandle H = handle("lchown",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+
+    private static final class Utimensat {
+        static final MethodHandle H = handle("utimensat",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                     ValueLayout.JAVA_INT));
+    }
+
+    private static final class Strerror {
+        static final MethodHandle H = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    }
+
+
     private static final int AT_FDCWD = -100;
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final long UTIME_OMIT = (1L << 30) - 2;
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
     private Posix() {}
 
@@ -70,7 +93,7 @@ public final class Posix {
     public static void mknod(Path path, int mode, int major, int minor) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) MKNOD.invokeExact(state, cstring(arena, path.toString()), mode, makedev(major, minor));
+            int rc = (int) Mknod.H.invokeExact(state, cstring(arena, path.toString()), mode, makedev(major, minor));
             if (rc != 0) {
                 throw failure("mknod", path, errno(state));
             }
@@ -88,7 +111,7 @@ public final class Posix {
     public static void chmod(Path path, int mode) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) CHMOD.invokeExact(state, cstring(arena, path.toString()), mode);
+            int rc = (int) Chmod.H.invokeExact(state, cstring(arena, path.toString()), mode);
             if (rc != 0) {
                 throw failure("chmod", path, errno(state));
             }
@@ -103,7 +126,7 @@ public final class Posix {
     public static void lchown(Path path, int uid, int gid) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int rc = (int) LCHOWN.invokeExact(state, cstring(arena, path.toString()), uid, gid);
+            int rc = (int) Lchown.H.invokeExact(state, cstring(arena, path.toString()), uid, gid);
             if (rc != 0) {
                 throw failure("lchown", path, errno(state));
             }
@@ -126,7 +149,7 @@ public final class Posix {
             times.setAtIndex(ValueLayout.JAVA_LONG, 1, UTIME_OMIT);
             times.setAtIndex(ValueLayout.JAVA_LONG, 2, mtime.getEpochSecond());
             times.setAtIndex(ValueLayout.JAVA_LONG, 3, mtime.getNano());
-            int rc = (int) UTIMENSAT.invokeExact(state, AT_FDCWD, cstring(arena, path.toString()), times,
+            int rc = (int) Utimensat.H.invokeExact(state, AT_FDCWD, cstring(arena, path.toString()), times,
                     AT_SYMLINK_NOFOLLOW);
             if (rc != 0) {
                 throw failure("utimensat", path, errno(state));
@@ -144,7 +167,7 @@ public final class Posix {
             MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment v = arena.allocate(Math.max(1, value.length));
             MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
-            int rc = (int) LSETXATTR.invokeExact(state, cstring(arena, path.toString()), cstring(arena, name), v,
+            int rc = (int) Lsetxattr.H.invokeExact(state, cstring(arena, path.toString()), cstring(arena, name), v,
                     (long) value.length, 0);
             if (rc != 0) {
                 throw failure("setxattr " + name, path, errno(state));
@@ -161,7 +184,7 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment buf = arena.allocate(65536);
-            long n = (long) LGETXATTR.invokeExact(state, cstring(arena, path.toString()), cstring(arena, name), buf,
+            long n = (long) Lgetxattr.H.invokeExact(state, cstring(arena, path.toString()), cstring(arena, name), buf,
                     65536L);
             if (n < 0) {
                 int errno = errno(state);
@@ -189,7 +212,7 @@ public final class Posix {
     /** The C library's message for an errno value. */
     public static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) Strerror.H.invokeExact(errno);
             return s.reinterpret(256).getString(0);
         } catch (Throwable t) {
             return "errno " + errno;
