@@ -34,7 +34,8 @@ measure() { # name, command...
   done
   median <"$work/$name.times"
 }
-java_cmd="$JAVA_HOME/bin/java -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp $jar dev.berth.layers.tools.WriteLayer $work/tree $work/layout"
+# berth's layer writer on its own, with the JVM options and start-up cache ./berth uses
+java_cmd="$JAVA_HOME/bin/java ${berth_jvm_opts[*]} -XX:AOTCache=cli/target/berth.aot -Xlog:disable -Xlog:all=error:stderr -cp $jar dev.berth.layers.tools.WriteLayer $work/tree $work/layout"
 
 t_gzip=$(measure berth-gzip "$java_cmd gzip")
 t_zstd=$(measure berth-zstd "$java_cmd zstd")

@@ -110,6 +110,14 @@ public final class ParallelGzipOutputStream extends OutputStream {
     }
 
     private static byte[] deflate(byte[] data, byte[] dictionary, int level, boolean last) {
+        if (SystemZlib.available()) {
+            return SystemZlib.deflate(data, dictionary, level, last);
+        }
+        return jdkDeflate(data, dictionary, level, last);
+    }
+
+    /** The same deflate with the JDK's bundled zlib: where the system's cannot be loaded, and in tests. */
+    static byte[] jdkDeflate(byte[] data, byte[] dictionary, int level, boolean last) {
         Deflaters d = DEFLATERS.get();
         Deflater deflater = d.get(level);
         if (dictionary != null) {

@@ -1,0 +1,45 @@
+package dev.berth.layers.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.layers.testing.Tools;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The system zlib and the JDK's bundled one must give the same bytes, or a layer's digest would depend on
+ * which one a machine has.
+ */
+class SystemZlibTest {
+
+    @Test
+    void systemZlibDeflatesExactlyAsTheJdk() {
+        if (!SystemZlib.available()) {
+            String why = "no libz.so.1 on this machine (Debian package zlib1g)";
+            if (Tools.inCi()) {
+                throw new AssertionError(why);
+            }
+            Assumptions.abort(why);
+        }
+        Random r = new Random(42);
+        byte[] previous = null;
+        for (int block = 0; block < 24; block++) {
+            int size = block == 23 ? 777 : SystemZlib.MAX_BLOCK;
+            byte[] data = new byte[size];
+            for (int i = 0; i < size; i++) {
+                // text-like, repetitive, incompressible runs, in turns
+                data[i] = (byte) (block % 3 == 0 ? 'a' + r.nextInt(20) : block % 3 == 1 ? (i / 64) % 7 : r.nextInt());
+            }
+            byte[] dictionary = previous == null ? null : Arrays.copyOfRange(previous, previous.length - 32768, previous.length);
+            for (int level : new int[] {1, 6, 9}) {
+                boolean last = block == 23;
+                assertThat(SystemZlib.deflate(data, dictionary, level, last))
+                        .as("block %d level %d", block, level)
+                        .isEqualTo(ParallelGzipOutputStream.jdkDeflate(data, dictionary, level, last));
+            }
+            previous = data;
+        }
+    }
+}
