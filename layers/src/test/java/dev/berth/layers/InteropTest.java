@@ -145,6 +145,47 @@ class InteropTest {
     }
 
     @Test
+    void legacyDockerArchivesWithLayerTarDirectoriesLoad() throws IOException {
+        // Docker before 25 saved one directory per layer (<v1 id>/layer.tar, json, VERSION), linked
+        // repeated layers with symlinks, and named the config <hex>.json.
+        byte[] base = new dev.berth.layers.testing.Tars().dir("etc").file("etc/os-release", "ID=test\n")
+                .file("bin/tool", "#!/bin/sh\n", 0755).bytes();
+        byte[] top = new dev.berth.layers.testing.Tars().file("etc/.wh.os-release", "").file("app", "app").bytes();
+        Digest d1 = Digest.sha256(base);
+        Digest d2 = Digest.sha256(top);
+        String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/app\"]},"
+                + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + d1 + "\",\"" + d2 + "\",\"" + d1 + "\"]}}";
+        String configName = Digest.sha256(config.getBytes()).hex() + ".json";
+        String id1 = "a".repeat(64);
+        String id2 = "b".repeat(64);
+        String id3 = "c".repeat(64);
+        byte[] archive = new dev.berth.layers.testing.Tars()
+                .dir(id1).file(id1 + "/VERSION", "1.0").file(id1 + "/json", "{}")
+                .file(id1 + "/layer.tar", base)
+                .dir(id2).file(id2 + "/VERSION", "1.0")
+                .file(id2 + "/layer.tar", top)
+                .dir(id3).symlink(id3 + "/layer.tar", "../" + id1 + "/layer.tar")
+                .file(configName, config)
+                .file("manifest.json", "[{\"Config\":\"" + configName + "\",\"RepoTags\":[\"legacy/app:1\"],"
+                        + "\"Layers\":[\"" + id1 + "/layer.tar\",\"" + id2 + "/layer.tar\",\"" + id3 + "/layer.tar\"]}]")
+                .file("repositories", "{\"legacy/app\":{\"1\":\"" + id3 + "\"}}")
+                .bytes();
+        Path file = tmp.resolve("legacy.tar");
+        Files.write(file, archive);
+        try (ImageStore store = store()) {
+            assertThat(ImageArchive.load(file, store)).singleElement()
+                    .satisfies(l -> assertThat(l.name()).contains(Reference.parse("legacy/app:1")));
+            Image image = store.image(Reference.parse("legacy/app:1"), AMD64);
+            assertThat(image.diffIds()).containsExactly(d1, d2, d1);
+            assertThat(image.layers().getFirst().mediaType()).isEqualTo(MediaType.DOCKER_LAYER);
+            assertThat(image.config().bytes()).isEqualTo(config.getBytes());
+            LayerExtractor.unpack(image, tmp.resolve("legacy-root"));
+            assertThat(Trees.describe(tmp.resolve("legacy-root"), false).keySet())
+                    .containsExactly("app", "bin", "bin/tool", "etc", "etc/os-release");
+        }
+    }
+
+    @Test
     void archivesBerthWritesAreReadBySkopeoBothWays() throws IOException {
         Path src = sourceTree();
         try (ImageStore store = store()) {

@@ -31,6 +31,22 @@ public final class Tars {
         return entry(name, TarConstants.LF_NORMAL, content, mode, e -> { });
     }
 
+    /** A regular file with binary content. */
+    public Tars file(String name, byte[] content) {
+        try {
+            TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
+            e.setMode(0644);
+            e.setModTime(1000L);
+            e.setSize(content.length);
+            tar.putArchiveEntry(e);
+            tar.write(content);
+            tar.closeArchiveEntry();
+            return this;
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
     public Tars symlink(String name, String target) {
         return entry(name, TarConstants.LF_SYMLINK, null, 0777, e -> e.setLinkName(target));
     }
