@@ -30,16 +30,10 @@ import dev.berth.layers.Manifest;
 import dev.berth.layers.MediaType;
 import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -854,24 +848,10 @@ final class BuildRun {
     }
 
     private void writeDockerArchive(Path file, Descriptor manifest) {
-        Path target = file.toAbsolutePath();
         try {
-            Path parent = Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
-            try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
-                     OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
-                    Map<Reference, Descriptor> named = new LinkedHashMap<>();
-                    request.tags().forEach(t -> named.put(t, manifest));
-                    ImageArchive.write(store, named, Platform.host(), out);
-                    out.flush();
-                    ch.force(true);
-                }
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            Map<Reference, Descriptor> named = new LinkedHashMap<>();
+            request.tags().forEach(t -> named.put(t, manifest));
+            ImageArchive.writeFile(store, named, Platform.host(), file);
         } catch (IOException e) {
             throw new BuildException("--output docker-archive:" + file + ": " + e.getMessage(), e);
         }

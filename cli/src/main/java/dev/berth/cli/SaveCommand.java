@@ -9,13 +9,10 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,20 +54,11 @@ final class SaveCommand implements Runnable {
                 out.flush();
                 return;
             }
-            Path target = output.toAbsolutePath();
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            try {
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
-                     OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
-                    ImageArchive.write(store, refs, p, out);
-                    out.flush();
-                    ch.force(true);
-                }
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
+            Map<Reference, dev.berth.layers.Descriptor> named = new LinkedHashMap<>();
+            for (Reference r : refs) {
+                named.put(r, store.resolve(r).orElseThrow());
             }
+            ImageArchive.writeFile(store, named, p, output);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -76,6 +76,15 @@ public final class ImageArchive {
      * descriptor with the names the archive gives them (which the store need not have: a build writes an
      * archive of an image it has not named in the store).
      */
+    /**
+     * Writes the archive to a file that appears complete or not at all (temp file beside it, fsync,
+     * rename), replacing any file there.
+     */
+    public static void writeFile(ImageStore store, Map<Reference, Descriptor> images, Platform platform, Path file)
+            throws IOException {
+        dev.berth.layers.internal.AtomicFiles.write(file, out -> write(store, images, platform, out));
+    }
+
     public static void write(ImageStore store, Map<Reference, Descriptor> images, Platform platform, OutputStream out)
             throws IOException {
         List<Descriptor> roots = new ArrayList<>();

@@ -35,6 +35,33 @@ public final class AtomicFiles {
         }
     }
 
+    /** Writes the content of a file. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Replaces {@code target} with what {@code content} writes, streamed through a buffer into a temp file
+     * beside it, fsynced and renamed: the file appears whole or not at all, whatever its size.
+     */
+    public static void write(Path target, Content content) throws IOException {
+        Path dir = Files.createDirectories(target.toAbsolutePath().getParent());
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
+                 OutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
+                content.writeTo(out);
+                out.flush();
+                ch.force(true);
+            }
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            moveInto(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     /** Renames a finished, synced file into place and syncs the directory that now holds it. */
     public static void moveInto(Path finished, Path target) throws IOException {
         try {

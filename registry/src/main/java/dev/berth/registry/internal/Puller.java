@@ -26,11 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -198,48 +193,30 @@ public final class Puller {
      */
     private long fetchAll(Transport t, String repo, List<Descriptor> blobs, Digest config, Progress progress) {
         AtomicLong bytes = new AtomicLong();
-        try (ExecutorService exec = Executors.newVirtualThreadPerTaskExecutor()) {
-            ExecutorCompletionService<Void> done = new ExecutorCompletionService<>(exec);
-            List<Future<Void>> futures = new ArrayList<>();
-            for (Descriptor b : blobs) {
-                ProgressEvent.BlobKind kind = b.digest().equals(config) ? ProgressEvent.BlobKind.CONFIG
-                        : ProgressEvent.BlobKind.LAYER;
-                if (store.has(b)) {
-                    progress.on(new ProgressEvent.BlobExists(b.digest(), b.size(), kind));
-                    continue;
-                }
-                progress.on(new ProgressEvent.BlobQueued(b.digest(), b.size(), kind));
-                futures.add(done.submit(() -> {
-                    t.transfers().acquire();
-                    try {
-                        if (!store.has(b)) {
-                            BlobDownloader.download(t, repo, b, store, progress);
-                            bytes.addAndGet(b.size());
-                        } else {
-                            progress.on(new ProgressEvent.BlobDone(b.digest(), b.size()));
-                        }
-                    } finally {
-                        t.transfers().release();
-                    }
-                    return null;
-                }));
+        List<Parallel.Task> tasks = new ArrayList<>();
+        for (Descriptor b : blobs) {
+            ProgressEvent.BlobKind kind = b.digest().equals(config) ? ProgressEvent.BlobKind.CONFIG
+                    : ProgressEvent.BlobKind.LAYER;
+            if (store.has(b)) {
+                progress.on(new ProgressEvent.BlobExists(b.digest(), b.size(), kind));
+                continue;
             }
-            for (int i = 0; i < futures.size(); i++) {
+            progress.on(new ProgressEvent.BlobQueued(b.digest(), b.size(), kind));
+            tasks.add(() -> {
+                t.transfers().acquire();
                 try {
-                    done.take().get();
-                } catch (ExecutionException e) {
-                    futures.forEach(f -> f.cancel(true));
-                    if (e.getCause() instanceof RuntimeException re) {
-                        throw re;
+                    if (!store.has(b)) {
+                        BlobDownloader.download(t, repo, b, store, progress);
+                        bytes.addAndGet(b.size());
+                    } else {
+                        progress.on(new ProgressEvent.BlobDone(b.digest(), b.size()));
                     }
-                    throw new RegistryException(e.getCause().toString(), e.getCause());
-                } catch (InterruptedException e) {
-                    futures.forEach(f -> f.cancel(true));
-                    Thread.currentThread().interrupt();
-                    throw new RegistryException("interrupted", e);
+                } finally {
+                    t.transfers().release();
                 }
-            }
+            });
         }
+        Parallel.runAll(tasks);
         return bytes.get();
     }
 }

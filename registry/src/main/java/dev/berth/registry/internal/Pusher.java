@@ -22,11 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -180,37 +175,19 @@ public final class Pusher {
 
     private void pushBlobs(Transport t, String repo, List<Descriptor> blobs, Set<Digest> configs, List<String> sources,
                            List<Scope> scopes, Counts counts, Progress progress) {
-        try (ExecutorService exec = Executors.newVirtualThreadPerTaskExecutor()) {
-            ExecutorCompletionService<Void> done = new ExecutorCompletionService<>(exec);
-            List<Future<Void>> futures = new ArrayList<>();
-            for (Descriptor b : blobs) {
-                progress.on(new ProgressEvent.BlobQueued(b.digest(), b.size(), kind(b, configs)));
-                futures.add(done.submit(() -> {
-                    t.transfers().acquire();
-                    try {
-                        pushBlob(t, repo, b, kind(b, configs), sources, scopes, counts, progress);
-                    } finally {
-                        t.transfers().release();
-                    }
-                    return null;
-                }));
-            }
-            for (int i = 0; i < futures.size(); i++) {
+        List<Parallel.Task> tasks = new ArrayList<>();
+        for (Descriptor b : blobs) {
+            progress.on(new ProgressEvent.BlobQueued(b.digest(), b.size(), kind(b, configs)));
+            tasks.add(() -> {
+                t.transfers().acquire();
                 try {
-                    done.take().get();
-                } catch (ExecutionException e) {
-                    futures.forEach(f -> f.cancel(true));
-                    if (e.getCause() instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new RegistryException(e.getCause().toString(), e.getCause());
-                } catch (InterruptedException e) {
-                    futures.forEach(f -> f.cancel(true));
-                    Thread.currentThread().interrupt();
-                    throw new RegistryException("interrupted", e);
+                    pushBlob(t, repo, b, kind(b, configs), sources, scopes, counts, progress);
+                } finally {
+                    t.transfers().release();
                 }
-            }
+            });
         }
+        Parallel.runAll(tasks);
     }
 
     private void pushBlob(Transport t, String repo, Descriptor b, ProgressEvent.BlobKind kind, List<String> sources,
