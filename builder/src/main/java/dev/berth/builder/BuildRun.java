@@ -30,6 +30,7 @@ import dev.berth.layers.Manifest;
 import dev.berth.layers.MediaType;
 import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
+import dev.berth.layers.TempDirs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -169,7 +170,9 @@ final class BuildRun {
                 .append(compressionKey()).append('\n');
         prepare();
         try {
-            scratch = Files.createTempDirectory(Files.createDirectories(tmpRoot), "build-");
+            // a build killed earlier left its scratch directory: remove it now, as nothing else will
+            TempDirs.removeAbandoned(tmpRoot, "build-");
+            scratch = TempDirs.create(tmpRoot, "build-");
             for (BuildPlan.PlannedStage ps : plan.stages()) {
                 results.put(ps.stage().index(), buildStage(ps));
             }

@@ -6,15 +6,14 @@ import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
 import dev.berth.layers.Image;
 import dev.berth.layers.LayerExtractor;
+import dev.berth.layers.TempDirs;
 import dev.berth.layers.LayersException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestInputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,8 +128,7 @@ public final class SnapshotStore {
         try {
             Files.createDirectories(dir);
             Files.createDirectories(tmp);
-            work = Files.createTempDirectory(tmp, TEMP_PREFIX + ProcessHandle.current().pid() + "-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            work = TempDirs.create(tmp, TEMP_PREFIX);
             try (InputStream blob = image.blobs().open(layer);
                  DigestInputStream tar = new DigestInputStream(Compression.decompress(blob), diffId.newHasher())) {
                 LayerExtractor.extract(tar, work, LayerExtractor.Whiteouts.OVERLAY);
@@ -165,27 +163,7 @@ public final class SnapshotStore {
 
     /** Deletes temp directories of extractions whose process is gone (killed while extracting). */
     public void cleanTemp() {
-        if (!Files.isDirectory(tmp)) {
-            return;
-        }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(tmp, TEMP_PREFIX + "*")) {
-            for (Path p : entries) {
-                String[] parts = p.getFileName().toString().split("-");
-                if (parts.length < 3) {
-                    continue;
-                }
-                try {
-                    long pid = Long.parseLong(parts[1]);
-                    if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
-                        deleteQuietly(p);
-                    }
-                } catch (NumberFormatException ignored) {
-                    // not one of ours
-                }
-            }
-        } catch (IOException e) {
-            throw new ContainerException("cannot list " + tmp + ": " + e.getMessage(), e);
-        }
+        TempDirs.removeAbandoned(tmp, TEMP_PREFIX);
     }
 
     private static void deleteQuietly(Path p) {

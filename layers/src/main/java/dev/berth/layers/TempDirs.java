@@ -1,0 +1,58 @@
+package dev.berth.layers;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * Temporary directories named after the process that owns them ({@code PREFIX<pid>-<random>}), so that a
+ * later berth can remove those of a process that was killed before it could clean up. There is no daemon
+ * to do it; every command that makes such directories sweeps the abandoned ones first.
+ */
+public final class TempDirs {
+    private TempDirs() {}
+
+    /** A new directory (0755) in {@code parent}, owned by this process. */
+    public static Path create(Path parent, String prefix) throws IOException {
+        Files.createDirectories(parent);
+        return Files.createTempDirectory(parent, prefix + ProcessHandle.current().pid() + "-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    }
+
+    /**
+     * Deletes the directories in {@code parent} made with {@code prefix} by processes that no longer run.
+     * Failures are left for the next sweep.
+     */
+    public static void removeAbandoned(Path parent, String prefix) {
+        if (!Files.isDirectory(parent)) {
+            return;
+        }
+        long self = ProcessHandle.current().pid();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, prefix + "*")) {
+            for (Path p : entries) {
+                String rest = p.getFileName().toString().substring(prefix.length());
+                int dash = rest.indexOf('-');
+                if (dash <= 0) {
+                    continue;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(rest.substring(0, dash));
+                } catch (NumberFormatException notOurs) {
+                    continue;
+                }
+                if (pid != self && ProcessHandle.of(pid).isEmpty()) {
+                    try {
+                        LayerExtractor.deleteTree(p);
+                    } catch (IOException busy) {
+                        // left for the next sweep
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // a directory that cannot be listed holds nothing we could remove either
+        }
+    }
+}
