@@ -52,30 +52,7 @@ class InteropTest {
         Path buildah = Tools.require("buildah");
         Path umoci = Tools.require("umoci");
         BuildFixture f = new BuildFixture(tmp);
-        f.file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
-        f.file("etc/group", "root:x:0:\napp:x:1000:\n");
-        f.file("a.conf", "a");
-        f.file("b.conf", "b");
-        f.file("notes.txt", "n");
-        f.file("bin/app", "#!/bin/sh\necho app\n", 0755);
-        f.file("bin/helper", "helper", 0644);
-        f.dockerfile(
-                "FROM scratch",
-                "COPY etc/passwd etc/group /etc/",
-                "COPY *.conf /conf/",
-                "COPY --chown=app:app bin /app/bin",
-                // --chmod on files into an existing directory: buildkit also gives the octal mode to the
-                // directories a COPY creates and to copied directories, buildah does not.
-                "COPY --chown=app:app --chmod=0750 bin/app /app/bin/run",
-                "COPY --chmod=0640 bin/help* /app/bin/", // buildah 1.28 takes octal modes only
-                "COPY --chown=1000 notes.txt /app/",
-                "ENV A=1 B=\"two words\"",
-                "WORKDIR /app",
-                "USER app",
-                "LABEL org.example.name=demo version=1",
-                "EXPOSE 8080 53/udp",
-                "ENTRYPOINT [\"/app/bin/app\"]",
-                "CMD [\"--help\"]");
+        copyTree(Path.of(System.getProperty("berth.testdata"), "contexts", "buildah-compare"), f.context);
         Path berthLayout = tmp.resolve("berth-oci");
         f.build(r -> r.tag("cmp:1").output(new BuildOutput.OciLayout(berthLayout)));
 
@@ -103,6 +80,21 @@ class InteropTest {
         assertThat(ours.user()).isEqualTo(theirs.user());
         assertThat(ours.labels()).isEqualTo(theirLabels);
         assertThat(ours.exposedPorts().keySet()).isEqualTo(theirs.exposedPorts().keySet());
+    }
+
+    /** Copies a fixture directory (files, modes) into a test's context. */
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES,
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
     }
 
     private static ContainerConfig config(Path layout) {
