@@ -246,7 +246,7 @@ public final class Transport implements AutoCloseable {
                     return BodySubscribers.mapping(call.onSuccess().apply(info),
                             v -> new Payload<>(Optional.ofNullable(v), new byte[0]));
                 }
-                return BodySubscribers.mapping(new Bounded(ERROR_BODY_LIMIT),
+                return BodySubscribers.mapping(new Bounded(ERROR_BODY_LIMIT, Optional.empty()),
                         bytes -> new Payload<T>(Optional.empty(), bytes));
             }, activity);
             int status = resp.statusCode();
@@ -417,14 +417,21 @@ public final class Transport implements AutoCloseable {
     }
 
     /** Collects up to {@code limit} bytes and drains the rest (so the connection can be reused). */
+    /**
+     * Collects a body of at most {@code limit} bytes. With {@code what} empty it keeps the first
+     * {@code limit} bytes and drops the rest (an error body shown to the user); otherwise more is an error
+     * naming {@code what} (manifests, token responses, tag lists).
+     */
     private static final class Bounded implements BodySubscriber<byte[]> {
         private final int limit;
+        private final Optional<String> what;
         private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         private final CompletableFuture<byte[]> result = new CompletableFuture<>();
         private Flow.Subscription subscription;
 
-        Bounded(int limit) {
+        Bounded(int limit, Optional<String> what) {
             this.limit = limit;
+            this.what = what;
         }
 
         @Override
@@ -441,12 +448,15 @@ public final class Transport implements AutoCloseable {
         @Override
         public void onNext(List<ByteBuffer> items) {
             for (ByteBuffer b : items) {
-                int room = limit - out.size();
-                if (room > 0) {
-                    byte[] chunk = new byte[Math.min(room, b.remaining())];
-                    b.get(chunk);
-                    out.writeBytes(chunk);
+                if (what.isPresent() && out.size() + b.remaining() > limit) {
+                    subscription.cancel();
+                    result.completeExceptionally(new RegistryException(what.get() + " is larger than "
+                            + limit + " bytes"));
+                    return;
                 }
+                byte[] chunk = new byte[Math.min(limit - out.size(), b.remaining())];
+                b.get(chunk);
+                out.writeBytes(chunk);
             }
         }
 
@@ -463,47 +473,7 @@ public final class Transport implements AutoCloseable {
 
     /** A subscriber for a body of at most {@code limit} bytes (manifests, token responses); more is an error. */
     public static BodySubscriber<byte[]> bytesUpTo(int limit, String what) {
-        return new BodySubscriber<>() {
-            private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-            private Flow.Subscription subscription;
-
-            @Override
-            public CompletionStage<byte[]> getBody() {
-                return result;
-            }
-
-            @Override
-            public void onSubscribe(Flow.Subscription s) {
-                subscription = s;
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(List<ByteBuffer> items) {
-                for (ByteBuffer b : items) {
-                    if (out.size() + b.remaining() > limit) {
-                        subscription.cancel();
-                        result.completeExceptionally(new RegistryException(what + " is larger than "
-                                + limit + " bytes"));
-                        return;
-                    }
-                    byte[] chunk = new byte[b.remaining()];
-                    b.get(chunk);
-                    out.writeBytes(chunk);
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                result.completeExceptionally(t);
-            }
-
-            @Override
-            public void onComplete() {
-                result.complete(out.toByteArray());
-            }
-        };
+        return new Bounded(limit, Optional.of(what));
     }
 
     // ------------------------------------------------------------------ clients and probing
