@@ -70,15 +70,32 @@ final class AotTraining {
                     List.of("inspect", "no/such:image"), List.of("prune"),
                     // run reads the image, its users and layers and checks the command, then stops before
                     // anything is created: the command does not exist in the image
-                    List.of("run", "--rm", "aot/training:1", "/no/such/command"), List.of("ps", "-a"),
-                    // the registry client's start (config, HTTP client, first request) against port 0, which
-                    // refuses at once: about a quarter less CPU for a later push or pull
-                    List.of("pull", "127.0.0.1:0/aot/training:1"),
-                    List.of("push", "aot/training:1", "127.0.0.1:0/aot/training:1"))) {
+                    List.of("run", "--rm", "aot/training:1", "/no/such/command"), List.of("ps", "-a"))) {
                 Berth.execute(quiet, quiet, command.toArray(String[]::new));
             }
+            // push, push again (nothing to send), pull into an empty store, pull again (nothing to fetch) and
+            // list tags, against a registry in this process: every step a real exchange takes
+            try (TrainingRegistry registry = TrainingRegistry.start()) {
+                String remote = registry.address() + "/aot/build:1";
+                succeed("push", "aot/build:1", remote);
+                succeed("push", "-q", "aot/build:1", remote);
+                System.setProperty("berth.home", home.resolve("pulled").toString());
+                succeed("pull", remote);
+                succeed("pull", "-q", remote);
+                succeed("tags", registry.address() + "/aot/build");
+            }
         } finally {
+            System.clearProperty("berth.home");
             dev.berth.layers.LayerExtractor.deleteTree(home);
+        }
+    }
+
+    /** Runs a command that must succeed: a training run that silently failed would train the error path. */
+    private static void succeed(String... args) {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Berth.execute(new PrintWriter(Writer.nullWriter()), new PrintWriter(err), args);
+        if (code != 0) {
+            throw new IllegalStateException("berth " + String.join(" ", args) + " exited with " + code + ": " + err);
         }
     }
 }

@@ -1,0 +1,19 @@
+package dev.berth.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The launcher's training run must go through every step it trains (a failed step would cache the error
+ * path instead): build, store commands, and push, re-push, pull, no-op pull and tags against the
+ * in-process training registry.
+ */
+class AotTrainingTest {
+    @Test
+    void everyTrainedCommandSucceeds() {
+        assertThatCode(() -> AotTraining.main(new String[0])).doesNotThrowAnyException();
+        assertThat(System.getProperty("berth.home")).isNull();
+    }
+}
