@@ -70,7 +70,7 @@ final class InspectCommand implements Runnable {
 
     private static JsonNode tree(byte[] bytes) {
         try {
-            return Json.MAPPER.readTree(bytes);
+            return Json.mapper().readTree(bytes);
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }

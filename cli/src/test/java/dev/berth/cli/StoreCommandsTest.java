@@ -50,7 +50,7 @@ class StoreCommandsTest {
         String out = berth(home, "images").ok().out();
         assertThat(out.lines().toList().getFirst()).startsWith("REPOSITORY").contains("TAG", "DIGEST", "CREATED", "SIZE");
         assertThat(out).contains("example.com/team/app").contains(app.digest().hex().substring(0, 12)).contains("busy");
-        JsonNode json = Json.MAPPER.readTree(berth(home, "images", "--format", "json").ok().out());
+        JsonNode json = Json.mapper().readTree(berth(home, "images", "--format", "json").ok().out());
         assertThat(json).hasSize(2);
         assertThat(json.get(1).get("repository").asText()).isEqualTo("example.com/team/app");
         assertThat(json.get(1).get("digest").asText()).isEqualTo(app.digest().toString());
@@ -63,7 +63,7 @@ class StoreCommandsTest {
         String text = berth(home, "inspect", "example.com/team/app:1").ok().out();
         assertThat(text).contains("Digest:       " + app.digest()).contains("Cmd:          [ \"/hello\" ]")
                 .contains("PATH=/usr/bin").contains("linux/amd64");
-        JsonNode json = Json.MAPPER.readTree(berth(home, "inspect", "--format", "json", app.digest().hex().substring(0, 8)).ok().out());
+        JsonNode json = Json.mapper().readTree(berth(home, "inspect", "--format", "json", app.digest().hex().substring(0, 8)).ok().out());
         assertThat(json.get(0).get("Manifest").get("schemaVersion").asInt()).isEqualTo(2);
         assertThat(json.get(0).get("Config").get("config").get("Cmd").get(0).asText()).isEqualTo("/hello");
     }

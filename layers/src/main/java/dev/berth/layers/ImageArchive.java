@@ -386,7 +386,7 @@ public final class ImageArchive {
         List<Loaded> loadDocker(ImageStore store) throws IOException {
             List<DockerEntry> entries;
             try {
-                entries = Json.MAPPER.readValue(read("manifest.json", 64 << 20), new TypeReference<List<DockerEntry>>() { });
+                entries = Json.mapper().readValue(read("manifest.json", 64 << 20), new TypeReference<List<DockerEntry>>() { });
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new LayersException(what + ": manifest.json: invalid JSON: " + e.getOriginalMessage(), e);
             }

@@ -57,7 +57,7 @@ class InteropTest {
             Descriptor d = TestImages.store(store, "example.com/team/app:1.0",
                     List.of(LayerWriter.create().addTree(src, LayerPath.ROOT, Attributes.DEFAULT)), ContainerConfig.EMPTY);
             String layout = "oci:" + tmp.resolve("store") + ":example.com/team/app:1.0";
-            JsonNode info = Json.MAPPER.readTree(Tools.run(skopeo.toString(), "inspect", layout).ok().stdout());
+            JsonNode info = Json.mapper().readTree(Tools.run(skopeo.toString(), "inspect", layout).ok().stdout());
             assertThat(info.get("Digest").asText()).isEqualTo(d.digest().toString());
             assertThat(info.get("Layers")).hasSize(1);
             Tools.run(umoci.toString(), "unpack", "--image", tmp.resolve("store") + ":example.com/team/app:1.0",
@@ -65,7 +65,7 @@ class InteropTest {
             assertThat(Trees.describe(tmp.resolve("bundle/rootfs"), false)).isEqualTo(Trees.describe(src, false));
             // and skopeo copies it out of the store, keeping the digest
             Tools.run(skopeo.toString(), "copy", layout, "oci:" + tmp.resolve("copy") + ":x").ok();
-            JsonNode copied = Json.MAPPER.readTree(Tools.run(skopeo.toString(), "inspect",
+            JsonNode copied = Json.mapper().readTree(Tools.run(skopeo.toString(), "inspect",
                     "oci:" + tmp.resolve("copy") + ":x").ok().stdout());
             assertThat(copied.get("Digest").asText()).isEqualTo(d.digest().toString());
         }
@@ -198,7 +198,7 @@ class InteropTest {
                 ImageArchive.write(store, List.of(Reference.parse("team/app:2"), Reference.parse("other:1")), AMD64, out);
             }
             // docker-archive view
-            JsonNode viaDocker = Json.MAPPER.readTree(Tools.run(skopeo.toString(), "inspect",
+            JsonNode viaDocker = Json.mapper().readTree(Tools.run(skopeo.toString(), "inspect",
                     "docker-archive:" + archive + ":team/app:2").ok().stdout());
             assertThat(viaDocker.get("Layers")).hasSize(1);
             Tools.run(skopeo.toString(), "copy", "docker-archive:" + archive + ":team/app:2",
@@ -206,7 +206,7 @@ class InteropTest {
             Tools.run(umoci.toString(), "unpack", "--image", tmp.resolve("d") + ":x", tmp.resolve("db").toString()).ok();
             assertThat(Trees.describe(tmp.resolve("db/rootfs"), false)).isEqualTo(Trees.describe(src, false));
             // OCI archive view keeps the digest
-            JsonNode viaOci = Json.MAPPER.readTree(Tools.run(skopeo.toString(), "inspect",
+            JsonNode viaOci = Json.mapper().readTree(Tools.run(skopeo.toString(), "inspect",
                     "oci-archive:" + archive + ":docker.io/team/app:2").ok().stdout());
             assertThat(viaOci.get("Digest").asText()).isEqualTo(d.digest().toString());
             // and berth reads it back

@@ -1,7 +1,6 @@
 package dev.berth.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.layers.Json;
 import dev.berth.layers.Reference;
@@ -39,7 +38,6 @@ public final class CredentialStore implements CredentialProvider {
     /** The key docker uses for Docker Hub in {@code config.json} and with credential helpers. */
     public static final String DOCKER_HUB_KEY = "https://index.docker.io/v1/";
 
-    private static final ObjectMapper MAPPER = Json.MAPPER;
 
     private final Map<String, String> env;
 
@@ -127,7 +125,7 @@ public final class CredentialStore implements CredentialProvider {
         String r = RegistryConfig.normaliseRegistry(registry);
         String key = serverKey(r);
         Path file = dockerConfigFile();
-        ObjectNode config = read(file).orElseGet(MAPPER::createObjectNode);
+        ObjectNode config = read(file).orElseGet(() -> Json.mapper().createObjectNode());
         Optional<String> helper = helperFor(config, r)
                 .or(() -> Optional.of(config.path("credsStore").asText("")).filter(s -> !s.isEmpty()));
         ObjectNode auths = config.has("auths") && config.get("auths").isObject()
@@ -291,7 +289,7 @@ public final class CredentialStore implements CredentialProvider {
             return Optional.empty();
         }
         try {
-            JsonNode n = MAPPER.readTree(bytes);
+            JsonNode n = Json.mapper().readTree(bytes);
             if (!(n instanceof ObjectNode o)) {
                 throw new RegistryException(file + ": expected a JSON object");
             }
@@ -311,7 +309,7 @@ public final class CredentialStore implements CredentialProvider {
             Path tmp = Files.createTempFile(dir, ".config.json.", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try {
-                Files.write(tmp, MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+                Files.write(tmp, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
                 try {
                     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {

@@ -128,7 +128,7 @@ class CredentialStoreTest {
         assertThat(s.find("special.example", "a")).contains(new Credentials.Basic("sp", "s2"));
         assertThat(s.find("nothing.example", "a")).isEmpty();
         // the helper was asked with docker's key for the Hub, and config.json got docker's empty placeholder
-        JsonNode config = Json.MAPPER.readTree(Files.readAllBytes(s.dockerConfigFile()));
+        JsonNode config = Json.mapper().readTree(Files.readAllBytes(s.dockerConfigFile()));
         assertThat(config.path("auths").has(CredentialStore.DOCKER_HUB_KEY)).isTrue();
         assertThat(config.path("auths").path(CredentialStore.DOCKER_HUB_KEY).size()).isZero();
         assertThat(config.path("credsStore").asText()).isEqualTo("fake");
@@ -166,13 +166,13 @@ class CredentialStoreTest {
         Files.writeString(s.dockerConfigFile(), "{\"auths\": {\"https://index.docker.io/v1/\": {\"auth\": \"" + auth("a", "b")
                 + "\"}}, \"psFormat\": \"table {{.ID}}\", \"proxies\": {\"default\": {\"httpProxy\": \"http://p:1\"}}}");
         s.store("docker.io", new Credentials.Basic("new", "pw"));
-        JsonNode config = Json.MAPPER.readTree(Files.readAllBytes(s.dockerConfigFile()));
+        JsonNode config = Json.mapper().readTree(Files.readAllBytes(s.dockerConfigFile()));
         assertThat(config.path("psFormat").asText()).isEqualTo("table {{.ID}}");
         assertThat(config.path("proxies").path("default").path("httpProxy").asText()).isEqualTo("http://p:1");
         assertThat(s.find("docker.io", "library/x")).contains(new Credentials.Basic("new", "pw"));
         assertThat(s.erase("index.docker.io")).isTrue();
         assertThat(s.find("docker.io", "library/x")).isEmpty();
-        assertThat(Json.MAPPER.readTree(Files.readAllBytes(s.dockerConfigFile())).path("psFormat").asText())
+        assertThat(Json.mapper().readTree(Files.readAllBytes(s.dockerConfigFile())).path("psFormat").asText())
                 .isEqualTo("table {{.ID}}");
     }
 

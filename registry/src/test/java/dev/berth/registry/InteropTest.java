@@ -108,7 +108,7 @@ class InteropTest {
 
             String raw = skopeo("inspect", "--raw", "--tls-verify=false", "docker://" + registry.host() + "/berth/pushed:1").stdout();
             assertThat(raw.getBytes(StandardCharsets.UTF_8)).isEqualTo(source.readBytes(made, "test"));
-            JsonNode inspect = Json.MAPPER.readTree(skopeo("inspect", "--tls-verify=false",
+            JsonNode inspect = Json.mapper().readTree(skopeo("inspect", "--tls-verify=false",
                     "docker://" + registry.host() + "/berth/pushed:1").stdout());
             assertThat(inspect.path("Digest").asText()).isEqualTo(made.digest().toString());
             assertThat(inspect.path("Layers").size()).isEqualTo(2);

@@ -1,6 +1,5 @@
 package dev.berth.runtime;
 
-import dev.berth.layers.Json;
 import dev.berth.layers.LayerExtractor;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -159,7 +158,7 @@ final class ContainerStore {
     void write(Path container, ContainerState state) {
         try {
             Path tmp = container.resolve(STATE + ".tmp");
-            Files.write(tmp, Json.write(state));
+            Files.write(tmp, state.toJson());
             Files.move(tmp, container.resolve(STATE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new ContainerException("cannot write the state of container " + state.id() + ": " + e.getMessage(), e);
@@ -168,7 +167,7 @@ final class ContainerStore {
 
     Optional<ContainerState> read(Path container) {
         try {
-            return Optional.of(Json.read(Files.readAllBytes(container.resolve(STATE)), ContainerState.class,
+            return Optional.of(ContainerState.fromJson(Files.readAllBytes(container.resolve(STATE)),
                     container.resolve(STATE).toString()));
         } catch (NoSuchFileException e) {
             return Optional.empty();

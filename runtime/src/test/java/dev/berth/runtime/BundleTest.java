@@ -64,7 +64,7 @@ class BundleTest {
         f.runtime.bundle(Fixture.BUSYBOX, bundle, RunOptions.builder().user("app").readOnly(true)
                 .resources(Resources.NONE.withMemory(java.util.OptionalLong.of(64L << 20))).build());
         @SuppressWarnings("unchecked")
-        Map<String, Object> config = Json.MAPPER.readValue(bundle.resolve("config.json").toFile(), Map.class);
+        Map<String, Object> config = Json.mapper().readValue(bundle.resolve("config.json").toFile(), Map.class);
         assertThat(config.get("ociVersion")).isEqualTo("1.0.2");
         assertThat(config).extracting("root").isEqualTo(Map.of("path", "rootfs", "readonly", true));
         assertThat(config).extracting("process.user").isEqualTo(Map.of("uid", 1000, "gid", 1000,

@@ -1,7 +1,6 @@
 package dev.berth.registry.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.registry.Credentials;
 import dev.berth.registry.RegistryException;
@@ -22,7 +21,6 @@ import java.util.concurrent.TimeUnit;
  * a missing helper is an error, never a silent fall back to anonymous access.
  */
 public final class CredentialHelper {
-    private static final ObjectMapper MAPPER = dev.berth.layers.Json.MAPPER;
     private static final long TIMEOUT_SECONDS = 60;
 
     private final String name;
@@ -50,7 +48,7 @@ public final class CredentialHelper {
             throw failure("get", r);
         }
         try {
-            JsonNode n = MAPPER.readTree(r.stdout);
+            JsonNode n = dev.berth.layers.Json.mapper().readTree(r.stdout);
             String user = n.path("Username").asText("");
             String secret = n.path("Secret").asText("");
             if (secret.isEmpty()) {
@@ -69,7 +67,7 @@ public final class CredentialHelper {
     }
 
     public void store(String serverUrl, String username, String secret) {
-        ObjectNode o = MAPPER.createObjectNode();
+        ObjectNode o = dev.berth.layers.Json.mapper().createObjectNode();
         o.put("ServerURL", serverUrl);
         o.put("Username", username);
         o.put("Secret", secret);

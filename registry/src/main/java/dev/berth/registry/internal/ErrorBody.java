@@ -1,7 +1,6 @@
 package dev.berth.registry.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,14 +15,13 @@ public record ErrorBody(List<Entry> errors) {
     /** One error: its code ({@code MANIFEST_UNKNOWN}) and message ({@code manifest unknown}). */
     public record Entry(String code, String message) {}
 
-    private static final ObjectMapper MAPPER = dev.berth.layers.Json.MAPPER;
 
     public static ErrorBody parse(byte[] body) {
         if (body == null || body.length == 0) {
             return new ErrorBody(List.of());
         }
         try {
-            JsonNode root = MAPPER.readTree(body);
+            JsonNode root = dev.berth.layers.Json.mapper().readTree(body);
             List<Entry> out = new ArrayList<>();
             JsonNode errors = root == null ? null : root.get("errors");
             if (errors != null && errors.isArray()) {

@@ -1,17 +1,15 @@
 package dev.berth.registry.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
 import dev.berth.layers.LayersException;
 import dev.berth.layers.MediaType;
 import dev.berth.registry.Progress;
 import dev.berth.registry.RegistryException;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpHeaders;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Manifest requests: HEAD to resolve, GET verified against the digest, PUT. */
@@ -22,7 +20,6 @@ public final class Manifests {
     /** The OCI spec asks registries to accept manifests of at least 4 MiB; twice that is plenty. */
     public static final int MAX_SIZE = 8 << 20;
     /** The one shared Jackson configuration: creating another costs a cold JVM a tenth of a second. */
-    private static final ObjectMapper MAPPER = dev.berth.layers.Json.MAPPER;
 
     private Manifests() {}
 
@@ -106,21 +103,22 @@ public final class Manifests {
      * without the field, the Content-Type, else the shape (OCI allows leaving the field out).
      */
     public static MediaType mediaType(byte[] bytes, Optional<String> contentType, String what) {
-        JsonNode n;
+        Object parsed;
         try {
-            n = MAPPER.readTree(bytes);
-        } catch (IOException e) {
+            parsed = dev.berth.layers.Json.readPlain(bytes, "manifest");
+        } catch (LayersException e) {
             throw new RegistryException(what + ": the manifest is not valid JSON: " + e.getMessage());
         }
-        if (n == null || !n.isObject()) {
+        if (!(parsed instanceof Map<?, ?> n)) {
             throw new RegistryException(what + ": the manifest is not a JSON object");
         }
-        if (n.path("schemaVersion").asInt(0) == 1 || contentType.map(c -> c.startsWith("application/vnd.docker.distribution.manifest.v1")).orElse(false)) {
+        if (n.get("schemaVersion") instanceof Number v && v.intValue() == 1
+                || contentType.map(c -> c.startsWith("application/vnd.docker.distribution.manifest.v1")).orElse(false)) {
             throw new RegistryException(what + ": the image uses Docker manifest schema 1, which berth does not "
                     + "support (it is deprecated); push it again with a current tool");
         }
-        Optional<MediaType> declared = Optional.of(n.path("mediaType").asText("")).filter(s -> !s.isEmpty())
-                .map(MediaType::of);
+        Optional<MediaType> declared = Optional.ofNullable(n.get("mediaType")).map(Object::toString)
+                .filter(s -> !s.isEmpty()).map(MediaType::of);
         Optional<MediaType> served = contentType.map(MediaType::of).filter(m -> m.isIndex() || m.isManifest());
         if (declared.isPresent() && served.isPresent() && !declared.get().equals(served.get())) {
             throw new RegistryException(what + ": the registry served a " + declared.get() + " as " + served.get());
@@ -131,10 +129,10 @@ public final class Manifests {
         if (served.isPresent()) {
             return served.get();
         }
-        if (n.has("manifests")) {
+        if (n.containsKey("manifests")) {
             return MediaType.OCI_INDEX;
         }
-        if (n.has("config") && n.has("layers")) {
+        if (n.containsKey("config") && n.containsKey("layers")) {
             return MediaType.OCI_MANIFEST;
         }
         throw new RegistryException(what + ": unknown manifest type " + contentType.orElse("(no Content-Type)"));

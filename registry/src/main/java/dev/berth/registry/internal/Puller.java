@@ -1,9 +1,9 @@
 package dev.berth.registry.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
 import dev.berth.layers.Document;
+import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageIndex;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.Json;
@@ -93,12 +93,15 @@ public final class Puller {
         }
         long downloaded = fetchAll(t, repo, new ArrayList<>(blobs.values()), manifest.config().digest(), progress);
 
-        // The config is checked without binding it to ImageConfig: building Jackson's deserializers for the
-        // whole config model costs a cold JVM more than the check itself, and a pull needs only these fields.
         Descriptor configDescriptor = manifest.config();
-        JsonNode config = Json.read(store.readBytes(configDescriptor, what), JsonNode.class,
-                what + " config " + configDescriptor.digest());
-        int diffIds = config.path("rootfs").path("diff_ids").size();
+        ImageConfig config;
+        try {
+            config = Json.read(store.readBytes(configDescriptor, what), ImageConfig.class,
+                    what + " config " + configDescriptor.digest());
+        } catch (LayersException e) {
+            throw new RegistryException(e.getMessage(), e);
+        }
+        int diffIds = config.rootfs().diffIds().size();
         if (diffIds != manifest.layers().size()) {
             throw new RegistryException(what + ": image " + manifestDoc.digest + " has " + manifest.layers().size()
                     + " layers but its config lists " + diffIds + " diff_ids");
@@ -125,15 +128,12 @@ public final class Puller {
         return new PullResult(ref, top.digest, named, platform, updated, downloaded, t.endpoint().host());
     }
 
-    private static Platform configPlatform(JsonNode config, String what) {
-        String os = config.path("os").asText("");
-        String arch = config.path("architecture").asText("");
-        if (os.isEmpty() || arch.isEmpty()) {
-            throw new RegistryException(what + ": the image config lacks " + (os.isEmpty() ? "os" : "architecture"));
+    private static Platform configPlatform(ImageConfig config, String what) {
+        if (config.os().isEmpty() || config.architecture().isEmpty()) {
+            throw new RegistryException(what + ": the image config lacks "
+                    + (config.os().isEmpty() ? "os" : "architecture"));
         }
-        Optional<String> variant = Optional.of(config.path("variant").asText("")).filter(v -> !v.isEmpty());
-        Optional<String> version = Optional.of(config.path("os.version").asText("")).filter(v -> !v.isEmpty());
-        return new Platform(arch, os, version, List.of(), variant, Map.of());
+        return new Platform(config.architecture(), config.os(), config.osVersion(), List.of(), config.variant(), Map.of());
     }
 
     /** A manifest or index: exact bytes, type, digest. */

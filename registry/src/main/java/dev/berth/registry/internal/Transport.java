@@ -1,7 +1,6 @@
 package dev.berth.registry.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.layers.Reference;
 import dev.berth.registry.CredentialProvider;
 import dev.berth.registry.Credentials;
@@ -71,7 +70,6 @@ public final class Transport implements AutoCloseable {
     private static final int ERROR_BODY_LIMIT = 64 * 1024;
     private static final int MAX_REDIRECTS = 10;
     private static final String USER_AGENT = "berth/0.1 (+https://github.com/berth)";
-    private static final ObjectMapper MAPPER = dev.berth.layers.Json.MAPPER;
 
     private final Endpoint endpoint;
     private final RegistryConfig config;
@@ -712,7 +710,7 @@ public final class Transport implements AutoCloseable {
             throw e.withContext("token service " + realm.getHost());
         }
         try {
-            JsonNode n = MAPPER.readTree(r.body().orElse(new byte[0]));
+            JsonNode n = dev.berth.layers.Json.mapper().readTree(r.body().orElse(new byte[0]));
             String token = n.path("token").asText("");
             if (token.isEmpty()) {
                 token = n.path("access_token").asText("");
