@@ -2,8 +2,9 @@
  * berth-helper: the native part of berth's runtime.
  *
  * Why it exists: the JVM is multithreaded, so it can neither fork safely nor give a child new namespaces
- * before that child runs user code. The helper is started by the JVM (posix_spawn), reads a complete,
- * already-resolved container spec from fd 3 and does only what must happen in a single-threaded process:
+ * before that child runs user code. The helper is started by the JVM (its process launcher), connects to
+ * the JVM's control socket as fd 3, reads a complete, already-resolved container spec from it and does
+ * only what must happen in a single-threaded process:
  * namespaces, the overlay root, mounts, pivot_root, user and capabilities, exec, and (with --init) staying
  * as the container's PID 1. Every decision (layers, mounts, ids, caps, env, cgroups) was taken in Java.
  *
@@ -18,6 +19,7 @@
  *             followed by the fixed number of values that key takes (see spec.c). Ends with "end".
  *   M -> JVM: text lines: "pid N" (host pid of C), "started" (the command was exec'd), "error CODE MSG"
  *             (setup failed; CODE is 125, 126 or 127), "exited code N" or "exited signal N".
+ *   JVM -> M, after the spec: text lines "signal N" (forward signal N to the container).
  *   EOF from the JVM means it died: M kills the container.
  */
 #ifndef BERTH_HELPER_H

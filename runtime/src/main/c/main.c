@@ -1,5 +1,7 @@
 /*
- * Entry point of berth-helper. Usage (by berth only): berth-helper --parent JVM-PID, with the spec on fd 3.
+ * Entry point of berth-helper. Usage (by berth only): berth-helper --parent JVM-PID --control SOCKET: the
+ * helper connects to the JVM's Unix socket at SOCKET and uses the connection as fd 3 (the spec comes in on
+ * it, reports go out). Without --control, fd 3 must already be that connection.
  * See helper.h for the process model and the protocol.
  */
 #include "helper.h"
@@ -13,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef BERTH_HELPER_VERSION
@@ -27,6 +30,42 @@ static void close_inherited(void) {
     for (int fd = CONTROL_FD + 1; fd < 65536; fd++) close(fd);
 }
 
+/* Connects to the JVM's control socket and makes the connection fd 3. */
+static int connect_control(const char *path) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        fprintf(stderr, "berth-helper: control socket path too long: %s\n", path);
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        fprintf(stderr, "berth-helper: cannot connect to %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (fd != CONTROL_FD) {
+        if (dup2(fd, CONTROL_FD) < 0) {
+            fprintf(stderr, "berth-helper: dup2: %s\n", strerror(errno));
+            return -1;
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+/*
+ * What the JVM's process launcher does not: a process group of our own (so that the terminal's ^C reaches
+ * berth, which forwards it, and not the helper twice), default signal dispositions and an empty mask.
+ */
+static void reset_process(void) {
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+}
+
 static void report_error(const char *msg) {
     char line[2048];
     int n = snprintf(line, sizeof line, "error %d %s\n", EXIT_BERTH, msg);
@@ -39,10 +78,14 @@ int main(int argc, char **argv) {
         puts(BERTH_HELPER_VERSION);
         return 0;
     }
-    if (argc != 3 || strcmp(argv[1], "--parent") != 0) {
-        fprintf(stderr, "berth-helper: this program is started by berth (usage: berth-helper --parent PID)\n");
+    if ((argc != 3 && argc != 5) || strcmp(argv[1], "--parent") != 0
+        || (argc == 5 && strcmp(argv[3], "--control") != 0)) {
+        fprintf(stderr, "berth-helper: this program is started by berth "
+                        "(usage: berth-helper --parent PID [--control SOCKET])\n");
         return EXIT_BERTH;
     }
+    reset_process();
+    if (argc == 5 && connect_control(argv[4]) < 0) return EXIT_BERTH;
     if (fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
         fprintf(stderr, "berth-helper: no spec on fd %d: %s\n", CONTROL_FD, strerror(errno));
         return EXIT_BERTH;

@@ -131,6 +131,26 @@ static int read_sync(int sync, struct sync_state *st, struct tty_state *t, bool 
     return 1;
 }
 
+/* A command line from the JVM after the spec: "signal N" forwards signal N to the container. */
+struct command {
+    char line[32];
+    size_t len;
+};
+
+static void command_byte(struct command *c, char b, pid_t pid) {
+    if (b != '\n') {
+        if (c->len < sizeof c->line - 1) c->line[c->len++] = b;
+        return;
+    }
+    c->line[c->len] = '\0';
+    c->len = 0;
+    char *end;
+    if (strncmp(c->line, "signal ", 7) == 0) {
+        long sig = strtol(c->line + 7, &end, 10);
+        if (*end == '\0' && sig > 0 && sig < NSIG) kill(pid, (int)sig);
+    }
+}
+
 int monitor_run(struct spec *s) {
     sigset_t set;
     sigemptyset(&set);
@@ -168,6 +188,7 @@ int monitor_run(struct spec *s) {
     struct tty_state tty = {.master = -1, .host = -1, .saved_pgrp = -1};
     struct sync_state sync = {.open = true};
     bool control_open = true;
+    struct command command = {0};
     int status = 0;
     for (bool done = false; !done;) {
         struct pollfd p[5];
@@ -203,6 +224,7 @@ int monitor_run(struct spec *s) {
                 control_open = false;
                 kill(pid, SIGKILL);
             }
+            for (ssize_t i = 0; i < n; i++) command_byte(&command, buf[i], pid);
         }
         if (isync >= 0 && (p[isync].revents & (POLLIN | POLLHUP | POLLERR))) {
             if (read_sync(sv[0], &sync, &tty, s->interactive, 0) == 0) {

@@ -100,9 +100,8 @@ public final class ContainerRuntime {
      */
     public RunningContainer start(String imageName, RunOptions options) {
         requireRoot();
-        // While this thread reads the image: the native bindings are made, and what killed berths left
-        // behind is cleaned up (before this container's name is reserved: a stale one may hold it).
-        Thread.ofPlatform().daemon(true).name("berth-prepare").start(Linux::prepare);
+        // While this thread reads the image, what killed berths left behind is cleaned up (before this
+        // container's name is reserved: a stale one may hold it).
         java.util.concurrent.CompletableFuture<Void> recovered = new java.util.concurrent.CompletableFuture<>();
         Thread.ofPlatform().daemon(true).name("berth-recover").start(() -> {
             try {
@@ -364,27 +363,24 @@ public final class ContainerRuntime {
         }
     }
 
-    private static List<Linux.FdAction> stdio(RunOptions o) {
-        List<Linux.FdAction> a = new ArrayList<>();
-        stdio(a, 0, o.stdin(), true);
-        stdio(a, 1, o.stdout(), false);
-        stdio(a, 2, o.stderr(), false);
-        return a;
+    private static Monitor.Streams stdio(RunOptions o) {
+        return new Monitor.Streams(redirect(o.stdin(), true), redirect(o.stdout(), false), redirect(o.stderr(), false));
     }
 
-    private static void stdio(List<Linux.FdAction> actions, int fd, Stdio s, boolean input) {
-        switch (s) {
-            case Stdio.Inherit i -> { }
-            case Stdio.Null n -> actions.add(new Linux.FdAction.Open(fd, "/dev/null",
-                    input ? Linux.O_RDONLY : Linux.O_WRONLY));
+    private static ProcessBuilder.Redirect redirect(Stdio s, boolean input) {
+        return switch (s) {
+            case Stdio.Inherit i -> ProcessBuilder.Redirect.INHERIT;
+            case Stdio.Null n -> input ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
+                    : ProcessBuilder.Redirect.DISCARD;
             case Stdio.File f -> {
                 if (input && !Files.isReadable(f.path())) {
                     throw new ContainerException("cannot read stdin from " + f.path());
                 }
-                actions.add(new Linux.FdAction.Open(fd, f.path().toAbsolutePath().toString(), input ? Linux.O_RDONLY
-                        : Linux.O_WRONLY | Linux.O_CREAT | (f.append() ? Linux.O_APPEND : Linux.O_TRUNC)));
+                java.io.File file = f.path().toAbsolutePath().toFile();
+                yield input ? ProcessBuilder.Redirect.from(file)
+                        : f.append() ? ProcessBuilder.Redirect.appendTo(file) : ProcessBuilder.Redirect.to(file);
             }
-        }
+        };
     }
 
     private Image resolve(Reference ref, String what) {

@@ -1,12 +1,18 @@
 package dev.berth.runtime.internal;
 
 import dev.berth.runtime.ContainerException;
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -14,11 +20,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * One running berth-helper, seen from the JVM. A dedicated platform thread spawns it, writes the spec on
- * its fd 3, reads its report lines and finally reaps it. That thread lives exactly as long as the helper:
- * the helper's parent-death signal is tied to the thread that spawned it, so a short-lived or pooled
- * thread would kill the container when it ended; and if the JVM dies, the helper dies and takes the
- * container with it.
+ * One running berth-helper, seen from the JVM. A dedicated platform thread starts it with the JDK's process
+ * launcher, accepts its connection on a Unix socket (the helper's fd 3), writes the spec, reads its report
+ * lines and finally waits for it. That thread lives exactly as long as the helper: the helper's
+ * parent-death signal is tied to the thread that started it, so a short-lived or pooled thread would kill
+ * the container when it ended; and if the JVM dies, the helper dies and takes the container with it.
+ *
+ * <p>No native call is made here: the first use of the Foreign Function API costs a cold JVM about a tenth
+ * of a second, more than the rest of a container's start.
  */
 public final class Monitor {
     /** What the helper reported and how it ended. */
@@ -42,25 +51,32 @@ public final class Monitor {
     /** A failure the helper reported before the command ran, with its exit code (125, 126, 127). */
     public record HelperError(int code, String message) {}
 
-    private final CompletableFuture<Integer> helperPid = new CompletableFuture<>();
+    /** Where the helper's standard streams go: each an inherited descriptor, a file or /dev/null. */
+    public record Streams(ProcessBuilder.Redirect stdin, ProcessBuilder.Redirect stdout,
+                          ProcessBuilder.Redirect stderr) {}
+
+    private static final int SIGKILL = 9;
+
+    private final CompletableFuture<Process> helper = new CompletableFuture<>();
     private final CompletableFuture<OptionalLong> containerPid = new CompletableFuture<>();
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+    private volatile SocketChannel control;
 
     private Monitor() {}
 
     /**
-     * Starts the helper; returns once it runs (or throws when it could not be spawned).
+     * Starts the helper; returns once it runs (or throws when it could not be started).
      *
-     * @param stdio what the helper gets as fds 0-2 (fd 3 is added here)
+     * @param streams what the helper gets as fds 0-2 (fd 3 is its connection to this monitor)
      */
-    public static Monitor start(Path helper, byte[] spec, List<Linux.FdAction> stdio, String threadName) {
+    public static Monitor start(Path helperPath, byte[] spec, Streams streams, String threadName) {
         Monitor m = new Monitor();
-        Thread.ofPlatform().name(threadName).daemon(true).start(() -> m.run(helper, spec, stdio));
+        Thread.ofPlatform().name(threadName).daemon(true).start(() -> m.run(helperPath, spec, streams));
         try {
-            m.helperPid.get();
+            m.helper.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            throw new ContainerException("cannot start the native helper " + helper + ": " + cause.getMessage(), cause);
+            throw new ContainerException("cannot start the native helper " + helperPath + ": " + cause.getMessage(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ContainerException("interrupted while starting the container");
@@ -70,7 +86,7 @@ public final class Monitor {
 
     /** The helper's pid (the monitor process, outside the container). */
     public int helperPid() {
-        return helperPid.join();
+        return (int) helper.join().pid();
     }
 
     /** The host pid of the container's PID 1, once the helper reported it; empty if it never did. */
@@ -92,78 +108,107 @@ public final class Monitor {
         return outcome.isDone();
     }
 
-    /** Sends a signal to the helper, which forwards it to the container; false when it already exited. */
+    /**
+     * Sends a signal to the container: SIGKILL kills the helper (whose container dies with it); any other
+     * signal is passed to the helper, which forwards it. False when the helper already exited.
+     */
     public boolean signal(int signal) {
         if (outcome.isDone()) {
             return false;
         }
+        if (signal == SIGKILL) {
+            helper.join().destroyForcibly();
+            return true;
+        }
+        SocketChannel c = control;
+        if (c == null) {
+            return false;
+        }
         try {
-            return Linux.kill(helperPid(), signal);
+            synchronized (c) {
+                ByteBuffer b = ByteBuffer.wrap(("signal " + signal + "\n").getBytes(StandardCharsets.US_ASCII));
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+            }
+            return true;
         } catch (IOException e) {
-            throw new ContainerException("cannot signal the container: " + e.getMessage(), e);
+            return false; // the helper is gone: nothing to signal
         }
     }
 
-    private void run(Path helper, byte[] spec, List<Linux.FdAction> stdio) {
-        int[] pair;
-        int pid;
-        try {
-            pair = Linux.socketPair();
+    private void run(Path helperPath, byte[] spec, Streams streams) {
+        Path dir = null;
+        Process process;
+        SocketChannel channel = null;
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            // a private directory (0700): nobody else can connect in the moment before the helper does
+            dir = Files.createTempDirectory("berth-ctl-");
+            Path socket = dir.resolve("s");
+            server.bind(UnixDomainSocketAddress.of(socket));
+            ProcessBuilder pb = new ProcessBuilder(helperPath.toString(), "--parent",
+                    Long.toString(ProcessHandle.current().pid()), "--control", socket.toString())
+                    .redirectInput(streams.stdin()).redirectOutput(streams.stdout()).redirectError(streams.stderr());
+            process = pb.start();
+            // a helper that dies before it connects must not leave accept() waiting
+            process.onExit().thenRun(() -> closeQuietly(server));
+            try {
+                channel = server.accept();
+            } catch (IOException e) {
+                channel = null; // it exited first: its exit status tells why
+            }
         } catch (IOException | RuntimeException e) {
-            helperPid.completeExceptionally(e);
+            deleteQuietly(dir);
+            helper.completeExceptionally(e);
             return;
         }
-        try {
-            List<Linux.FdAction> actions = new ArrayList<>(stdio);
-            actions.add(new Linux.FdAction.Dup(3, pair[1]));
-            pid = Linux.spawn(helper.toString(), List.of(helper.toString(), "--parent",
-                    Long.toString(ProcessHandle.current().pid())), actions);
-        } catch (IOException | RuntimeException e) {
-            Linux.close(pair[0]);
-            Linux.close(pair[1]);
-            helperPid.completeExceptionally(e);
-            return;
-        }
-        Linux.close(pair[1]);
-        helperPid.complete(pid);
+        deleteQuietly(dir);
+        control = channel;
+        helper.complete(process);
         Optional<HelperError> error = Optional.empty();
         OptionalInt code = OptionalInt.empty();
         OptionalInt signal = OptionalInt.empty();
-        try {
+        if (channel != null) {
             try {
-                Linux.write(pair[0], spec);
-            } catch (IOException e) {
-                // The helper is gone already; how it ended says why.
-            }
-            for (String line : new LineReader(pair[0])) {
-                String[] w = line.split(" ", 3);
-                switch (w[0]) {
-                    case "pid" -> containerPid.complete(OptionalLong.of(Long.parseLong(w[1])));
-                    case "error" -> error = Optional.of(new HelperError(Integer.parseInt(w[1]),
-                            w.length > 2 ? w[2] : "the native helper failed"));
-                    case "exited" -> {
-                        int n = Integer.parseInt(w[2]);
-                        if (w[1].equals("signal")) {
-                            signal = OptionalInt.of(n);
-                        } else {
-                            code = OptionalInt.of(n);
+                writeFully(channel, spec);
+                BufferedReader lines = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel),
+                        StandardCharsets.UTF_8));
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    String[] w = line.split(" ", 3);
+                    switch (w[0]) {
+                        case "pid" -> containerPid.complete(OptionalLong.of(Long.parseLong(w[1])));
+                        case "error" -> error = Optional.of(new HelperError(Integer.parseInt(w[1]),
+                                w.length > 2 ? w[2] : "the native helper failed"));
+                        case "exited" -> {
+                            int n = Integer.parseInt(w[2]);
+                            if (w[1].equals("signal")) {
+                                signal = OptionalInt.of(n);
+                            } else {
+                                code = OptionalInt.of(n);
+                            }
                         }
+                        default -> { } // "started", and anything a newer helper adds
                     }
-                    default -> { } // "started", and anything a newer helper adds
                 }
+            } catch (IOException | RuntimeException e) {
+                // The helper is gone, or sent a malformed line: its exit status is what remains to report.
+            } finally {
+                containerPid.complete(OptionalLong.empty());
             }
-        } catch (RuntimeException e) {
-            // A malformed line: the helper's exit status is what remains to report.
-        } finally {
+        } else {
             containerPid.complete(OptionalLong.empty());
         }
         Linux.WaitStatus status;
         try {
-            status = Linux.waitFor(pid);
-        } catch (IOException e) {
-            status = new Linux.WaitStatus(OptionalInt.empty(), OptionalInt.of(Linux.SIGKILL));
+            int exit = process.waitFor();
+            // the JDK reports death by signal N as 128+N; the helper itself exits below 128 before it reports
+            status = exit > 128 ? new Linux.WaitStatus(OptionalInt.empty(), OptionalInt.of(exit - 128))
+                    : new Linux.WaitStatus(OptionalInt.of(exit), OptionalInt.empty());
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            status = new Linux.WaitStatus(OptionalInt.empty(), OptionalInt.of(SIGKILL));
         } finally {
-            Linux.close(pair[0]);
+            closeQuietly(channel);
         }
         if (error.isEmpty() && code.isEmpty() && signal.isEmpty() && status.exitCode().isPresent()
                 && status.exitCode().getAsInt() != 0) {
@@ -173,54 +218,33 @@ public final class Monitor {
         outcome.complete(new Outcome(error, code, signal, status));
     }
 
-    /** The helper's report lines, read until it closes fd 3 (when it exits). */
-    private record LineReader(int fd) implements Iterable<String> {
-        @Override
-        public java.util.Iterator<String> iterator() {
-            return new java.util.Iterator<>() {
-                private final byte[] buf = new byte[4096];
-                private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-                private final List<String> ready = new ArrayList<>();
-                private int pos;
-                private int len;
-                private boolean eof;
+    private static void writeFully(SocketChannel c, byte[] bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        synchronized (c) {
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+        }
+    }
 
-                @Override
-                public boolean hasNext() {
-                    while (ready.isEmpty() && !eof) {
-                        if (pos == len) {
-                            try {
-                                len = Linux.read(fd, buf);
-                            } catch (IOException e) {
-                                len = 0;
-                            }
-                            pos = 0;
-                            if (len == 0) {
-                                eof = true;
-                                break;
-                            }
-                        }
-                        while (pos < len) {
-                            byte b = buf[pos++];
-                            if (b == '\n') {
-                                ready.add(line.toString(StandardCharsets.UTF_8));
-                                line.reset();
-                            } else {
-                                line.write(b);
-                            }
-                        }
-                    }
-                    return !ready.isEmpty();
-                }
+    private static void closeQuietly(java.io.Closeable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing is all that is left to do
+            }
+        }
+    }
 
-                @Override
-                public String next() {
-                    if (!hasNext()) {
-                        throw new java.util.NoSuchElementException();
-                    }
-                    return ready.removeFirst();
-                }
-            };
+    private static void deleteQuietly(Path dir) {
+        if (dir != null) {
+            try {
+                Files.deleteIfExists(dir.resolve("s"));
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // a leftover empty directory in the temp dir
+            }
         }
     }
 }
