@@ -73,6 +73,14 @@ final class AotTraining {
                     List.of("run", "--rm", "aot/training:1", "/no/such/command"), List.of("ps", "-a"))) {
                 Berth.execute(quiet, quiet, command.toArray(String[]::new));
             }
+            // a container that runs (as root; otherwise run stops at its first check): the helper is a static
+            // binary, so an image of it alone runs it, printing its version
+            Path probe = Files.createDirectories(home.resolve("probe"));
+            Files.copy(dev.berth.runtime.internal.HelperBinary.ensure(home.resolve("lib")), probe.resolve("probe"));
+            Files.writeString(probe.resolve("Dockerfile"),
+                    "FROM scratch\nCOPY probe /bin/probe\nCMD [\"/bin/probe\", \"--version\"]\n");
+            Berth.execute(quiet, quiet, "build", "-q", "-t", "aot/run:1", probe.toString());
+            Berth.execute(quiet, quiet, "run", "--rm", "aot/run:1");
             // push, push again (nothing to send), pull into an empty store, pull again (nothing to fetch) and
             // list tags, against a registry in this process: every step a real exchange takes
             try (TrainingRegistry registry = TrainingRegistry.start()) {

@@ -39,6 +39,18 @@ public record MediaType(String value) {
         }
     }
 
+    // equals and hashCode are written out: a record's generated ones are bootstrapped through
+    // invokedynamic on first use, which costs a cold JVM milliseconds the start-up cache does not save.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MediaType m && m.value.equals(value);
+    }
+
+    @Override
+    public int hashCode() {
+        return value.hashCode();
+    }
+
     @JsonCreator
     public static MediaType of(String value) {
         return new MediaType(value);
