@@ -5,6 +5,7 @@ import dev.berth.layers.Digest;
 import dev.berth.layers.Json;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -110,6 +111,23 @@ public final class Berth implements Runnable {
         return cli;
     }
 
+    /**
+     * The verbs by name and alias, for finding the one to run without parsing every verb's annotations
+     * (reading a class's annotations costs a cold JVM about half a millisecond each). A test checks this
+     * table against the {@code @Command} annotations of {@link #VERBS}.
+     */
+    static final Map<String, Class<?>> BY_NAME = Map.ofEntries(
+            Map.entry("build", BuildCommand.class), Map.entry("images", ImagesCommand.class),
+            Map.entry("ls", ImagesCommand.class), Map.entry("inspect", InspectCommand.class),
+            Map.entry("tag", TagCommand.class), Map.entry("rmi", RmiCommand.class),
+            Map.entry("save", SaveCommand.class), Map.entry("load", LoadCommand.class),
+            Map.entry("prune", PruneCommand.class), Map.entry("pull", PullCommand.class),
+            Map.entry("push", PushCommand.class), Map.entry("login", LoginCommand.class),
+            Map.entry("logout", LogoutCommand.class), Map.entry("tags", TagsCommand.class),
+            Map.entry("run", RunCommand.class), Map.entry("ps", PsCommand.class), Map.entry("rm", RmCommand.class),
+            Map.entry("bundle", BundleCommand.class), Map.entry("version", VersionCommand.class),
+            Map.entry("completion", CompletionCommand.class));
+
     /** The verb the arguments name: the first argument that is not one of berth's own options. */
     private static Optional<Class<?>> verb(String[] args) {
         for (String a : args) {
@@ -119,13 +137,7 @@ public final class Berth implements Runnable {
             if (a.startsWith("-")) {
                 return Optional.empty();
             }
-            for (Class<?> c : VERBS) {
-                Command command = c.getAnnotation(Command.class);
-                if (command.name().equals(a) || List.of(command.aliases()).contains(a)) {
-                    return Optional.of(c);
-                }
-            }
-            return Optional.empty();
+            return Optional.ofNullable(BY_NAME.get(a));
         }
         return Optional.empty();
     }

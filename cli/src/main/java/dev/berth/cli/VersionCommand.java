@@ -20,7 +20,16 @@ final class VersionCommand implements Runnable {
         out.println("platform " + dev.berth.layers.Platform.host());
     }
 
+    /** berth's version, read once (picocli asks for it whenever a subcommand is added). */
     static String version() {
+        return Version.VALUE;
+    }
+
+    private static final class Version {
+        static final String VALUE = read();
+    }
+
+    private static String read() {
         try (InputStream in = VersionCommand.class.getResourceAsStream("/berth-version.properties")) {
             if (in == null) {
                 return "unknown";
