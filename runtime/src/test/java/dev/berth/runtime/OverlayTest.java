@@ -69,6 +69,14 @@ class OverlayTest {
     }
 
     @Test
+    void theRootIsAVolatileOverlay() {
+        // volatile: unmounting the root must not sync the whole file system under the upper directory
+        String root = f.sh("awk '$5 == \"/\" { for (i = 6; i <= NF; i++) if ($i == \"-\") print $(i + 1), $(i + 3) }'"
+                + " /proc/self/mountinfo");
+        assertThat(root).startsWith("overlay ").contains("volatile");
+    }
+
+    @Test
     void aContainersChangesStayInItsOwnUpperDirectory() throws IOException {
         Fixture.Run r = f.run(Fixture.BUSYBOX, RunOptions.builder().command("sh", "-c",
                 "echo kept > /root/note; rm /etc/group"));
