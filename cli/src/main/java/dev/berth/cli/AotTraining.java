@@ -83,14 +83,27 @@ final class AotTraining {
             Berth.execute(quiet, quiet, "run", "--rm", "aot/run:1");
             // push, push again (nothing to send), pull into an empty store, pull again (nothing to fetch) and
             // list tags, against a registry in this process: every step a real exchange takes
+            // (an image of four 8 MiB layers: enough blocks through the transfer loops that the cache's
+            // profiles of them are worth having; a pull of tens of megabytes is 0.1 s faster with them)
+            Path transfer = Files.createDirectories(home.resolve("transfer"));
+            StringBuilder dockerfile = new StringBuilder("FROM scratch\n");
+            java.util.Random random = new java.util.Random(2);
+            for (int i = 0; i < 4; i++) {
+                byte[] blob = new byte[8 << 20];
+                random.nextBytes(blob);
+                Files.write(transfer.resolve("part" + i), blob);
+                dockerfile.append("COPY part").append(i).append(" /part").append(i).append('\n');
+            }
+            Files.writeString(transfer.resolve("Dockerfile"), dockerfile);
+            succeed("build", "-q", "-t", "aot/transfer:1", transfer.toString());
             try (TrainingRegistry registry = TrainingRegistry.start()) {
-                String remote = registry.address() + "/aot/build:1";
-                succeed("push", "aot/build:1", remote);
-                succeed("push", "-q", "aot/build:1", remote);
+                String remote = registry.address() + "/aot/transfer:1";
+                succeed("push", "aot/transfer:1", remote);
+                succeed("push", "-q", "aot/transfer:1", remote);
                 System.setProperty("berth.home", home.resolve("pulled").toString());
                 succeed("pull", remote);
                 succeed("pull", "-q", remote);
-                succeed("tags", registry.address() + "/aot/build");
+                succeed("tags", registry.address() + "/aot/transfer");
             }
         } finally {
             System.clearProperty("berth.home");
