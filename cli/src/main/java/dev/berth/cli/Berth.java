@@ -20,8 +20,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         scope = CommandLine.ScopeType.INHERIT,
         versionProvider = VersionCommand.Provider.class,
-        description = "A daemonless container image toolkit: build, pull, push and run OCI images.",
-        subcommands = CommandLine.HelpCommand.class)
+        description = "A daemonless container image toolkit: build, pull, push and run OCI images.")
 public final class Berth implements Runnable {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
             description = "Print stack traces with errors.")
@@ -99,6 +98,9 @@ public final class Berth implements Runnable {
     static CommandLine commandLine(String[] args) {
         CommandLine cli = new CommandLine(new Berth());
         Optional<Class<?>> verb = verb(args);
+        if (verb.isEmpty()) { // berth help [VERB], berth --help, berth alone: the help verb too
+            cli.addSubcommand(new CommandLine.HelpCommand());
+        }
         for (Class<?> c : verb.map(List::<Class<?>>of).orElse(VERBS)) {
             try {
                 cli.addSubcommand(c.getDeclaredConstructor().newInstance());
