@@ -247,7 +247,7 @@ public final class LayerExtractor {
         } else if (e.isFile()) {
             // Created with its mode: when the umask leaves it whole, no chmod is needed afterwards.
             try (OutputStream out = java.nio.channels.Channels.newOutputStream(java.nio.channels.FileChannel.open(dest,
-                    CREATE_FILE, PERMISSIONS[perm & 0777]))) {
+                    CREATE_FILE, Permissions.OF[perm & 0777]))) {
                 long n = content.transferTo(out);
                 if (n != e.getSize()) {
                     throw rejected(raw, "truncated: " + n + " of " + e.getSize() + " bytes");
@@ -268,17 +268,19 @@ public final class LayerExtractor {
 
     private static final Set<StandardOpenOption> CREATE_FILE =
             java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    /** The file attribute for each of the 512 permission sets, made once. */
-    private static final java.nio.file.attribute.FileAttribute<?>[] PERMISSIONS = new java.nio.file.attribute.FileAttribute<?>[512];
+    /** The file attribute for each of the 512 permission sets, made once, when first extracting. */
+    private static final class Permissions {
+        static final java.nio.file.attribute.FileAttribute<?>[] OF = new java.nio.file.attribute.FileAttribute<?>[512];
 
-    static {
-        for (int mode = 0; mode < 512; mode++) {
-            StringBuilder rwx = new StringBuilder();
-            for (int bit = 8; bit >= 0; bit--) {
-                rwx.append((mode & (1 << bit)) == 0 ? '-' : "rwx".charAt((8 - bit) % 3));
+        static {
+            for (int mode = 0; mode < 512; mode++) {
+                StringBuilder rwx = new StringBuilder();
+                for (int bit = 8; bit >= 0; bit--) {
+                    rwx.append((mode & (1 << bit)) == 0 ? '-' : "rwx".charAt((8 - bit) % 3));
+                }
+                OF[mode] = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString(rwx.toString()));
             }
-            PERMISSIONS[mode] = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString(rwx.toString()));
         }
     }
 
