@@ -114,10 +114,12 @@ echo "in one JVM (java -cp berth.jar bench/lib/StartTimes.java), median of $runs
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- first run of a freshly pulled image
-# A loopback registry holds the 200 MB image. podman pulls into a storage root of its own, emptied before
-# each try (its main store has these layers from the build and would not download or extract them);
-# berth pulls into a fresh home, then `berth run` extracts the layers and runs (a plain `berth run` of an
-# image the store lacks does both; they are timed apart to show where the time goes).
+# A loopback registry holds the 200 MB image. Each try, podman pulls into a new, empty storage root (its
+# main store has these layers from the build and would not download or extract them) and berth into a
+# new, empty home; then `berth run` extracts the layers and runs (a plain `berth run` of an image the
+# store lacks does both; they are timed apart to show where the time goes). Nothing is deleted until all
+# tries are done: ext4 skips inodes freed in the last minute when it allocates new ones, so extracting
+# right after deleting a previous try's thousands of files measures that search, for either tool.
 reg=$work/registry
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$reg/data"
@@ -125,28 +127,28 @@ printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirector
   "$reg/data" "$port" >"$reg/config.yml"
 docker-registry serve "$reg/config.yml" >"$reg/log" 2>&1 &
 regpid=$!
-proot=(--root "$work/podman-root" --runroot "$work/podman-runroot")
-trap 'kill $regpid 2>/dev/null || true; podman "${proot[@]}" rmi -af >/dev/null 2>&1 || true' EXIT
+first=$work/first-run   # the storage roots and homes of the tries, removed at the end
+rm -rf "$first"
+mkdir -p "$first"
+trap 'kill $regpid 2>/dev/null || true; for r in "$first"/podman-*; do podman --root "$r/root" --runroot "$r/run" rmi -af >/dev/null 2>&1 || true; done; rm -rf "$first"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
 remote=127.0.0.1:$port/berth-bench-big:1
 skopeo copy -q --dest-tls-verify=false "containers-storage:$big" "docker://$remote"
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || echo "bench/run.sh: failed: $*" >&2; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
 first_runs=${FIRST_RUNS:-3}
-fresh=$work/fresh-home   # a berth home without the image's blobs, so the copy really downloads them
 : >"$work/podman.times"; : >"$work/pull.times"; : >"$work/berth-extract.times"
-for _ in $(seq "$first_runs"); do
-  podman "${proot[@]}" rmi -af >/dev/null 2>&1 || true
+for i in $(seq "$first_runs"); do
+  proot=(--root "$first/podman-$i/root" --runroot "$first/podman-$i/run")
   sync
   seconds bash -c "podman ${proot[*]} pull -q --tls-verify=false $remote && podman ${proot[*]} ${podman_run[*]:1} $remote true" \
     >>"$work/podman.times"
-  rm -rf "$fresh"
+  fresh=$first/berth-$i   # a berth home without the image's blobs, so the pull really downloads them
   mkdir -p "$fresh"
   sync
   seconds env BERTH_HOME="$fresh" ./berth pull -q "$remote" >>"$work/pull.times"
   seconds env BERTH_HOME="$fresh" ./berth run --rm "$remote" true >>"$work/berth-extract.times"
 done
-rm -rf "$fresh"
 p=$(median <"$work/podman.times"); c=$(median <"$work/pull.times"); e=$(median <"$work/berth-extract.times")
 b=$(echo "$c + $e" | bc)
 echo
