@@ -131,55 +131,59 @@ final class ModelCodec {
     }
 
     private static Manifest manifest(JsonParser p) throws IOException {
-        int schemaVersion = 0;
-        Optional<MediaType> mediaType = Optional.empty();
-        Optional<MediaType> artifactType = Optional.empty();
+        DocumentFields d = new DocumentFields();
         Descriptor config = null;
         List<Descriptor> layers = null;
-        Optional<Descriptor> subject = Optional.empty();
-        Map<String, String> annotations = null;
-        Map<String, Object> extra = new LinkedHashMap<>();
         startObject(p, "manifest");
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
             switch (name) {
-                case "schemaVersion" -> schemaVersion = (int) longValue(p, name);
-                case "mediaType" -> mediaType = Optional.ofNullable(mediaType(p));
-                case "artifactType" -> artifactType = Optional.ofNullable(mediaType(p));
                 case "config" -> config = descriptor(p);
                 case "layers" -> layers = descriptors(p, name);
-                case "subject" -> subject = Optional.ofNullable(descriptor(p));
-                case "annotations" -> annotations = stringMap(p, name);
-                default -> extra.put(name, value(p));
+                default -> d.read(p, name);
             }
         }
-        return new Manifest(schemaVersion, mediaType, artifactType, config, layers, subject, annotations, extra);
+        return new Manifest(d.schemaVersion, d.mediaType, d.artifactType, config, layers, d.subject, d.annotations,
+                d.extra);
     }
 
     private static ImageIndex index(JsonParser p) throws IOException {
-        int schemaVersion = 0;
-        Optional<MediaType> mediaType = Optional.empty();
-        Optional<MediaType> artifactType = Optional.empty();
+        DocumentFields d = new DocumentFields();
         List<Descriptor> manifests = null;
-        Optional<Descriptor> subject = Optional.empty();
-        Map<String, String> annotations = null;
-        Map<String, Object> extra = new LinkedHashMap<>();
         startObject(p, "index");
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             p.nextToken();
+            if (name.equals("manifests")) {
+                manifests = descriptors(p, name);
+            } else {
+                d.read(p, name);
+            }
+        }
+        return new ImageIndex(d.schemaVersion, d.mediaType, d.artifactType, manifests, d.subject, d.annotations,
+                d.extra);
+    }
+
+    /** The fields a manifest and an index share, and the unknown ones, as they are read. */
+    private static final class DocumentFields {
+        int schemaVersion;
+        Optional<MediaType> mediaType = Optional.empty();
+        Optional<MediaType> artifactType = Optional.empty();
+        Optional<Descriptor> subject = Optional.empty();
+        Map<String, String> annotations;
+        final Map<String, Object> extra = new LinkedHashMap<>();
+
+        void read(JsonParser p, String name) throws IOException {
             switch (name) {
                 case "schemaVersion" -> schemaVersion = (int) longValue(p, name);
                 case "mediaType" -> mediaType = Optional.ofNullable(mediaType(p));
                 case "artifactType" -> artifactType = Optional.ofNullable(mediaType(p));
-                case "manifests" -> manifests = descriptors(p, name);
                 case "subject" -> subject = Optional.ofNullable(descriptor(p));
                 case "annotations" -> annotations = stringMap(p, name);
                 default -> extra.put(name, value(p));
             }
         }
-        return new ImageIndex(schemaVersion, mediaType, artifactType, manifests, subject, annotations, extra);
     }
 
     private static ImageConfig imageConfig(JsonParser p) throws IOException {
@@ -371,42 +375,42 @@ final class ModelCodec {
     }
 
     private static void manifest(JsonGenerator g, Manifest m) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("schemaVersion", m.schemaVersion());
-        optionalString(g, "mediaType", m.mediaType().map(MediaType::value));
-        optionalString(g, "artifactType", m.artifactType().map(MediaType::value));
+        documentHead(g, m.schemaVersion(), m.mediaType(), m.artifactType());
         g.writeFieldName("config");
         descriptor(g, m.config());
         g.writeFieldName("layers");
         descriptors(g, m.layers());
-        if (m.subject().isPresent()) {
-            g.writeFieldName("subject");
-            descriptor(g, m.subject().get());
-        }
-        if (!m.annotations().isEmpty()) {
-            g.writeFieldName("annotations");
-            map(g, m.annotations());
-        }
-        fields(g, m.extra());
-        g.writeEndObject();
+        documentTail(g, m.subject(), m.annotations(), m.extra());
     }
 
     private static void index(JsonGenerator g, ImageIndex i) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("schemaVersion", i.schemaVersion());
-        optionalString(g, "mediaType", i.mediaType().map(MediaType::value));
-        optionalString(g, "artifactType", i.artifactType().map(MediaType::value));
+        documentHead(g, i.schemaVersion(), i.mediaType(), i.artifactType());
         g.writeFieldName("manifests");
         descriptors(g, i.manifests());
-        if (i.subject().isPresent()) {
+        documentTail(g, i.subject(), i.annotations(), i.extra());
+    }
+
+    /** What a manifest and an index start with, in their declaration order. */
+    private static void documentHead(JsonGenerator g, int schemaVersion, Optional<MediaType> mediaType,
+                                     Optional<MediaType> artifactType) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("schemaVersion", schemaVersion);
+        optionalString(g, "mediaType", mediaType.map(MediaType::value));
+        optionalString(g, "artifactType", artifactType.map(MediaType::value));
+    }
+
+    /** What a manifest and an index end with. */
+    private static void documentTail(JsonGenerator g, Optional<Descriptor> subject, Map<String, String> annotations,
+                                     Map<String, Object> extra) throws IOException {
+        if (subject.isPresent()) {
             g.writeFieldName("subject");
-            descriptor(g, i.subject().get());
+            descriptor(g, subject.get());
         }
-        if (!i.annotations().isEmpty()) {
+        if (!annotations.isEmpty()) {
             g.writeFieldName("annotations");
-            map(g, i.annotations());
+            map(g, annotations);
         }
-        fields(g, i.extra());
+        fields(g, extra);
         g.writeEndObject();
     }
 
