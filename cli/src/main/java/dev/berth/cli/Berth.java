@@ -36,8 +36,8 @@ public final class Berth implements Runnable {
 
     /**
      * The verbs, in the order help lists them. Only the verb being run is given to picocli: building the
-     * model of every command costs more than most commands themselves (picocli's classes predate the
-     * class-file version the JVM's start-up cache accepts).
+     * model of a command reads its annotations by reflection, and for every verb that costs a cold JVM
+     * more than most commands themselves.
      */
     static final List<Class<?>> VERBS = List.of(
             BuildCommand.class,
@@ -67,6 +67,7 @@ public final class Berth implements Runnable {
         System.exit(execute(args));
     }
 
+    /** A small document with every kind of JSON value, for the warm-up. */
     private static final byte[] WARM_UP = "{\"a\":[1,2.5,\"b\",true,null]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** Runs berth with arguments and returns its exit code. */
