@@ -13,7 +13,7 @@ runs=${1:-3}
 for tool in pigz zstd gzip sha256sum /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "bench/layers.sh: $tool is missing (apt-get install pigz zstd time)" >&2; exit 1; }
 done
-./berth version >/dev/null   # builds the jar when needed
+./berth build --help >/dev/null   # builds the jar when needed, and the start-up cache of the build commands
 jar=cli/target/berth.jar
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -34,8 +34,8 @@ measure() { # name, command...
   done
   median <"$work/$name.times"
 }
-# berth's layer writer on its own, with the JVM options and start-up cache ./berth uses
-java_cmd="$JAVA_HOME/bin/java ${berth_jvm_opts[*]} -XX:AOTCache=cli/target/berth.aot -Xlog:disable -Xlog:all=error:stderr -cp $jar dev.berth.layers.tools.WriteLayer $work/tree $work/layout"
+# berth's layer writer on its own, with the JVM options and start-up cache ./berth build uses
+java_cmd="$JAVA_HOME/bin/java ${berth_jvm_opts[*]} -XX:AOTCache=cli/target/aot/build.aot -Xlog:disable -Xlog:all=error:stderr -cp $jar dev.berth.layers.tools.WriteLayer $work/tree $work/layout"
 
 t_gzip=$(measure berth-gzip "$java_cmd gzip")
 t_zstd=$(measure berth-zstd "$java_cmd zstd")

@@ -64,8 +64,9 @@ if [ ! -f "$bundle/config.json" ]; then
   rm -rf "$bundle"
   ./berth bundle "$small" "$bundle" true >/dev/null
 fi
-# An AOT cache trained on `run` itself (the launcher's is trained on the store commands), to show what
-# the JVM could do; measured as "berth, run-trained AOT + C1" with the launcher's other flags.
+# An AOT cache trained on this one `berth run` and the JIT limited to C1, to show what the JVM could do
+# (the launcher's run cache is trained on several runs and keeps C2, which the SHA-256 of a first run's
+# extraction needs); measured as "berth, run-trained AOT + C1".
 tuned_aot=$work/run.aot
 jvm=("$JAVA_HOME/bin/java" -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED)
 if [ ! -f "$tuned_aot" ] || [ cli/target/berth.jar -nt "$tuned_aot" ]; then

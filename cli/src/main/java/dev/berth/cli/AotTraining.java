@@ -3,6 +3,7 @@ package dev.berth.cli;
 import dev.berth.layers.BerthHome;
 import dev.berth.layers.Compression;
 import dev.berth.layers.ContainerConfig;
+import dev.berth.layers.Descriptor;
 import dev.berth.layers.Document;
 import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageStore;
@@ -17,99 +18,165 @@ import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The training run for the JVM's ahead-of-time cache ({@code -XX:AOTCacheOutput}), which the {@code ./berth}
- * launcher creates once after each build of the jar: it runs the common commands on a throw-away home,
- * so the classes they load and link are cached and later starts skip that work (berth's commands are
- * short-lived; JVM start-up is a large part of a no-change rebuild or a {@code berth images}).
+ * The training runs for the JVM's ahead-of-time caches ({@code -XX:AOTCacheOutput}), which the
+ * {@code ./berth} launcher makes after each build of the jar, one per group of commands: it runs the
+ * group's commands on a throw-away home, so the classes they load and link are cached and later starts
+ * skip that work (berth's commands are short-lived; JVM start-up is a large part of a no-change rebuild, a
+ * {@code berth images} or a {@code berth run}). One cache per group, because a cache costs every start in
+ * proportion to what it holds: the classes of all commands, and the compilations their profiles ask for,
+ * made {@code berth run} a sixth slower than a cache of its own.
+ *
+ * <p>Usage: {@code AotTraining [GROUP]}, GROUP one of {@link Group}'s names in lower case; without one,
+ * every group in turn (for the tests).
  */
 final class AotTraining {
     private AotTraining() {}
 
+    /** The groups of commands with a cache of their own; the launcher maps each verb to one. */
+    enum Group {
+        /** The store commands, help and version: everything not in another group. */
+        COMMON,
+        /** {@code build}. */
+        BUILD,
+        /** {@code run}, {@code ps}, {@code rm}, {@code bundle}. */
+        RUN,
+        /** {@code pull}, {@code push}, {@code tags}, {@code login}, {@code logout}. */
+        REGISTRY
+    }
+
     public static void main(String[] args) throws Exception {
+        List<Group> groups = args.length == 0 ? List.of(Group.values())
+                : List.of(Group.valueOf(args[0].toUpperCase(java.util.Locale.ROOT)));
+        for (Group g : groups) {
+            train(g);
+        }
+    }
+
+    private static void train(Group group) throws Exception {
         Path home = Files.createTempDirectory("berth-aot-");
         try {
             System.setProperty("berth.home", home.toString());
-            try (ImageStore store = new BerthHome(home).openStore()) {
-                LayerWriter.Result layer = LayerWriter.create()
-                        .add(new LayerEntry.Content(LayerPath.of("etc/hello"), "hello\n".getBytes(), LayerEntry.Attributes.DEFAULT))
-                        .write(store, Compression.defaultGzip(), false);
-                Document<ImageConfig> config = Document.of(ImageConfig.empty(Platform.host())
-                        .withContainerConfig(ContainerConfig.EMPTY)
-                        .withLayer(layer.diffId(), ImageConfig.History.of(Optional.empty(), "COPY", Optional.empty())),
-                        MediaType.OCI_CONFIG);
-                store.put(config);
-                store.tag(Reference.parse("aot/training:1"), store.put(Document.of(
-                        Manifest.of(MediaType.OCI_MANIFEST, config.descriptor(), List.of(layer.blob()), Map.of()),
-                        MediaType.OCI_MANIFEST)));
-            }
-            PrintWriter quiet = new PrintWriter(Writer.nullWriter());
-            String archive = home.resolve("a.tar").toString();
-            // a build of a small context, then the same build again: the no-change rebuild path
-            Path context = Files.createDirectories(home.resolve("context/dir"));
-            byte[] data = new byte[4 << 20];
-            new java.util.Random(1).nextBytes(data);
-            Files.write(context.resolve("big"), data);
-            for (int i = 0; i < 200; i++) {
-                Files.writeString(context.resolve("file" + i), "content " + i);
-            }
-            Files.writeString(context.resolveSibling("Dockerfile"),
-                    "FROM scratch\nCOPY dir /dir\nENV A=b\nCMD [\"/dir/file0\"]\n");
-            for (int i = 0; i < 2; i++) {
-                Berth.execute(quiet, quiet, "build", "-q", "-t", "aot/build:1", context.getParent().toString());
-            }
-            for (List<String> command : List.of(
-                    List.of("--help"), List.of("images"), List.of("images", "--format", "json"),
-                    List.of("inspect", "aot/training:1"), List.of("inspect", "--format", "json", "aot/training:1"),
-                    List.of("save", "-o", archive, "aot/training:1"), List.of("load", "-i", archive),
-                    List.of("tag", "aot/training:1", "aot/training:2"), List.of("rmi", "aot/training:2"),
-                    List.of("inspect", "no/such:image"), List.of("prune"),
-                    // run reads the image, its users and layers and checks the command, then stops before
-                    // anything is created: the command does not exist in the image
-                    List.of("run", "--rm", "aot/training:1", "/no/such/command"), List.of("ps", "-a"))) {
-                Berth.execute(quiet, quiet, command.toArray(String[]::new));
-            }
-            // a container that runs (as root; otherwise run stops at its first check): the helper is a static
-            // binary, so an image of it alone runs it, printing its version
-            Path probe = Files.createDirectories(home.resolve("probe"));
-            Files.copy(dev.berth.runtime.internal.HelperBinary.ensure(home.resolve("lib")), probe.resolve("probe"));
-            Files.writeString(probe.resolve("Dockerfile"),
-                    "FROM scratch\nCOPY probe /bin/probe\nCMD [\"/bin/probe\", \"--version\"]\n");
-            Berth.execute(quiet, quiet, "build", "-q", "-t", "aot/run:1", probe.toString());
-            Berth.execute(quiet, quiet, "run", "--rm", "aot/run:1");
-            // push, push again (nothing to send), pull into an empty store, pull again (nothing to fetch) and
-            // list tags, against a registry in this process: every step a real exchange takes
-            // (an image of four 8 MiB layers: enough blocks through the transfer loops that the cache's
-            // profiles of them are worth having; a pull of tens of megabytes is 0.1 s faster with them)
-            Path transfer = Files.createDirectories(home.resolve("transfer"));
-            StringBuilder dockerfile = new StringBuilder("FROM scratch\n");
-            java.util.Random random = new java.util.Random(2);
-            for (int i = 0; i < 4; i++) {
-                byte[] blob = new byte[8 << 20];
-                random.nextBytes(blob);
-                Files.write(transfer.resolve("part" + i), blob);
-                dockerfile.append("COPY part").append(i).append(" /part").append(i).append('\n');
-            }
-            Files.writeString(transfer.resolve("Dockerfile"), dockerfile);
-            succeed("build", "-q", "-t", "aot/transfer:1", transfer.toString());
-            try (TrainingRegistry registry = TrainingRegistry.start()) {
-                String remote = registry.address() + "/aot/transfer:1";
-                succeed("push", "aot/transfer:1", remote);
-                succeed("push", "-q", "aot/transfer:1", remote);
-                System.setProperty("berth.home", home.resolve("pulled").toString());
-                succeed("pull", remote);
-                succeed("pull", "-q", remote);
-                succeed("tags", registry.address() + "/aot/transfer");
+            switch (group) {
+                case COMMON -> common(home);
+                case BUILD -> build(home);
+                case RUN -> run(home);
+                case REGISTRY -> registry(home);
             }
         } finally {
             System.clearProperty("berth.home");
             dev.berth.layers.LayerExtractor.deleteTree(home);
         }
     }
+
+    private static void common(Path home) throws Exception {
+        image(home, "aot/training:1", List.of(List.of(new LayerEntry.Content(LayerPath.of("etc/hello"),
+                "hello\n".getBytes(), LayerEntry.Attributes.DEFAULT))), Optional.empty(), Compression.defaultGzip());
+        String archive = home.resolve("a.tar").toString();
+        for (List<String> command : List.of(
+                List.of("--help"), List.of("version"), List.of("images"), List.of("images", "--format", "json"),
+                List.of("inspect", "aot/training:1"), List.of("inspect", "--format", "json", "aot/training:1"),
+                List.of("save", "-o", archive, "aot/training:1"), List.of("load", "-i", archive),
+                List.of("tag", "aot/training:1", "aot/training:2"), List.of("rmi", "aot/training:2"),
+                List.of("inspect", "no/such:image"), List.of("prune"))) {
+            Berth.execute(QUIET, QUIET, command.toArray(String[]::new));
+        }
+    }
+
+    /** A build of a small context, then the same build again: the no-change rebuild path. */
+    private static void build(Path home) throws Exception {
+        Path context = Files.createDirectories(home.resolve("context/dir"));
+        byte[] data = new byte[4 << 20];
+        new java.util.Random(1).nextBytes(data);
+        Files.write(context.resolve("big"), data);
+        for (int i = 0; i < 200; i++) {
+            Files.writeString(context.resolve("file" + i), "content " + i);
+        }
+        Files.writeString(context.resolveSibling("Dockerfile"),
+                "FROM scratch\nCOPY dir /dir\nENV A=b\nCMD [\"/dir/file0\"]\n");
+        for (int i = 0; i < 2; i++) {
+            Berth.execute(QUIET, QUIET, "build", "-q", "-t", "aot/build:1", context.getParent().toString());
+        }
+    }
+
+    /**
+     * Containers that run (as root; otherwise run stops at its first check): the helper is a static binary,
+     * so an image of it alone runs it, printing its version. Then a kept container, listed and removed.
+     */
+    private static void run(Path home) throws Exception {
+        Path helper = dev.berth.runtime.internal.HelperBinary.ensure(home.resolve("lib"));
+        image(home, "aot/run:1", List.of(List.of(new LayerEntry.File(LayerPath.of("bin/probe"), helper,
+                LayerEntry.Attributes.of(0755, 0, 0)))), Optional.of(List.of("/bin/probe", "--version")),
+                Compression.defaultGzip());
+        for (int i = 0; i < 3; i++) {
+            Berth.execute(QUIET, QUIET, "run", "--rm", "aot/run:1");
+        }
+        Berth.execute(QUIET, QUIET, "run", "--name", "aot-kept", "aot/run:1");
+        Berth.execute(QUIET, QUIET, "ps", "-a");
+        Berth.execute(QUIET, QUIET, "rm", "aot-kept");
+        Berth.execute(QUIET, QUIET, "run", "--rm", "aot/run:1", "/no/such/command");
+    }
+
+    /**
+     * Push, push again (nothing to send), pull into an empty store, pull again (nothing to fetch) and list
+     * tags, against a registry in this process: every step a real exchange takes. The image has four 8 MiB
+     * layers: enough blocks through the transfer loops that the cache's profiles of them are worth having.
+     */
+    private static void registry(Path home) throws Exception {
+        java.util.Random random = new java.util.Random(2);
+        List<List<LayerEntry>> layers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            byte[] blob = new byte[8 << 20];
+            random.nextBytes(blob);
+            layers.add(List.of(new LayerEntry.Content(LayerPath.of("part" + i), blob, LayerEntry.Attributes.DEFAULT)));
+        }
+        image(home, "aot/transfer:1", layers, Optional.empty(), new Compression.None());
+        try (TrainingRegistry registry = TrainingRegistry.start()) {
+            String remote = registry.address() + "/aot/transfer:1";
+            succeed("push", "aot/transfer:1", remote);
+            succeed("push", "-q", "aot/transfer:1", remote);
+            System.setProperty("berth.home", home.resolve("pulled").toString());
+            succeed("pull", remote);
+            succeed("pull", "-q", remote);
+            succeed("tags", registry.address() + "/aot/transfer");
+        }
+        // the registry client's start and its error path against a port that refuses at once
+        Berth.execute(QUIET, QUIET, "pull", "127.0.0.1:0/aot/training:1");
+    }
+
+    /** Stores an image of the given layers (one list of entries each) under {@code name}. */
+    private static void image(Path home, String name, List<List<LayerEntry>> layers, Optional<List<String>> cmd,
+                              Compression compression) throws java.io.IOException {
+        try (ImageStore store = new BerthHome(home).openStore()) {
+            ImageConfig config = ImageConfig.empty(Platform.host()).withContainerConfig(
+                    cmd.map(c -> {
+                        ContainerConfig.Builder b = ContainerConfig.EMPTY.toBuilder();
+                        b.cmd = Optional.of(c);
+                        return b.build();
+                    }).orElse(ContainerConfig.EMPTY));
+            List<Descriptor> blobs = new ArrayList<>();
+            for (List<LayerEntry> entries : layers) {
+                LayerWriter writer = LayerWriter.create();
+                entries.forEach(writer::add);
+                LayerWriter.Result layer = writer.write(store, compression, false);
+                config = config.withLayer(layer.diffId(), ImageConfig.History.of(Optional.empty(), "COPY",
+                        Optional.empty()));
+                blobs.add(layer.blob());
+            }
+            Document<ImageConfig> configDocument = Document.of(config, MediaType.OCI_CONFIG);
+            store.put(configDocument);
+            store.tag(Reference.parse(name), store.put(Document.of(
+                    Manifest.of(MediaType.OCI_MANIFEST, configDocument.descriptor(), blobs, Map.of()),
+                    MediaType.OCI_MANIFEST)));
+        }
+    }
+
+    private static final PrintWriter QUIET = new PrintWriter(Writer.nullWriter());
 
     /** Runs a command that must succeed: a training run that silently failed would train the error path. */
     private static void succeed(String... args) {
