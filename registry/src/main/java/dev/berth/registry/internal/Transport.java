@@ -86,10 +86,11 @@ public final class Transport implements AutoCloseable {
     private final Optional<EnvProxySelector> proxies;
 
     static {
-        // Java's HTTP client reads sockets into 16 KiB buffers by default; blobs are large, and bigger reads
-        // mean fewer trips through the client's (at first interpreted) code. Set before its first use.
+        // Java's HTTP client reads sockets, and request bodies from streams, in 16 KiB buffers by default;
+        // blobs are large, and bigger buffers mean fewer trips through the client's (at first interpreted)
+        // code: 256 KiB made a push of 90 MB a tenth less CPU than 64 KiB. Set before the client's first use.
         if (System.getProperty("jdk.httpclient.bufsize") == null) {
-            System.setProperty("jdk.httpclient.bufsize", String.valueOf(64 * 1024));
+            System.setProperty("jdk.httpclient.bufsize", String.valueOf(256 * 1024));
         }
         // Java refuses Basic proxy authentication for HTTPS tunnels unless this property allows it, and reads it
         // once, when its HTTP client is first used: allow it now if the environment's proxy URL carries a password.
