@@ -360,8 +360,14 @@ public final class LayerWriter {
         tar.closeArchiveEntry();
     }
 
-    private static long copy(InputStream in, OutputStream out, long limit) throws IOException {
-        byte[] buf = new byte[1 << 16];
+    /** The buffer file contents are copied through: one per writer, not one per file (a tree has thousands). */
+    private byte[] copyBuffer;
+
+    private long copy(InputStream in, OutputStream out, long limit) throws IOException {
+        if (copyBuffer == null) {
+            copyBuffer = new byte[1 << 16];
+        }
+        byte[] buf = copyBuffer;
         long total = 0;
         while (total < limit) {
             int n = in.read(buf, 0, (int) Math.min(buf.length, limit - total));
