@@ -13,16 +13,32 @@ public record LayerPath(String value) implements Comparable<LayerPath> {
     public static final LayerPath ROOT = new LayerPath("");
 
     public LayerPath {
-        if (!value.isEmpty()) {
-            for (String c : value.split("/", -1)) {
-                if (c.isEmpty() || c.equals(".") || c.equals("..")) {
-                    throw new LayersException("invalid layer path \"" + value + "\"");
-                }
-            }
-        }
         if (value.indexOf('\0') >= 0) {
             throw new LayersException("invalid layer path with a NUL byte");
         }
+        if (!isNormal(value)) {
+            throw new LayersException("invalid layer path \"" + value + "\"");
+        }
+    }
+
+    /**
+     * Whether a path is already in normal form: empty, or components separated by single slashes, none of
+     * them {@code .} or {@code ..}. One pass over the characters (layers of trees make many paths).
+     */
+    private static boolean isNormal(String path) {
+        int n = path.length();
+        int start = 0;
+        for (int i = 0; i <= n; i++) {
+            if (i == n || path.charAt(i) == '/') {
+                int len = i - start;
+                if (n > 0 && (len == 0 || len == 1 && path.charAt(start) == '.'
+                        || len == 2 && path.charAt(start) == '.' && path.charAt(start + 1) == '.')) {
+                    return false;
+                }
+                start = i + 1;
+            }
+        }
+        return true;
     }
 
     /**
@@ -31,6 +47,9 @@ public record LayerPath(String value) implements Comparable<LayerPath> {
      * root is an error naming the path.
      */
     public static LayerPath of(String path) {
+        if (isNormal(path) && path.indexOf('\0') < 0) {
+            return new LayerPath(path);
+        }
         List<String> out = new ArrayList<>();
         for (String c : path.split("/")) {
             if (c.isEmpty() || c.equals(".")) {
@@ -80,6 +99,18 @@ public record LayerPath(String value) implements Comparable<LayerPath> {
     /** The path as an absolute path in the image, {@code /a/b}. */
     public String absolute() {
         return "/" + value;
+    }
+
+    // equals and hashCode are written out: a record's generated ones are bootstrapped through
+    // invokedynamic on first use, which costs a cold JVM milliseconds the start-up cache does not save.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LayerPath p && p.value.equals(value);
+    }
+
+    @Override
+    public int hashCode() {
+        return value.hashCode();
     }
 
     @Override
