@@ -1,8 +1,7 @@
 package dev.berth.cli;
 
 import dev.berth.layers.BerthException;
-import dev.berth.layers.Digest;
-import dev.berth.layers.Json;
+import dev.berth.layers.internal.WarmUp;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -54,21 +53,12 @@ public final class Berth implements Runnable {
             CompletionCommand.class);
 
     public static void main(String[] args) {
-        // While picocli builds the command's model on this thread (tens of milliseconds of reflection),
-        // another core initialises what nearly every command needs next: the JSON parser, whose class
-        // initialisation pulls in BigDecimal's (about 20 ms in a cold JVM), and the security providers
-        // behind SHA-256 and SecureRandom.
+        // while picocli builds the command's model on this thread (tens of milliseconds of reflection)
         if (verb(args).filter(v -> v != VersionCommand.class && v != CompletionCommand.class).isPresent()) {
-            Thread.ofPlatform().daemon(true).name("berth-warm-up").start(() -> {
-                Json.readPlain(WARM_UP, "warm-up");
-                Digest.sha256(WARM_UP);
-            });
+            WarmUp.inBackground();
         }
         System.exit(execute(args));
     }
-
-    /** A small document with every kind of JSON value, for the warm-up. */
-    private static final byte[] WARM_UP = "{\"a\":[1,2.5,\"b\",true,null]}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     /** Runs berth with arguments and returns its exit code. */
     public static int execute(String... args) {

@@ -21,6 +21,7 @@ public final class WriteLayer {
             System.err.println("usage: WriteLayer DIR LAYOUT [gzip[:LEVEL]|zstd[:LEVEL]|none]");
             System.exit(2);
         }
+        dev.berth.layers.internal.WarmUp.inBackground(); // as berth does while it reads its command line
         Compression compression = Compression.parse(args.length > 2 ? args[2] : "gzip");
         try (ImageStore store = ImageStore.open(Path.of(args[1]))) {
             LayerWriter.Result r = LayerWriter.create()
