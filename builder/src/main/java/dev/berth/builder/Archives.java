@@ -10,8 +10,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -121,21 +119,7 @@ final class Archives {
     }
 
     private static LayerPath inside(String entryName, String archive) {
-        List<String> parts = new ArrayList<>();
-        for (String c : entryName.split("/")) {
-            if (c.isEmpty() || c.equals(".")) {
-                continue;
-            }
-            if (c.equals("..")) {
-                if (parts.isEmpty()) {
-                    throw new BuildException("archive " + archive + ": entry \"" + entryName
-                            + "\" leaves the destination directory");
-                }
-                parts.removeLast();
-            } else {
-                parts.add(c);
-            }
-        }
-        return new LayerPath(String.join("/", parts));
+        return LayerPath.within(entryName).orElseThrow(() -> new BuildException("archive " + archive + ": entry \""
+                + entryName + "\" leaves the destination directory"));
     }
 }

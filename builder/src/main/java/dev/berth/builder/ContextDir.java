@@ -1,5 +1,7 @@
 package dev.berth.builder;
 
+import dev.berth.layers.LayerPath;
+
 import dev.berth.builder.context.DockerIgnore;
 import dev.berth.builder.context.Wildcard;
 import java.io.IOException;
@@ -94,20 +96,7 @@ final class ContextDir {
      * dropped, {@code ..} removed with its parent and stopping at the root; the result has no leading slash.
      */
     static String clean(String path) {
-        List<String> out = new ArrayList<>();
-        for (String c : path.split("/")) {
-            if (c.isEmpty() || c.equals(".")) {
-                continue;
-            }
-            if (c.equals("..")) {
-                if (!out.isEmpty()) {
-                    out.removeLast();
-                }
-            } else {
-                out.add(c);
-            }
-        }
-        return String.join("/", out);
+        return LayerPath.clamped(path).value();
     }
 
     /**

@@ -47,6 +47,24 @@ public record LayerPath(String value) implements Comparable<LayerPath> {
      * root is an error naming the path.
      */
     public static LayerPath of(String path) {
+        return within(path).orElseThrow(() -> new LayersException("path \"" + path + "\" leaves the layer's root"));
+    }
+
+    /** The path normalised as by {@link #of}, or empty when a {@code ..} would leave the root. */
+    public static Optional<LayerPath> within(String path) {
+        return Optional.ofNullable(normalise(path, false));
+    }
+
+    /**
+     * The path normalised as a file system does below its root ({@code filepath.Join("/", p)}): as
+     * {@link #of}, except that a {@code ..} at the root stays at the root.
+     */
+    public static LayerPath clamped(String path) {
+        return normalise(path, true);
+    }
+
+    /** The normal form of {@code path}; null when a {@code ..} leaves the root and {@code clamp} is false. */
+    private static LayerPath normalise(String path, boolean clamp) {
         if (isNormal(path) && path.indexOf('\0') < 0) {
             return new LayerPath(path);
         }
@@ -57,7 +75,10 @@ public record LayerPath(String value) implements Comparable<LayerPath> {
             }
             if (c.equals("..")) {
                 if (out.isEmpty()) {
-                    throw new LayersException("path \"" + path + "\" leaves the layer's root");
+                    if (clamp) {
+                        continue;
+                    }
+                    return null;
                 }
                 out.removeLast();
             } else {
@@ -65,6 +86,11 @@ public record LayerPath(String value) implements Comparable<LayerPath> {
             }
         }
         return new LayerPath(String.join("/", out));
+    }
+
+    /** The components of the path, root first ({@code []} for the root). */
+    public List<String> components() {
+        return value.isEmpty() ? List.of() : List.of(value.split("/"));
     }
 
     public boolean isRoot() {

@@ -23,6 +23,17 @@ class LayerPathTest {
     void refusesToLeaveTheRoot(String path) {
         assertThatThrownBy(() -> LayerPath.of(path)).isInstanceOf(LayersException.class)
                 .hasMessageContaining("leaves the layer's root");
+        assertThat(LayerPath.within(path)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "..|''", "../a|a", "a/../..|''", "/../etc/passwd|etc/passwd", "a/b/../../../c|c", "/a/./b//|a/b",
+    })
+    void clampedStaysAtTheRoot(String given, String expected) {
+        assertThat(LayerPath.clamped(given).value()).isEqualTo(expected);
+        assertThat(LayerPath.clamped(given).components())
+                .isEqualTo(expected.isEmpty() ? java.util.List.of() : java.util.List.of(expected.split("/")));
     }
 
     @ParameterizedTest

@@ -1,6 +1,5 @@
 package dev.berth.runtime;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /** Absolute paths inside a container: normalised, {@code /}-separated, with no {@code .} or {@code ..}. */
@@ -15,20 +14,7 @@ final class ContainerPaths {
         if (path.indexOf('\0') >= 0) {
             throw new ContainerException(what + " contains a NUL byte");
         }
-        List<String> parts = new ArrayList<>();
-        for (String c : path.split("/")) {
-            if (c.isEmpty() || c.equals(".")) {
-                continue;
-            }
-            if (c.equals("..")) {
-                if (!parts.isEmpty()) {
-                    parts.removeLast();
-                }
-                continue;
-            }
-            parts.add(c);
-        }
-        return "/" + String.join("/", parts);
+        return "/" + dev.berth.layers.LayerPath.clamped(path).value();
     }
 
     /** The components of a normalised path ({@code /} has none). */

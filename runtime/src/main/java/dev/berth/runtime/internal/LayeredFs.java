@@ -1,5 +1,7 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.layers.LayerPath;
+
 import dev.berth.layers.Posix;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -83,20 +85,7 @@ public final class LayeredFs {
     }
 
     private static List<String> split(String path) {
-        List<String> out = new ArrayList<>();
-        for (String c : path.split("/")) {
-            if (c.isEmpty() || c.equals(".")) {
-                continue;
-            }
-            if (c.equals("..")) {
-                if (!out.isEmpty()) {
-                    out.removeLast();
-                }
-            } else {
-                out.add(c);
-            }
-        }
-        return out;
+        return new ArrayList<>(LayerPath.clamped(path).components());
     }
 
     private Optional<Entry> walk(List<String> components, boolean followLast, int links) throws IOException {
