@@ -74,11 +74,7 @@ public final class Json {
     public static byte[] write(Object value) {
         try {
             if (ModelCodec.handles(value.getClass())) {
-                ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
-                try (JsonGenerator g = FACTORY.createGenerator(out)) {
-                    ModelCodec.write(g, value);
-                }
-                return out.toByteArray();
+                return generate(g -> ModelCodec.write(g, value));
             }
             return Bound.MAPPER.writeValueAsBytes(value);
         } catch (IOException e) {
@@ -91,16 +87,10 @@ public final class Json {
      * null) without data binding; a malformed document is a {@link LayersException} naming {@code what}.
      */
     public static Object readPlain(byte[] bytes, String what) {
-        try (JsonParser p = FACTORY.createParser(bytes)) {
-            if (p.nextToken() == null) {
-                throw new LayersException(what + ": empty file, expected JSON");
-            }
-            Object value = ModelCodec.value(p);
-            if (p.nextToken() != null) {
-                throw new com.fasterxml.jackson.core.JsonParseException(p,
-                        "Trailing token (of type " + p.currentToken() + ") found after value");
-            }
-            return value;
+        try {
+            return parseOne(bytes, ModelCodec::value);
+        } catch (LayersException e) {
+            throw new LayersException(what + ": " + e.getMessage(), e);
         } catch (JsonProcessingException e) {
             throw new LayersException(what + ": invalid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -110,30 +100,50 @@ public final class Json {
 
     /** Writes plain Java values (maps, collections, strings, numbers, booleans) compactly, in map order. */
     public static byte[] writePlain(Object value) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            ModelCodec.value(g, value);
+        try {
+            return generate(g -> ModelCodec.value(g, value));
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise " + value.getClass().getSimpleName(), e);
         }
-        return out.toByteArray();
+    }
+
+    private interface ValueReader {
+        Object read(JsonParser p) throws IOException;
+    }
+
+    private interface ValueWriter {
+        void write(JsonGenerator g) throws IOException;
     }
 
     private static Object readModel(byte[] bytes, Class<?> type) throws IOException {
+        Object value = parseOne(bytes, p -> ModelCodec.read(p, type));
+        if (value == null) {
+            throw new LayersException("null, expected a JSON object");
+        }
+        return value;
+    }
+
+    /** Exactly one JSON value, read with the streaming API; anything after it is an error. */
+    private static Object parseOne(byte[] bytes, ValueReader reader) throws IOException {
         try (JsonParser p = FACTORY.createParser(bytes)) {
             if (p.nextToken() == null) {
-                throw new com.fasterxml.jackson.core.JsonParseException(p, "No content to map due to end-of-input");
+                throw new LayersException("empty file, expected JSON");
             }
-            Object value = ModelCodec.read(p, type);
-            if (value == null) {
-                throw new LayersException("null, expected a JSON object");
-            }
+            Object value = reader.read(p);
             if (p.nextToken() != null) {
                 throw new com.fasterxml.jackson.core.JsonParseException(p,
                         "Trailing token (of type " + p.currentToken() + ") found after value");
             }
             return value;
         }
+    }
+
+    private static byte[] generate(ValueWriter writer) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            writer.write(g);
+        }
+        return out.toByteArray();
     }
 
     /** Data binding's reading, whatever the type (the oracle {@link ModelCodec} is tested against). */
