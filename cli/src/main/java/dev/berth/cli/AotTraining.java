@@ -113,13 +113,17 @@ final class AotTraining {
         image(home, "aot/run:1", List.of(List.of(new LayerEntry.File(LayerPath.of("bin/probe"), helper,
                 LayerEntry.Attributes.of(0755, 0, 0)))), Optional.of(List.of("/bin/probe", "--version")),
                 Compression.defaultGzip());
-        for (int i = 0; i < 3; i++) {
-            Berth.execute(QUIET, QUIET, "run", "--rm", "aot/run:1");
+        if (!BerthHome.isRoot()) {
+            Berth.execute(QUIET, QUIET, "run", "--rm", "aot/run:1"); // stops at its first check
+            return;
         }
-        Berth.execute(QUIET, QUIET, "run", "--name", "aot-kept", "aot/run:1");
-        Berth.execute(QUIET, QUIET, "ps", "-a");
-        Berth.execute(QUIET, QUIET, "rm", "aot-kept");
-        Berth.execute(QUIET, QUIET, "run", "--rm", "aot/run:1", "/no/such/command");
+        for (int i = 0; i < 3; i++) {
+            succeed("run", "--rm", "aot/run:1");
+        }
+        succeed("run", "--name", "aot-kept", "aot/run:1");
+        succeed("ps", "-a");
+        succeed("rm", "aot-kept");
+        Berth.execute(QUIET, QUIET, "run", "--rm", "aot/run:1", "/no/such/command"); // 127, before it starts
     }
 
     /**
@@ -178,7 +182,10 @@ final class AotTraining {
 
     private static final PrintWriter QUIET = new PrintWriter(Writer.nullWriter());
 
-    /** Runs a command that must succeed: a training run that silently failed would train the error path. */
+    /**
+     * Runs a command that must succeed: a training run that silently failed would train the error path
+     * (and {@code AotTrainingTest} relies on this to check every trained step).
+     */
     private static void succeed(String... args) {
         java.io.StringWriter err = new java.io.StringWriter();
         int code = Berth.execute(new PrintWriter(Writer.nullWriter()), new PrintWriter(err), args);

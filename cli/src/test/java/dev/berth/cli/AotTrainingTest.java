@@ -7,8 +7,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The launcher's training run must go through every step it trains (a failed step would cache the error
- * path instead): build, store commands, and push, re-push, pull, no-op pull and tags against the
- * in-process training registry.
+ * path instead): as root, runs of real containers, a kept one listed and removed; and push, re-push,
+ * pull, no-op pull and tags against the in-process training registry. The training throws when one of
+ * these fails.
  */
 class AotTrainingTest {
     @Test
