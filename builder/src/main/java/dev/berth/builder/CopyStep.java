@@ -189,7 +189,8 @@ final class CopyStep {
             }
         }
 
-        // A miss: plan the layer.
+        // A miss: plan the layer (the compressor loads meanwhile).
+        run.request().compression().prepare();
         ImageFs below = BuildRun.fsOf(stage);
         Optional<Users.Ids> owner = chown.map(spec -> Users.resolve(spec, below, keyword() + " --chown=" + spec));
         CopyPlan plan = new CopyPlan(below, link, owner, chmod, run.scratch());

@@ -88,17 +88,24 @@ final class AotTraining {
         }
     }
 
-    /** A build of a small context, then the same build again: the no-change rebuild path. */
+    /**
+     * A build of a context of 1,500 files, then the same build again: the no-change rebuild path. The files
+     * are many because a layer's per-file path (stat, tar header, copy) is what a COPY of a tree runs
+     * thousands of times; trained on a handful, it would be compiled late and with poor profiles.
+     */
     private static void build(Path home) throws Exception {
         Path context = Files.createDirectories(home.resolve("context/dir"));
         byte[] data = new byte[4 << 20];
         new java.util.Random(1).nextBytes(data);
         Files.write(context.resolve("big"), data);
-        for (int i = 0; i < 200; i++) {
-            Files.writeString(context.resolve("file" + i), "content " + i);
+        for (int d = 0; d < 30; d++) {
+            Path dir = Files.createDirectories(context.resolve("d" + d));
+            for (int i = 0; i < 50; i++) {
+                Files.writeString(dir.resolve("file" + i), ("content " + d + "/" + i + "\n").repeat(1 + i * 20));
+            }
         }
         Files.writeString(context.resolveSibling("Dockerfile"),
-                "FROM scratch\nCOPY dir /dir\nENV A=b\nCMD [\"/dir/file0\"]\n");
+                "FROM scratch\nCOPY dir /dir\nENV A=b\nCMD [\"/dir/d0/file0\"]\n");
         for (int i = 0; i < 2; i++) {
             Berth.execute(QUIET, QUIET, "build", "-q", "-t", "aot/build:1", context.getParent().toString());
         }

@@ -118,19 +118,23 @@ public final class LayerWriter {
      * The root directory itself is added too, with its mode from disk.
      */
     public LayerWriter addTree(Path source, LayerPath destination, Attributes attributes) throws IOException {
+        // The walk names every path as source + "/" + relative name, so the relative name is a substring
+        // (Path.relativize would split and compare every path's names).
+        String root = source.toString();
+        int cut = root.endsWith("/") ? root.length() : root.length() + 1;
         Files.walkFileTree(source, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                LayerPath p = destination.resolve(source.relativize(dir).toString());
-                if (!p.isRoot()) {
-                    addFromDisk(dir, p, attributes);
+                String name = dir.toString();
+                if (name.length() > root.length()) {
+                    addFromDisk(dir, destination.resolve(name.substring(cut)), attributes);
                 }
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                addFromDisk(file, destination.resolve(source.relativize(file).toString()), attributes);
+                addFromDisk(file, destination.resolve(file.toString().substring(cut)), attributes);
                 return FileVisitResult.CONTINUE;
             }
         });
@@ -210,7 +214,7 @@ public final class LayerWriter {
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         tar.setAddPaxHeadersForNonAsciiNames(true);
-        Map<FileKey, String> written = new HashMap<>();
+        Map<Object, String> written = new HashMap<>();
         for (Map.Entry<String, LayerEntry> e : withParents().entrySet()) {
             writeEntry(tar, e.getKey(), e.getValue(), written);
         }
@@ -267,7 +271,7 @@ public final class LayerWriter {
         };
     }
 
-    private void writeEntry(TarArchiveOutputStream tar, String name, LayerEntry entry, Map<FileKey, String> written)
+    private void writeEntry(TarArchiveOutputStream tar, String name, LayerEntry entry, Map<Object, String> written)
             throws IOException {
         Attributes a = entry.attributes();
         switch (entry) {
@@ -322,35 +326,37 @@ public final class LayerWriter {
         }
     }
 
-    private void writeFile(TarArchiveOutputStream tar, String name, LayerEntry.File f, Map<FileKey, String> written)
+    private void writeFile(TarArchiveOutputStream tar, String name, LayerEntry.File f, Map<Object, String> written)
             throws IOException {
-        Map<String, Object> st;
+        // The typed stat: the "unix:" view would parse its attribute list and fill a map for every file.
+        BasicFileAttributes st;
         try {
-            st = Files.readAttributes(f.source(), "unix:nlink,ino,dev,size,mode", LinkOption.NOFOLLOW_LINKS);
+            st = Files.readAttributes(f.source(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
-            throw new LayersException("\"" + f.path() + "\": source file " + f.source() + " no longer exists");
+            throw gone(f);
         }
-        if (((Integer) st.get("mode") & 0170000) != 0100000) {
+        if (!st.isRegularFile()) {
             throw new LayersException("\"" + f.path() + "\": source " + f.source() + " is not a regular file");
         }
-        if ((Integer) st.get("nlink") > 1) {
-            FileKey key = new FileKey((Long) st.get("dev"), (Long) st.get("ino"));
-            String first = written.get(key);
-            if (first != null) {
+        // Every file's identity (device and inode) is kept; a second entry with the same identity becomes
+        // a hardlink to the first when the file has several links, and is written again otherwise (the
+        // same file added under two names).
+        Object key = st.fileKey();
+        if (key != null) {
+            String first = written.putIfAbsent(key, name);
+            if (first != null && (Integer) Files.getAttribute(f.source(), "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
                 TarArchiveEntry t = header(name, TarConstants.LF_LINK, f.attributes(), 0644);
                 t.setLinkName(first);
                 tar.putArchiveEntry(t);
                 tar.closeArchiveEntry();
                 return;
             }
-            written.put(key, name);
         }
-        long size = (Long) st.get("size");
-        TarArchiveEntry t = header(name, TarConstants.LF_NORMAL, f.attributes(), 0644);
-        t.setSize(size);
-        tar.putArchiveEntry(t);
-        try (FileChannel ch = FileChannel.open(f.source(), StandardOpenOption.READ);
-             InputStream in = Channels.newInputStream(ch)) {
+        long size = st.size();
+        try (FileChannel ch = open(f); InputStream in = Channels.newInputStream(ch)) {
+            TarArchiveEntry t = header(name, TarConstants.LF_NORMAL, f.attributes(), 0644);
+            t.setSize(size);
+            tar.putArchiveEntry(t);
             long copied = copy(in, tar, size);
             if (copied != size || in.read() >= 0) {
                 throw new LayersException("\"" + f.path() + "\": source file " + f.source()
@@ -392,5 +398,16 @@ public final class LayerWriter {
         return t;
     }
 
-    private record FileKey(long dev, long ino) {}
+    private static FileChannel open(LayerEntry.File f) throws IOException {
+        try {
+            return FileChannel.open(f.source(), StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw gone(f);
+        }
+    }
+
+    private static LayersException gone(LayerEntry.File f) {
+        return new LayersException("\"" + f.path() + "\": source file " + f.source() + " no longer exists");
+    }
+
 }

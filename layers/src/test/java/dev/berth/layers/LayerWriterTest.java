@@ -155,6 +155,33 @@ class LayerWriterTest {
     }
 
     @Test
+    void oneFileAddedUnderTwoNamesIsContentTwice() throws IOException {
+        Path source = file(tmp.resolve("t"), "single", "one inode, one link", 0644);
+        List<TarArchiveEntry> es = entries(tar(LayerWriter.create()
+                .add(new LayerEntry.File(LayerPath.of("a"), source, Attributes.DEFAULT))
+                .add(new LayerEntry.File(LayerPath.of("b"), source, Attributes.DEFAULT))));
+        assertThat(es).extracting(TarArchiveEntry::getName).containsExactly("a", "b");
+        assertThat(es).allSatisfy(e -> {
+            assertThat(e.isFile()).isTrue();
+            assertThat(e.getSize()).isEqualTo(19);
+        });
+    }
+
+    @Test
+    void aSourceThatChangesBeforeItIsWrittenIsAnErrorNamingIt() throws IOException {
+        Path root = tmp.resolve("c");
+        Path removed = file(root, "removed", "r", 0644);
+        LayerWriter gone = LayerWriter.create().addTree(root, LayerPath.ROOT, Attributes.DEFAULT);
+        Files.delete(removed);
+        assertThatThrownBy(() -> tar(gone)).hasMessage("\"removed\": source file " + removed + " no longer exists");
+
+        Path dir = Files.createDirectories(root.resolve("now-a-dir"));
+        assertThatThrownBy(() -> tar(LayerWriter.create()
+                .add(new LayerEntry.File(LayerPath.of("d"), dir, Attributes.DEFAULT))))
+                .hasMessage("\"d\": source " + dir + " is not a regular file");
+    }
+
+    @Test
     void whiteoutsAndOpaqueDirectories() throws IOException {
         LayerWriter w = LayerWriter.create()
                 .add(new LayerEntry.Whiteout(LayerPath.of("etc/removed")))

@@ -58,6 +58,11 @@ public final class ParallelGzipOutputStream extends OutputStream {
         }
     }
 
+    /** Loads the system's zlib on a daemon thread (see {@link dev.berth.layers.Compression#prepare()}). */
+    public static void prepare() {
+        Thread.ofPlatform().daemon(true).name("berth-zlib-load").start(SystemZlib::available);
+    }
+
     @Override
     public void write(int b) throws IOException {
         write(new byte[] {(byte) b}, 0, 1);
