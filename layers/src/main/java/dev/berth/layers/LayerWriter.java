@@ -121,7 +121,7 @@ public final class LayerWriter {
         // The walk names every path as source + "/" + relative name, so the relative name is a substring
         // (Path.relativize would split and compare every path's names).
         String root = source.toString();
-        int cut = root.endsWith("/") ? root.length() : root.length() + 1;
+        int cut = root.isEmpty() || root.endsWith("/") ? root.length() : root.length() + 1;
         Files.walkFileTree(source, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
@@ -409,5 +409,4 @@ public final class LayerWriter {
     private static LayersException gone(LayerEntry.File f) {
         return new LayersException("\"" + f.path() + "\": source file " + f.source() + " no longer exists");
     }
-
 }

@@ -155,6 +155,19 @@ class LayerWriterTest {
     }
 
     @Test
+    void aTreeGivenAsARelativeOrSlashEndedPathHasTheSameEntries() throws IOException {
+        Path root = sampleTree(tmp.resolve("r"));
+        List<String> expected = entries(tar(LayerWriter.create().addTree(root, LayerPath.ROOT, Attributes.DEFAULT)))
+                .stream().map(TarArchiveEntry::getName).toList();
+        assertThat(expected).contains("bin/", "bin/app", "etc/link", "var/empty/");
+        Path relative = Path.of("").toAbsolutePath().relativize(root);
+        for (Path p : List.of(relative, Path.of(root + "/"), root.resolve("."))) {
+            assertThat(entries(tar(LayerWriter.create().addTree(p, LayerPath.ROOT, Attributes.DEFAULT))))
+                    .extracting(TarArchiveEntry::getName).as(p.toString()).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void oneFileAddedUnderTwoNamesIsContentTwice() throws IOException {
         Path source = file(tmp.resolve("t"), "single", "one inode, one link", 0644);
         List<TarArchiveEntry> es = entries(tar(LayerWriter.create()

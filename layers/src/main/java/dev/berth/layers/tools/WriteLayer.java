@@ -8,8 +8,9 @@ import dev.berth.layers.LayerWriter;
 import java.nio.file.Path;
 
 /**
- * Writes one layer from a directory into an OCI layout and prints its digest and diff_id: the layer
- * writer on its own, for {@code bench/layers.sh}.
+ * Writes one layer from a directory into an OCI layout and prints its digest and diff_id (and, on
+ * standard error, how long the walk and the writing took): the layer writer on its own, for
+ * {@code bench/layers.sh}.
  *
  * <p>Usage: {@code java -cp berth.jar dev.berth.layers.tools.WriteLayer DIR LAYOUT [gzip|zstd|none]}
  */
