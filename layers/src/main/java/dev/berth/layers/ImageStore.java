@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -219,47 +218,11 @@ public final class ImageStore implements AutoCloseable {
     }
 
     /**
-     * Moves a finished file (in this store's temp directory or on its filesystem) into the store after
-     * checking it hashes to {@code expected}; the file is consumed either way.
-     */
-    public StoredBlob importFile(Path file, Digest expected, OptionalLong expectedSize) {
-        ensureWriting();
-        try {
-            long size = Files.size(file);
-            if (expectedSize.isPresent() && size != expectedSize.getAsLong()) {
-                throw new LayersException("blob " + expected + " has " + size + " bytes, expected "
-                        + expectedSize.getAsLong());
-            }
-            MessageDigest h = expected.newHasher();
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                 InputStream in = Channels.newInputStream(ch)) {
-                byte[] buf = new byte[1 << 16];
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    h.update(buf, 0, n);
-                }
-                ch.force(true);
-            }
-            if (!expected.matches(h.digest())) {
-                throw new LayersException("blob " + expected + ": content does not match its digest");
-            }
-            commitFile(file, expected);
-            return new StoredBlob(expected, size);
-        } catch (IOException e) {
-            throw new LayersException("cannot store blob " + expected + ": " + e.getMessage(), e);
-        } finally {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException ignored) {
-                // a leftover temp file is removed by prune
-            }
-        }
-    }
-
-    /**
-     * As {@link #importFile}, for a file whose content the caller hashed while writing it (a download that
-     * hashes as it goes): the size and {@code contentHash} (the finished hasher's output over exactly the
-     * file's bytes) are checked against what is expected, the file is synced and renamed, and it is not read
-     * again. The file is consumed either way.
+     * Moves a finished file (in this store's temp directory or on its filesystem) into the store, for a
+     * file whose content the caller hashed while writing it (a download that hashes as it goes): the size
+     * and {@code contentHash} (the finished hasher's output over exactly the file's bytes) are checked
+     * against what is expected, the file is synced and renamed, and it is not read again. The file is
+     * consumed either way.
      */
     public StoredBlob importHashed(Path file, Digest expected, long expectedSize, byte[] contentHash) {
         ensureWriting();
@@ -279,11 +242,15 @@ public final class ImageStore implements AutoCloseable {
         } catch (IOException e) {
             throw new LayersException("cannot store blob " + expected + ": " + e.getMessage(), e);
         } finally {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException ignored) {
-                // a leftover temp file is removed by prune
-            }
+            deleteLeftover(file);
+        }
+    }
+
+    private static void deleteLeftover(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // a leftover temp file is removed by prune
         }
     }
 
