@@ -48,7 +48,7 @@ public sealed interface Compression permits Compression.None, Compression.Gzip, 
     }
 
     /**
-     * gzip in independent 128 KiB blocks (as pigz does), compressed on {@code threads} threads; each block
+     * gzip in independent 512 KiB blocks (as pigz does), compressed on {@code threads} threads; each block
      * is primed with the previous block's last 32 KiB, so the ratio stays close to single-stream gzip. The
      * header has no name, mtime 0 and OS byte 255 (unknown), as Go's gzip writes it.
      */

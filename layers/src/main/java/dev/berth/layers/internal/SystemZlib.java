@@ -20,7 +20,7 @@ import java.util.Optional;
  * bytes.
  */
 final class SystemZlib {
-    static final int MAX_BLOCK = 1 << 17;
+    static final int MAX_BLOCK = ParallelGzipOutputStream.BLOCK;
     private static final int Z_SYNC_FLUSH = 2;
     private static final int Z_FINISH = 4;
     private static final int Z_OK = 0;
