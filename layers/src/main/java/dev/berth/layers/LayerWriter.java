@@ -10,12 +10,11 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -114,31 +113,33 @@ public final class LayerWriter {
 
     /**
      * Adds a directory tree from disk under {@code destination}: directories, files, symlinks (as links,
-     * never followed), FIFOs; sockets are skipped. Modes come from disk, owners from {@code attributes}.
-     * The root directory itself is added too, with its mode from disk.
+     * never followed), FIFOs and devices; sockets are skipped. Modes come from disk, owners from
+     * {@code attributes}. The source directory itself becomes {@code destination}, with its mode from disk
+     * (unless {@code destination} is the layer root, which is never an entry).
+     *
+     * <p>One {@code lstat} per entry and one read per directory: the walk is the part of writing a layer
+     * that no other core can share.
      */
     public LayerWriter addTree(Path source, LayerPath destination, Attributes attributes) throws IOException {
-        // The walk names every path as source + "/" + relative name, so the relative name is a substring
-        // (Path.relativize would split and compare every path's names).
-        String root = source.toString();
-        int cut = root.isEmpty() || root.endsWith("/") ? root.length() : root.length() + 1;
-        Files.walkFileTree(source, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                String name = dir.toString();
-                if (name.length() > root.length()) {
-                    addFromDisk(dir, destination.resolve(name.substring(cut)), attributes);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                addFromDisk(file, destination.resolve(file.toString().substring(cut)), attributes);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        if (((Integer) Files.getAttribute(source, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000) != 0040000) {
+            throw new LayersException("cannot add the tree " + source + ": not a directory");
+        }
+        if (!destination.isRoot()) {
+            addOne(source, destination, attributes);
+        }
+        walk(source, destination, attributes);
         return this;
+    }
+
+    private void walk(Path dir, LayerPath path, Attributes attributes) throws IOException {
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
+            for (Path child : children) {
+                LayerPath childPath = path.resolve(child.getFileName().toString());
+                if ((addOne(child, childPath, attributes) & 0170000) == 0040000) {
+                    walk(child, childPath, attributes);
+                }
+            }
+        }
     }
 
     /**
@@ -147,6 +148,12 @@ public final class LayerWriter {
      * {@code attributes} has one.
      */
     public LayerWriter addFromDisk(Path file, LayerPath path, Attributes attributes) throws IOException {
+        addOne(file, path, attributes);
+        return this;
+    }
+
+    /** {@link #addFromDisk}, returning the file's mode on disk (type bits included). */
+    private int addOne(Path file, LayerPath path, Attributes attributes) throws IOException {
         Map<String, Object> a = Files.readAttributes(file, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) a.get("mode");
         Attributes withMode = attributes.mode().isPresent() ? attributes : attributes.withMode(mode & 07777);
@@ -162,7 +169,7 @@ public final class LayerWriter {
             }
             default -> { } // sockets (and anything unknown) have no place in an image
         }
-        return this;
+        return mode;
     }
 
     private static int major(long rdev) {

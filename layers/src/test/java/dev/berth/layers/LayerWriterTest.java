@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -94,6 +95,7 @@ class LayerWriterTest {
     @Test
     void entriesAreSortedParentsFirstWithFixedMetadata() throws IOException {
         Path root = sampleTree(tmp.resolve("t"));
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-x---"));
         byte[] tar = tar(LayerWriter.create().addTree(root, LayerPath.of("opt/app"), Attributes.DEFAULT));
         List<TarArchiveEntry> es = entries(tar);
         List<String> names = es.stream().map(TarArchiveEntry::getName).toList();
@@ -111,6 +113,8 @@ class LayerWriterTest {
         TarArchiveEntry created = es.get(0);
         assertThat(created.isDirectory()).isTrue();
         assertThat(created.getMode() & 07777).isEqualTo(0755);
+        // the tree's own directory is the destination, with its mode from disk
+        assertThat(byName(es, "opt/app/").getMode() & 07777).isEqualTo(0750);
         assertThat(byName(es, "opt/app/etc/secret").getMode() & 07777).isEqualTo(0600);
         assertThat(byName(es, "opt/app/var/empty/").getMode() & 07777).isEqualTo(0700);
         assertThat(byName(es, "opt/app/etc/link").getLinkName()).isEqualTo("config.txt");
@@ -164,6 +168,19 @@ class LayerWriterTest {
         for (Path p : List.of(relative, Path.of(root + "/"), root.resolve("."))) {
             assertThat(entries(tar(LayerWriter.create().addTree(p, LayerPath.ROOT, Attributes.DEFAULT))))
                     .extracting(TarArchiveEntry::getName).as(p.toString()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aTreeMustBeADirectory() throws IOException {
+        Path plain = file(tmp.resolve("f"), "plain", "not a tree", 0644);
+        Path link = Files.createSymbolicLink(tmp.resolve("f/link"), tmp.resolve("f"));
+        for (Path p : List.of(plain, link)) {
+            LayerWriter w = LayerWriter.create();
+            assertThatThrownBy(() -> w.addTree(p, LayerPath.of("app"), Attributes.DEFAULT))
+                    .isInstanceOf(LayersException.class)
+                    .hasMessage("cannot add the tree " + p + ": not a directory");
+            assertThat(w.isEmpty()).isTrue();
         }
     }
 
