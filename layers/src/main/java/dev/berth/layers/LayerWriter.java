@@ -3,13 +3,10 @@ package dev.berth.layers;
 import dev.berth.layers.LayerEntry.Attributes;
 import dev.berth.layers.internal.HashingOutputStream;
 import dev.berth.layers.internal.NonClosingOutputStream;
-import java.io.BufferedOutputStream;
+import dev.berth.layers.internal.TarWriter;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -17,7 +14,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * Writes a reproducible tar layer from entries, in one pass: the tar stream is hashed (diff_id),
@@ -52,6 +45,14 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 public final class LayerWriter {
     /** The default time of every entry when {@code SOURCE_DATE_EPOCH} is not set. */
     public static final Instant DEFAULT_TIME = Instant.ofEpochSecond(1);
+
+    private static final byte TYPE_FILE = '0';
+    private static final byte TYPE_HARDLINK = '1';
+    private static final byte TYPE_SYMLINK = '2';
+    private static final byte TYPE_CHAR_DEVICE = '3';
+    private static final byte TYPE_BLOCK_DEVICE = '4';
+    private static final byte TYPE_DIRECTORY = '5';
+    private static final byte TYPE_FIFO = '6';
 
     private final TreeMap<String, LayerEntry> entries = new TreeMap<>();
     private final Instant time;
@@ -215,19 +216,12 @@ public final class LayerWriter {
     /** Writes the uncompressed tar to {@code out} (not closed) and returns its diff_id. */
     public Digest writeTar(OutputStream out) throws IOException {
         HashingOutputStream hashing = out instanceof HashingOutputStream h ? h : new HashingOutputStream(out);
-        BufferedOutputStream buffered = new BufferedOutputStream(new NonClosingOutputStream(hashing), 1 << 18);
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(buffered, TarConstants.DEFAULT_RCDSIZE,
-                StandardCharsets.UTF_8.name());
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-        tar.setAddPaxHeadersForNonAsciiNames(true);
+        TarWriter tar = new TarWriter(hashing);
         Map<Object, String> written = new HashMap<>();
         for (Map.Entry<String, LayerEntry> e : withParents().entrySet()) {
             writeEntry(tar, e.getKey(), e.getValue(), written);
         }
         tar.finish();
-        tar.close();
-        buffered.flush();
         return hashing.digest();
     }
 
@@ -278,62 +272,43 @@ public final class LayerWriter {
         };
     }
 
-    private void writeEntry(TarArchiveOutputStream tar, String name, LayerEntry entry, Map<Object, String> written)
+    private void writeEntry(TarWriter tar, String name, LayerEntry entry, Map<Object, String> written)
             throws IOException {
         Attributes a = entry.attributes();
         switch (entry) {
             case LayerEntry.Directory d -> {
-                if (d.path().isRoot()) {
-                    return; // the root is never an entry: extractors own their target directory
+                if (!d.path().isRoot()) { // the root is never an entry: extractors own their target directory
+                    empty(tar, header(name, TYPE_DIRECTORY, a, 0755, 0, ""));
                 }
-                TarArchiveEntry t = header(name, TarConstants.LF_DIR, a, 0755);
-                tar.putArchiveEntry(t);
-                tar.closeArchiveEntry();
             }
             case LayerEntry.Content c -> {
-                TarArchiveEntry t = header(name, TarConstants.LF_NORMAL, a, 0644);
-                t.setSize(c.bytes().length);
-                tar.putArchiveEntry(t);
-                tar.write(c.bytes());
-                tar.closeArchiveEntry();
+                tar.entry(header(name, TYPE_FILE, a, 0644, c.bytes().length, ""));
+                tar.write(c.bytes(), 0, c.bytes().length);
+                tar.endEntry();
             }
             case LayerEntry.File f -> writeFile(tar, name, f, written);
-            case LayerEntry.Symlink s -> {
-                TarArchiveEntry t = header(name, TarConstants.LF_SYMLINK, a, 0777);
-                t.setLinkName(s.target());
-                tar.putArchiveEntry(t);
-                tar.closeArchiveEntry();
-            }
-            case LayerEntry.Hardlink h -> {
-                TarArchiveEntry t = header(name, TarConstants.LF_LINK, a, 0644);
-                t.setLinkName(h.target().value());
-                tar.putArchiveEntry(t);
-                tar.closeArchiveEntry();
-            }
+            case LayerEntry.Symlink s -> empty(tar, header(name, TYPE_SYMLINK, a, 0777, 0, s.target()));
+            case LayerEntry.Hardlink h -> empty(tar, header(name, TYPE_HARDLINK, a, 0644, 0, h.target().value()));
             case LayerEntry.Special s -> {
                 byte type = switch (s.kind()) {
-                    case FIFO -> TarConstants.LF_FIFO;
-                    case CHAR_DEVICE -> TarConstants.LF_CHR;
-                    case BLOCK_DEVICE -> TarConstants.LF_BLK;
+                    case FIFO -> TYPE_FIFO;
+                    case CHAR_DEVICE -> TYPE_CHAR_DEVICE;
+                    case BLOCK_DEVICE -> TYPE_BLOCK_DEVICE;
                 };
-                TarArchiveEntry t = header(name, type, a, 0644);
-                t.setDevMajor(s.major());
-                t.setDevMinor(s.minor());
-                tar.putArchiveEntry(t);
-                tar.closeArchiveEntry();
+                empty(tar, new TarWriter.Header(name, type, a.mode().orElse(0644) & 07777, a.uid(), a.gid(), 0,
+                        seconds(a), "", s.major(), s.minor(), a.xattrs()));
             }
-            case LayerEntry.Whiteout w -> {
-                tar.putArchiveEntry(header(name, TarConstants.LF_NORMAL, a, 0));
-                tar.closeArchiveEntry();
-            }
-            case LayerEntry.OpaqueWhiteout o -> {
-                tar.putArchiveEntry(header(name, TarConstants.LF_NORMAL, a, 0));
-                tar.closeArchiveEntry();
-            }
+            case LayerEntry.Whiteout w -> empty(tar, header(name, TYPE_FILE, a, 0, 0, ""));
+            case LayerEntry.OpaqueWhiteout o -> empty(tar, header(name, TYPE_FILE, a, 0, 0, ""));
         }
     }
 
-    private void writeFile(TarArchiveOutputStream tar, String name, LayerEntry.File f, Map<Object, String> written)
+    private static void empty(TarWriter tar, TarWriter.Header header) throws IOException {
+        tar.entry(header);
+        tar.endEntry();
+    }
+
+    private void writeFile(TarWriter tar, String name, LayerEntry.File f, Map<Object, String> written)
             throws IOException {
         // The typed stat: the "unix:" view would parse its attribute list and fill a map for every file.
         BasicFileAttributes st;
@@ -352,57 +327,27 @@ public final class LayerWriter {
         if (key != null) {
             String first = written.putIfAbsent(key, name);
             if (first != null && (Integer) Files.getAttribute(f.source(), "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
-                TarArchiveEntry t = header(name, TarConstants.LF_LINK, f.attributes(), 0644);
-                t.setLinkName(first);
-                tar.putArchiveEntry(t);
-                tar.closeArchiveEntry();
+                empty(tar, header(name, TYPE_HARDLINK, f.attributes(), 0644, 0, first));
                 return;
             }
         }
-        long size = st.size();
-        try (FileChannel ch = open(f); InputStream in = Channels.newInputStream(ch)) {
-            TarArchiveEntry t = header(name, TarConstants.LF_NORMAL, f.attributes(), 0644);
-            t.setSize(size);
-            tar.putArchiveEntry(t);
-            long copied = copy(in, tar, size);
-            if (copied != size || in.read() >= 0) {
+        try (FileChannel ch = open(f)) {
+            tar.entry(header(name, TYPE_FILE, f.attributes(), 0644, st.size(), ""));
+            if (!tar.copy(ch)) {
                 throw new LayersException("\"" + f.path() + "\": source file " + f.source()
                         + " changed while it was being read");
             }
         }
-        tar.closeArchiveEntry();
+        tar.endEntry();
     }
 
-    /** The buffer file contents are copied through: one per writer, not one per file (a tree has thousands). */
-    private byte[] copyBuffer;
-
-    private long copy(InputStream in, OutputStream out, long limit) throws IOException {
-        if (copyBuffer == null) {
-            copyBuffer = new byte[1 << 16];
-        }
-        byte[] buf = copyBuffer;
-        long total = 0;
-        while (total < limit) {
-            int n = in.read(buf, 0, (int) Math.min(buf.length, limit - total));
-            if (n < 0) {
-                break;
-            }
-            out.write(buf, 0, n);
-            total += n;
-        }
-        return total;
+    private TarWriter.Header header(String name, byte type, Attributes a, int defaultMode, long size, String link) {
+        return new TarWriter.Header(name, type, a.mode().orElse(defaultMode) & 07777, a.uid(), a.gid(), size,
+                seconds(a), link, 0, 0, a.xattrs());
     }
 
-    private TarArchiveEntry header(String name, byte type, Attributes a, int defaultMode) {
-        TarArchiveEntry t = new TarArchiveEntry(name, type, false);
-        t.setMode(a.mode().orElse(defaultMode) & 07777);
-        t.setUserId(a.uid());
-        t.setGroupId(a.gid());
-        t.setUserName("");
-        t.setGroupName("");
-        t.setModTime(FileTime.from(Instant.ofEpochSecond(a.mtime().orElse(time).getEpochSecond())));
-        a.xattrs().forEach((k, v) -> t.addPaxHeader("SCHILY.xattr." + k, v));
-        return t;
+    private long seconds(Attributes a) {
+        return a.mtime().orElse(time).getEpochSecond();
     }
 
     private static FileChannel open(LayerEntry.File f) throws IOException {
