@@ -91,6 +91,34 @@ class ImageStoreTest {
     }
 
     @Test
+    void aLargeBlobFlushedWhileWrittenIsWholeAndAnAbandonedOneLeavesNothing() throws IOException {
+        byte[] chunk = new byte[1 << 20];
+        new java.util.Random(3).nextBytes(chunk);
+        java.security.MessageDigest sha = Digest.hasher("sha256");
+        try (ImageStore store = open()) {
+            StoredBlob blob;
+            try (ImageStore.BlobWriter w = store.newBlob()) {
+                for (int i = 0; i < 40; i++) { // past two of the writer's background flushes
+                    chunk[0] = (byte) i;
+                    w.write(chunk, 0, chunk.length);
+                    sha.update(chunk);
+                }
+                blob = w.commit(Optional.empty(), OptionalLong.of(40L << 20));
+            }
+            assertThat(blob.digest().hex()).isEqualTo(java.util.HexFormat.of().formatHex(sha.digest()));
+            assertThat(Files.size(store.blobPath(blob.digest()))).isEqualTo(40L << 20);
+
+            try (ImageStore.BlobWriter w = store.newBlob()) {
+                for (int i = 0; i < 20; i++) {
+                    w.write(chunk, 0, chunk.length);
+                }
+            } // closed without a commit
+            assertThat(Files.list(tmp.resolve("tmp")).toList()).isEmpty();
+            assertThat(Files.list(store.blobPath(blob.digest()).getParent()).toList()).hasSize(1);
+        }
+    }
+
+    @Test
     void aMissingBlobNamesTheImageAndTheDigest() throws IOException {
         try (ImageStore store = open()) {
             TestImages.store(store, "app:1", List.of(layer("a", "x")), ContainerConfig.EMPTY);
