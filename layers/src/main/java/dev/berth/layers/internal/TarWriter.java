@@ -254,15 +254,23 @@ public final class TarWriter {
         System.arraycopy(MAGIC, 0, buf, o + 257, MAGIC.length);
         octal(devMajor, o + 329, 8, MAX_ID);
         octal(devMinor, o + 337, 8, MAX_ID);
-        long sum = 0;
-        for (int i = o; i < o + RECORD; i++) {
-            sum += buf[i] & 0xff;
-        }
         // the checksum: six octal digits, NUL, space
-        digits(sum, o + 148, 6);
+        digits(sum(buf, o, o + RECORD), o + 148, 6);
         buf[o + 154] = 0;
         buf[o + 155] = ' ';
         pos += RECORD;
+    }
+
+    /**
+     * The sum of the bytes, unsigned. A method of its own so that its loop is compiled on its own: in
+     * {@link #header} it made the JIT's top tier compile the whole header (70 ms of CPU) late in a layer.
+     */
+    private static long sum(byte[] b, int from, int to) {
+        long sum = 0;
+        for (int i = from; i < to; i++) {
+            sum += b[i] & 0xff;
+        }
+        return sum;
     }
 
     /** A name field: the bytes, cut to the field at a character boundary; the rest stays NUL. */
