@@ -6,6 +6,7 @@ import dev.berth.layers.internal.NonClosingOutputStream;
 import dev.berth.layers.internal.TarWriter;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -55,6 +56,8 @@ public final class LayerWriter {
     private static final byte TYPE_FIFO = '6';
 
     private final TreeMap<String, LayerEntry> entries = new TreeMap<>();
+    /** A tree added to an otherwise empty writer, not walked yet: {@link #writeTar} walks it as it writes. */
+    private Tree pending;
     private final Instant time;
     private Attributes parentAttributes = Attributes.of(0755, 0, 0);
 
@@ -98,7 +101,13 @@ public final class LayerWriter {
 
     /** Adds an entry; an entry already added for the same path is replaced. */
     public LayerWriter add(LayerEntry entry) {
-        String name = tarName(entry);
+        walkPending();
+        entries.put(checkedName(entry), entry);
+        return this;
+    }
+
+    /** The entry's tar name, once it is known to be an entry a layer can have. */
+    private static String checkedName(LayerEntry entry) {
         if (!(entry instanceof LayerEntry.Whiteout) && !(entry instanceof LayerEntry.OpaqueWhiteout)
                 && entry.path().name().startsWith(".wh.")) {
             throw new LayersException("cannot add \"" + entry.path() + "\": names starting with .wh. are "
@@ -108,8 +117,7 @@ public final class LayerWriter {
                 && !(entry instanceof LayerEntry.OpaqueWhiteout)) {
             throw new LayersException("the layer root can only be a directory");
         }
-        entries.put(name, entry);
-        return this;
+        return tarName(entry);
     }
 
     /**
@@ -118,26 +126,57 @@ public final class LayerWriter {
      * {@code attributes}. The source directory itself becomes {@code destination}, with its mode from disk
      * (unless {@code destination} is the layer root, which is never an entry).
      *
-     * <p>One {@code lstat} per entry and one read per directory: the walk is the part of writing a layer
-     * that no other core can share.
+     * <p>A tree added to an empty writer is walked when the layer is written, as it is written: its entries
+     * come in tar order when each directory's entries are sorted (a directory by its name and a slash), so
+     * compression starts with the first files instead of after the last one is listed. Errors reading the
+     * tree then come from {@link #write}; adding anything else walks it at once.
      */
     public LayerWriter addTree(Path source, LayerPath destination, Attributes attributes) throws IOException {
         if (((Integer) Files.getAttribute(source, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000) != 0040000) {
             throw new LayersException("cannot add the tree " + source + ": not a directory");
         }
-        if (!destination.isRoot()) {
-            addOne(source, destination, attributes);
+        walkPending();
+        Tree tree = new Tree(source, destination, attributes);
+        if (entries.isEmpty()) {
+            pending = tree;
+        } else {
+            walk(tree);
         }
-        walk(source, destination, attributes);
         return this;
     }
 
+    private record Tree(Path source, LayerPath destination, Attributes attributes) {}
+
+    /** Walks the tree whose walk was put off, adding its entries. */
+    private void walkPending() {
+        if (pending != null) {
+            Tree tree = pending;
+            pending = null;
+            try {
+                walk(tree);
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading the tree " + tree.source() + ": " + e, e);
+            }
+        }
+    }
+
+    private void walk(Tree tree) throws IOException {
+        if (!tree.destination().isRoot()) {
+            add(fromDisk(tree.source(), tree.destination(), tree.attributes()));
+        }
+        walk(tree.source(), tree.destination(), tree.attributes());
+    }
+
+    /** One {@code lstat} per entry and one read per directory. */
     private void walk(Path dir, LayerPath path, Attributes attributes) throws IOException {
         try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
             for (Path child : children) {
-                LayerPath childPath = path.resolve(child.getFileName().toString());
-                if ((addOne(child, childPath, attributes) & 0170000) == 0040000) {
-                    walk(child, childPath, attributes);
+                LayerEntry e = fromDisk(child, path.resolve(child.getFileName().toString()), attributes);
+                if (e != null) {
+                    add(e);
+                    if (e instanceof LayerEntry.Directory) {
+                        walk(child, e.path(), attributes);
+                    }
                 }
             }
         }
@@ -149,28 +188,30 @@ public final class LayerWriter {
      * {@code attributes} has one.
      */
     public LayerWriter addFromDisk(Path file, LayerPath path, Attributes attributes) throws IOException {
-        addOne(file, path, attributes);
+        LayerEntry e = fromDisk(file, path, attributes);
+        if (e != null) {
+            add(e);
+        }
         return this;
     }
 
-    /** {@link #addFromDisk}, returning the file's mode on disk (type bits included). */
-    private int addOne(Path file, LayerPath path, Attributes attributes) throws IOException {
+    /** The entry for a file-system object, from one {@code lstat}; null for a socket. */
+    private static LayerEntry fromDisk(Path file, LayerPath path, Attributes attributes) throws IOException {
         Map<String, Object> a = Files.readAttributes(file, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) a.get("mode");
         Attributes withMode = attributes.mode().isPresent() ? attributes : attributes.withMode(mode & 07777);
-        switch (mode & 0170000) {
-            case 0040000 -> add(new LayerEntry.Directory(path, withMode));
-            case 0100000 -> add(new LayerEntry.File(path, file, withMode));
-            case 0120000 -> add(new LayerEntry.Symlink(path, Files.readSymbolicLink(file).toString(), withMode));
-            case 0010000 -> add(new LayerEntry.Special(path, LayerEntry.Special.Kind.FIFO, 0, 0, withMode));
+        return switch (mode & 0170000) {
+            case 0040000 -> new LayerEntry.Directory(path, withMode);
+            case 0100000 -> new LayerEntry.File(path, file, withMode);
+            case 0120000 -> new LayerEntry.Symlink(path, Files.readSymbolicLink(file).toString(), withMode);
+            case 0010000 -> new LayerEntry.Special(path, LayerEntry.Special.Kind.FIFO, 0, 0, withMode);
             case 0020000, 0060000 -> {
                 long rdev = (Long) a.get("rdev");
-                add(new LayerEntry.Special(path, (mode & 0170000) == 0020000 ? LayerEntry.Special.Kind.CHAR_DEVICE
-                        : LayerEntry.Special.Kind.BLOCK_DEVICE, major(rdev), minor(rdev), withMode));
+                yield new LayerEntry.Special(path, (mode & 0170000) == 0020000 ? LayerEntry.Special.Kind.CHAR_DEVICE
+                        : LayerEntry.Special.Kind.BLOCK_DEVICE, major(rdev), minor(rdev), withMode);
             }
-            default -> { } // sockets (and anything unknown) have no place in an image
-        }
-        return mode;
+            default -> null; // sockets (and anything unknown) have no place in an image
+        };
     }
 
     private static int major(long rdev) {
@@ -183,11 +224,13 @@ public final class LayerWriter {
 
     /** Whether nothing was added. */
     public boolean isEmpty() {
+        walkPending();
         return entries.isEmpty();
     }
 
     /** The number of entries added (not counting created parents). */
     public int size() {
+        walkPending();
         return entries.size();
     }
 
@@ -218,11 +261,58 @@ public final class LayerWriter {
         HashingOutputStream hashing = out instanceof HashingOutputStream h ? h : new HashingOutputStream(out);
         TarWriter tar = new TarWriter(hashing);
         Map<Object, String> written = new HashMap<>();
-        for (Map.Entry<String, LayerEntry> e : withParents().entrySet()) {
-            writeEntry(tar, e.getKey(), e.getValue(), written);
+        if (pending != null) {
+            writeTree(tar, pending, written);
+        } else {
+            for (Map.Entry<String, LayerEntry> e : withParents().entrySet()) {
+                writeEntry(tar, e.getKey(), e.getValue(), written);
+            }
         }
         tar.finish();
         return hashing.digest();
+    }
+
+    /**
+     * Writes a tree as it walks it: the created parents of its destination and the destination, then each
+     * directory's entries sorted by tar name, a directory's own entries right after it. That is the order
+     * of all the names sorted: every name below {@code d/} sorts where {@code d/} does among its siblings.
+     */
+    private void writeTree(TarWriter tar, Tree tree, Map<Object, String> written) throws IOException {
+        LayerPath destination = tree.destination();
+        if (!destination.isRoot()) {
+            List<LayerPath> parents = new ArrayList<>();
+            for (Optional<LayerPath> p = destination.parent(); p.isPresent() && !p.get().isRoot(); p = p.get().parent()) {
+                parents.addFirst(p.get());
+            }
+            for (LayerPath p : parents) {
+                writeEntry(tar, p.value() + "/", new LayerEntry.Directory(p, parentAttributes), written);
+            }
+            LayerEntry self = fromDisk(tree.source(), destination, tree.attributes());
+            writeEntry(tar, checkedName(self), self, written);
+        }
+        writeDirectory(tar, tree.source(), destination, tree.attributes(), written);
+    }
+
+    private record Found(String name, LayerEntry entry, Path file) {}
+
+    private void writeDirectory(TarWriter tar, Path dir, LayerPath path, Attributes attributes,
+                                Map<Object, String> written) throws IOException {
+        List<Found> found = new ArrayList<>();
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
+            for (Path child : children) {
+                LayerEntry e = fromDisk(child, path.resolve(child.getFileName().toString()), attributes);
+                if (e != null) {
+                    found.add(new Found(checkedName(e), e, child));
+                }
+            }
+        }
+        found.sort((a, b) -> a.name().compareTo(b.name()));
+        for (Found f : found) {
+            writeEntry(tar, f.name(), f.entry(), written);
+            if (f.entry() instanceof LayerEntry.Directory) {
+                writeDirectory(tar, f.file(), f.entry().path(), attributes, written);
+            }
+        }
     }
 
     /** The entries plus every missing parent directory, sorted by tar name. */

@@ -172,6 +172,38 @@ class LayerWriterTest {
     }
 
     @Test
+    void aTreeWrittenAsItIsWalkedIsTheTreeWalkedFirst() throws IOException {
+        Path root = sampleTree(tmp.resolve("s"));
+        // names around "d/" in sort order: '-' and '.' sort before '/', '0' and 'é' after it
+        for (String name : List.of("d-x", "d.x", "d0", "dé", "d/in-x", "d/in/z", "d/in.x", "d/in0", "e", "D", "a b")) {
+            file(root, name, name, 0644);
+        }
+        Files.createLink(root.resolve("d/hard"), root.resolve("e"));
+        for (LayerPath destination : List.of(LayerPath.ROOT, LayerPath.of("opt/app"))) {
+            LayerWriter streamed = LayerWriter.create().addTree(root, destination, Attributes.DEFAULT);
+            LayerWriter walked = LayerWriter.create().addTree(root, destination, Attributes.DEFAULT);
+            assertThat(walked.size()).isPositive(); // walks the tree now
+            byte[] tar = tar(streamed);
+            assertThat(tar).as("%s", destination).isEqualTo(tar(walked));
+            List<String> names = entries(tar).stream().map(TarArchiveEntry::getName).toList();
+            assertThat(names).isSorted().doesNotHaveDuplicates().contains(destination.isRoot() ? "d/in/z" : "opt/app/d/in/z");
+            assertThat(entries(tar)).filteredOn(TarArchiveEntry::isLink).hasSize(1);
+        }
+    }
+
+    @Test
+    void aTreeIsWalkedAtOnceWhenMoreIsAdded() throws IOException {
+        Path root = sampleTree(tmp.resolve("m"));
+        LayerWriter w = LayerWriter.create().addTree(root, LayerPath.ROOT, Attributes.DEFAULT)
+                .add(new LayerEntry.Content(LayerPath.of("etc/config.txt"), "replaced".getBytes(), Attributes.DEFAULT))
+                .addTree(root.resolve("etc"), LayerPath.of("copy"), Attributes.DEFAULT);
+        List<TarArchiveEntry> es = entries(tar(w));
+        assertThat(byName(es, "etc/config.txt").getSize()).isEqualTo(8);
+        assertThat(byName(es, "copy/config.txt").getSize()).isEqualTo(10);
+        assertThat(es).extracting(TarArchiveEntry::getName).isSorted().contains("bin/app", "copy/", "copy/secret");
+    }
+
+    @Test
     void aTreeMustBeADirectory() throws IOException {
         Path plain = file(tmp.resolve("f"), "plain", "not a tree", 0644);
         Path link = Files.createSymbolicLink(tmp.resolve("f/link"), tmp.resolve("f"));
@@ -202,6 +234,7 @@ class LayerWriterTest {
         Path root = tmp.resolve("c");
         Path removed = file(root, "removed", "r", 0644);
         LayerWriter gone = LayerWriter.create().addTree(root, LayerPath.ROOT, Attributes.DEFAULT);
+        assertThat(gone.size()).isEqualTo(1); // walks the tree now, not as the layer is written
         Files.delete(removed);
         assertThatThrownBy(() -> tar(gone)).hasMessage("\"removed\": source file " + removed + " no longer exists");
 
