@@ -51,9 +51,11 @@ berth_quiet_maven() {
 # stays interpreted a little longer instead of being compiled twice), while long ones (hashing and
 # compressing layers) still get them early enough. The exception is SHA-256's block loop: only the top
 # tier uses the CPU's SHA instructions, and until it compiles the loop the digest runs as plain Java, a
-# tenth of the speed; it is compiled at once (a pull of 80 MB: 0.62 s -> 0.48 s). No perf-data file:
-# nothing needs to attach to berth.
-berth_jvm_opts=(-XX:+UseSerialGC -XX:-UsePerfData
+# tenth of the speed; it is compiled at once (a pull of 80 MB: 0.62 s -> 0.48 s). The interpreter keeps
+# no profiles (the first tier's compiled code profiles what the top tier needs): a layer of 7,000 files
+# takes about 1% less time, and short commands are not slower. No perf-data file: nothing needs to attach
+# to berth.
+berth_jvm_opts=(-XX:+UseSerialGC -XX:-UsePerfData -XX:-ProfileInterpreter
   -XX:Tier3InvocationThreshold=2000 -XX:Tier3MinInvocationThreshold=1000
   -XX:Tier3CompileThreshold=20000 -XX:Tier3BackEdgeThreshold=600000
   -XX:Tier4InvocationThreshold=20000 -XX:Tier4MinInvocationThreshold=6000
