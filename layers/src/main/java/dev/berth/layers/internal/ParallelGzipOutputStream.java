@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +31,8 @@ import java.util.zip.Deflater;
 public final class ParallelGzipOutputStream extends OutputStream {
     static final int BLOCK = 512 * 1024;
     static final int DICTIONARY = 32 * 1024;
+    /** Room for a compressed block: deflate's output is at most a little larger than its input. */
+    static final int OUT_CAPACITY = BLOCK + BLOCK / 8 + 1024;
     /** Header: magic, deflate, no flags, mtime 0, no extra flags, OS 255 (unknown). */
     private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
     private static final ThreadLocal<Deflaters> DEFLATERS = ThreadLocal.withInitial(Deflaters::new);
@@ -41,6 +44,8 @@ public final class ParallelGzipOutputStream extends OutputStream {
     private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
     /** Blocks whose compression is done, to be filled again: a large layer allocates a few, not one per block. */
     private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
+    /** Arrays for compressed blocks, taken by the compressing threads and given back once written. */
+    private final ConcurrentLinkedQueue<byte[]> outputs = new ConcurrentLinkedQueue<>();
     private final CRC32 crc = new CRC32();
     private byte[] block = new byte[BLOCK];
     private int filled;
@@ -99,7 +104,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
         dictionary = Arrays.copyOfRange(data, data.length - Math.min(DICTIONARY, data.length), data.length);
         int lvl = level;
         if (pool == null) {
-            out.write(deflate(data, primer, lvl, last));
+            write(deflate(data, primer, lvl, last));
             recycle(data);
         } else {
             inFlight.add(new Pending(pool.submit(() -> deflate(data, primer, lvl, last)), data));
@@ -114,7 +119,7 @@ public final class ParallelGzipOutputStream extends OutputStream {
     private void drainOne() throws IOException {
         Pending p = inFlight.removeFirst();
         try {
-            out.write(p.compressed().get());
+            write(p.compressed().get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("gzip compression interrupted");
@@ -130,18 +135,29 @@ public final class ParallelGzipOutputStream extends OutputStream {
         }
     }
 
-    /** A block handed to the pool, and its compressed bytes to come. */
-    private record Pending(Future<byte[]> compressed, byte[] data) {}
+    private void write(Compressed c) throws IOException {
+        out.write(c.bytes(), 0, c.length());
+        outputs.offer(c.bytes());
+    }
 
-    private static byte[] deflate(byte[] data, byte[] dictionary, int level, boolean last) {
-        if (SystemZlib.available()) {
-            return SystemZlib.deflate(data, dictionary, level, last);
+    /** A block handed to the pool, and its compressed bytes to come. */
+    private record Pending(Future<Compressed> compressed, byte[] data) {}
+
+    /** A compressed block: the first {@code length} bytes of {@code bytes}. */
+    private record Compressed(byte[] bytes, int length) {}
+
+    private Compressed deflate(byte[] data, byte[] dictionary, int level, boolean last) {
+        byte[] buf = outputs.poll();
+        if (buf == null) {
+            buf = new byte[OUT_CAPACITY];
         }
-        return jdkDeflate(data, dictionary, level, last);
+        int n = SystemZlib.available() ? SystemZlib.deflate(data, dictionary, level, last, buf)
+                : jdkDeflate(data, dictionary, level, last, buf);
+        return new Compressed(buf, n);
     }
 
     /** The same deflate with the JDK's bundled zlib: where the system's cannot be loaded, and in tests. */
-    static byte[] jdkDeflate(byte[] data, byte[] dictionary, int level, boolean last) {
+    static int jdkDeflate(byte[] data, byte[] dictionary, int level, boolean last, byte[] out) {
         Deflaters d = DEFLATERS.get();
         Deflater deflater = d.get(level);
         if (dictionary != null) {
@@ -151,21 +167,20 @@ public final class ParallelGzipOutputStream extends OutputStream {
         if (last) {
             deflater.finish();
         }
-        byte[] buf = new byte[data.length + data.length / 8 + 1024];
         int len = 0;
         while (true) {
-            int n = last ? deflater.deflate(buf, len, buf.length - len)
-                    : deflater.deflate(buf, len, buf.length - len, Deflater.SYNC_FLUSH);
+            int n = last ? deflater.deflate(out, len, out.length - len)
+                    : deflater.deflate(out, len, out.length - len, Deflater.SYNC_FLUSH);
             len += n;
-            if (last ? deflater.finished() : (n < buf.length - (len - n))) {
+            if (last ? deflater.finished() : (n < out.length - (len - n))) {
                 break;
             }
-            if (len == buf.length) {
-                buf = Arrays.copyOf(buf, buf.length * 2);
+            if (len == out.length) {
+                throw new IllegalStateException("a compressed block is larger than " + out.length + " bytes");
             }
         }
         deflater.reset();
-        return Arrays.copyOf(buf, len);
+        return len;
     }
 
     @Override

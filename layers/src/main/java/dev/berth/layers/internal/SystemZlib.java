@@ -32,7 +32,7 @@ final class SystemZlib {
     private static final long AVAIL_IN = 8;
     private static final long NEXT_OUT = 24;
     private static final long AVAIL_OUT = 32;
-    private static final long OUT_CAPACITY = MAX_BLOCK + MAX_BLOCK / 8 + 1024;
+    private static final long OUT_CAPACITY = ParallelGzipOutputStream.OUT_CAPACITY;
 
     private static final Optional<Functions> FUNCTIONS = load();
     private static final ThreadLocal<Stream[]> STREAMS = ThreadLocal.withInitial(() -> new Stream[10]);
@@ -78,12 +78,16 @@ final class SystemZlib {
 
     /**
      * Deflates one block as the raw stream's next part: primed with {@code dictionary} (may be null),
-     * ended with a sync flush, or with the final block when {@code last}.
+     * ended with a sync flush, or with the final block when {@code last}. The result goes to the start of
+     * {@code out}, which holds {@link ParallelGzipOutputStream#OUT_CAPACITY} bytes; returns its length.
      */
-    static byte[] deflate(byte[] data, byte[] dictionary, int level, boolean last) {
+    static int deflate(byte[] data, byte[] dictionary, int level, boolean last, byte[] out) {
         Functions f = FUNCTIONS.orElseThrow();
         if (data.length > MAX_BLOCK || (dictionary != null && dictionary.length > MAX_BLOCK)) {
             throw new IllegalArgumentException("block larger than " + MAX_BLOCK);
+        }
+        if (out.length < OUT_CAPACITY) {
+            throw new IllegalArgumentException("room for " + out.length + " compressed bytes, not " + OUT_CAPACITY);
         }
         Stream s = stream(f, level);
         try {
@@ -102,9 +106,9 @@ final class SystemZlib {
                 throw new IllegalStateException("zlib deflate returned " + rc);
             }
             int produced = (int) (OUT_CAPACITY - Integer.toUnsignedLong(s.strm.get(ValueLayout.JAVA_INT, AVAIL_OUT)));
-            byte[] out = s.out.asSlice(0, produced).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment.copy(s.out, ValueLayout.JAVA_BYTE, 0, out, 0, produced);
             check((int) f.reset().invokeExact(s.strm), "deflateReset");
-            return out;
+            return produced;
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
