@@ -161,23 +161,45 @@ public final class LayerWriter {
     }
 
     private void walk(Tree tree) throws IOException {
-        if (!tree.destination().isRoot()) {
-            add(fromDisk(tree.source(), tree.destination(), tree.attributes()));
-        }
-        walk(tree.source(), tree.destination(), tree.attributes());
+        walk(tree, entries::put);
     }
 
-    /** One {@code lstat} per entry and one read per directory. */
-    private void walk(Path dir, LayerPath path, Attributes attributes) throws IOException {
+    /** Where a walk puts the entries it finds, with their tar names. */
+    private interface Sink {
+        void accept(String name, LayerEntry entry) throws IOException;
+    }
+
+    /**
+     * Walks a tree: its destination (unless the layer root), then each directory's entries sorted by tar
+     * name, a directory's own entries right after it. That is the order of all the names sorted: every name
+     * below {@code d/} sorts where {@code d/} does among its siblings. One {@code lstat} per entry and one
+     * read per directory.
+     */
+    private static void walk(Tree tree, Sink sink) throws IOException {
+        if (!tree.destination().isRoot()) {
+            LayerEntry self = fromDisk(tree.source(), tree.destination(), tree.attributes());
+            sink.accept(checkedName(self), self);
+        }
+        walk(tree.source(), tree.destination(), tree.attributes(), sink);
+    }
+
+    private record Found(String name, LayerEntry entry, Path file) {}
+
+    private static void walk(Path dir, LayerPath path, Attributes attributes, Sink sink) throws IOException {
+        List<Found> found = new ArrayList<>();
         try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
             for (Path child : children) {
                 LayerEntry e = fromDisk(child, path.resolve(child.getFileName().toString()), attributes);
                 if (e != null) {
-                    add(e);
-                    if (e instanceof LayerEntry.Directory) {
-                        walk(child, e.path(), attributes);
-                    }
+                    found.add(new Found(checkedName(e), e, child));
                 }
+            }
+        }
+        found.sort((x, y) -> x.name().compareTo(y.name()));
+        for (Found f : found) {
+            sink.accept(f.name(), f.entry());
+            if (f.entry() instanceof LayerEntry.Directory) {
+                walk(f.file(), f.entry().path(), attributes, sink);
             }
         }
     }
@@ -272,47 +294,17 @@ public final class LayerWriter {
         return hashing.digest();
     }
 
-    /**
-     * Writes a tree as it walks it: the created parents of its destination and the destination, then each
-     * directory's entries sorted by tar name, a directory's own entries right after it. That is the order
-     * of all the names sorted: every name below {@code d/} sorts where {@code d/} does among its siblings.
-     */
+    /** Writes a tree as it walks it: the created parents of its destination first, then the walk. */
     private void writeTree(TarWriter tar, Tree tree, Map<Object, String> written) throws IOException {
-        LayerPath destination = tree.destination();
-        if (!destination.isRoot()) {
-            List<LayerPath> parents = new ArrayList<>();
-            for (Optional<LayerPath> p = destination.parent(); p.isPresent() && !p.get().isRoot(); p = p.get().parent()) {
-                parents.addFirst(p.get());
-            }
-            for (LayerPath p : parents) {
-                writeEntry(tar, p.value() + "/", new LayerEntry.Directory(p, parentAttributes), written);
-            }
-            LayerEntry self = fromDisk(tree.source(), destination, tree.attributes());
-            writeEntry(tar, checkedName(self), self, written);
+        List<LayerPath> parents = new ArrayList<>();
+        for (Optional<LayerPath> p = tree.destination().parent(); p.isPresent() && !p.get().isRoot();
+                p = p.get().parent()) {
+            parents.addFirst(p.get());
         }
-        writeDirectory(tar, tree.source(), destination, tree.attributes(), written);
-    }
-
-    private record Found(String name, LayerEntry entry, Path file) {}
-
-    private void writeDirectory(TarWriter tar, Path dir, LayerPath path, Attributes attributes,
-                                Map<Object, String> written) throws IOException {
-        List<Found> found = new ArrayList<>();
-        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
-            for (Path child : children) {
-                LayerEntry e = fromDisk(child, path.resolve(child.getFileName().toString()), attributes);
-                if (e != null) {
-                    found.add(new Found(checkedName(e), e, child));
-                }
-            }
+        for (LayerPath p : parents) {
+            writeEntry(tar, p.value() + "/", new LayerEntry.Directory(p, parentAttributes), written);
         }
-        found.sort((a, b) -> a.name().compareTo(b.name()));
-        for (Found f : found) {
-            writeEntry(tar, f.name(), f.entry(), written);
-            if (f.entry() instanceof LayerEntry.Directory) {
-                writeDirectory(tar, f.file(), f.entry().path(), attributes, written);
-            }
-        }
+        walk(tree, (name, entry) -> writeEntry(tar, name, entry, written));
     }
 
     /** The entries plus every missing parent directory, sorted by tar name. */
