@@ -61,12 +61,8 @@ public final class Json {
                 return type.cast(readModel(bytes, type));
             }
             return Bound.MAPPER.readValue(bytes, type);
-        } catch (LayersException e) {
-            throw new LayersException(what + ": " + e.getMessage(), e);
-        } catch (JsonProcessingException e) {
-            throw new LayersException(what + ": invalid JSON: " + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new LayersException(what + ": " + e.getMessage(), e);
+        } catch (LayersException | IOException e) {
+            throw failure(what, e);
         }
     }
 
@@ -89,13 +85,16 @@ public final class Json {
     public static Object readPlain(byte[] bytes, String what) {
         try {
             return parseOne(bytes, ModelCodec::value);
-        } catch (LayersException e) {
-            throw new LayersException(what + ": " + e.getMessage(), e);
-        } catch (JsonProcessingException e) {
-            throw new LayersException(what + ": invalid JSON: " + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new LayersException(what + ": " + e.getMessage(), e);
+        } catch (LayersException | IOException e) {
+            throw failure(what, e);
         }
+    }
+
+    /** A document that could not be read, as one line naming {@code what}. */
+    private static LayersException failure(String what, Exception e) {
+        return e instanceof JsonProcessingException j
+                ? new LayersException(what + ": invalid JSON: " + j.getOriginalMessage(), e)
+                : new LayersException(what + ": " + e.getMessage(), e);
     }
 
     /** Writes plain Java values (maps, collections, strings, numbers, booleans) compactly, in map order. */
