@@ -207,13 +207,54 @@ static void remount_in_root(int rootfd, const char *path, unsigned long flags) {
     close(fd);
 }
 
-static void mount_overlay_fsconfig(struct spec *s, bool *unsupported) {
+/*
+ * CLEAN DIFF: every overlay root is mounted with redirect_dir, metacopy and index off, whatever the
+ * kernel's defaults, so that its upper directory is a complete diff: a renamed directory is copied up whole
+ * (rename gives EXDEV and tools copy), a changed file's data is in the upper directory, not only its
+ * metadata. A build turns that directory into a layer and a snapshot as it is.
+ */
+static const char *const CLEAN_DIFF[][2] = {{"redirect_dir", "off"}, {"metacopy", "off"}, {"index", "off"}};
+#define CLEAN_DIFF_DATA ",redirect_dir=off,metacopy=off,index=off"
+
+/* An overlay file system context, or -1 with *unsupported set when the kernel has no fsopen. */
+static int overlay_open(bool *unsupported) {
     *unsupported = false;
     int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
     if (fs < 0) {
-        if (errno == ENOSYS) { *unsupported = true; return; }
+        if (errno == ENOSYS) { *unsupported = true; return -1; }
         fail_errno(sync_fd, EXIT_BERTH, "fsopen(overlay)");
     }
+    return fs;
+}
+
+static void overlay_set(int fs, const char *key, const char *value, const char *what) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value, 0) < 0)
+        fail_errno(sync_fd, EXIT_BERTH, "overlay %s: %s %s", what, key, value);
+}
+
+/* Creates the configured overlay and moves it onto `target`: a path, or "" for the fd `at` itself. */
+static void overlay_attach(int fs, int at, const char *target, const char *what) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        int err = errno;
+        char log[512] = "";
+        ssize_t n = read(fs, log, sizeof log - 1); /* the kernel's reason, e.g. "e overlayfs: ..." */
+        log[n > 0 ? n : 0] = '\0';
+        if (n > 0 && log[n - 1] == '\n') log[n - 1] = '\0';
+        errno = err;
+        fail_errno(sync_fd, EXIT_BERTH, "mount %s%s%s", what, n > 0 ? ": " : "", log);
+    }
+    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+    if (mnt < 0) fail_errno(sync_fd, EXIT_BERTH, "fsmount(%s)", what);
+    unsigned flags = MOVE_MOUNT_F_EMPTY_PATH | (target[0] == '\0' ? MOVE_MOUNT_T_EMPTY_PATH : 0);
+    if (syscall(SYS_move_mount, mnt, "", at, target, flags) < 0)
+        fail_errno(sync_fd, EXIT_BERTH, "move %s into place", what);
+    close(mnt);
+    close(fs);
+}
+
+static void mount_overlay_fsconfig(struct spec *s, bool *unsupported) {
+    int fs = overlay_open(unsupported);
+    if (fs < 0) return;
     for (size_t i = 0; i < s->nlowers; i++) {
         if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", s->lowers[i], 0) < 0) {
             if (i == 0 && errno == EINVAL) { /* a kernel before 6.8: no "lowerdir+" */
@@ -224,27 +265,74 @@ static void mount_overlay_fsconfig(struct spec *s, bool *unsupported) {
             fail_errno(sync_fd, EXIT_BERTH, "overlay: layer %s", s->lowers[i]);
         }
     }
-    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", s->upper, 0) < 0)
-        fail_errno(sync_fd, EXIT_BERTH, "overlay: upperdir %s", s->upper);
-    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", s->work, 0) < 0)
-        fail_errno(sync_fd, EXIT_BERTH, "overlay: workdir %s", s->work);
+    overlay_set(fs, "upperdir", s->upper, "root");
+    overlay_set(fs, "workdir", s->work, "root");
+    for (size_t i = 0; i < sizeof CLEAN_DIFF / sizeof CLEAN_DIFF[0]; i++)
+        overlay_set(fs, CLEAN_DIFF[i][0], CLEAN_DIFF[i][1], "root");
     /* See VOLATILE below; a kernel without it (before 5.10) refuses the flag, and that is no error. */
     (void)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
-    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-        int err = errno;
-        char log[512] = "";
-        ssize_t n = read(fs, log, sizeof log - 1); /* the kernel's reason, e.g. "e overlayfs: ..." */
-        log[n > 0 ? n : 0] = '\0';
-        if (n > 0 && log[n - 1] == '\n') log[n - 1] = '\0';
-        errno = err;
-        fail_errno(sync_fd, EXIT_BERTH, "mount the overlay root%s%s", n > 0 ? ": " : "", log);
+    overlay_attach(fs, AT_FDCWD, s->rootfs, "the overlay root");
+}
+
+/*
+ * An overlay that is not the root (a RUN --mount of image layers): `data` is mount(2)-style,
+ * "lowerdir=A:B[,upperdir=U,workdir=W]", with ',' ':' and '\' inside paths escaped by '\'. Mounted through
+ * fsconfig, one "lowerdir+" per layer (no one-page limit on the options); on kernels before 6.8 through
+ * mount(2) with the data as it is, which overlayfs unescapes itself. `fd` is the O_PATH mount point.
+ */
+static void mount_overlay_data(const char *data, int fd, const char *what) {
+    bool unsupported;
+    int fs = overlay_open(&unsupported);
+    if (fs >= 0) {
+        char *copy = strdup(data);
+        if (copy == NULL) fail(sync_fd, EXIT_BERTH, "out of memory");
+        char value[PATH_MAX];
+        bool first_lower = true;
+        char *p = copy;
+        while (*p != '\0' && !unsupported) {
+            /* one option: up to an unescaped ',' */
+            char key[32];
+            size_t klen = strcspn(p, "=,");
+            if (klen >= sizeof key) fail(sync_fd, EXIT_BERTH, "mount %s: bad option in %s", what, data);
+            memcpy(key, p, klen);
+            key[klen] = '\0';
+            p += klen;
+            bool has_value = *p == '=';
+            if (has_value) p++;
+            bool lower = strcmp(key, "lowerdir") == 0;
+            while (has_value) {
+                size_t n = 0;
+                for (; *p != '\0' && *p != ',' && !(lower && *p == ':'); p++) {
+                    if (*p == '\\' && p[1] != '\0') p++;
+                    if (n + 1 >= sizeof value) fail(sync_fd, EXIT_BERTH, "mount %s: path too long", what);
+                    value[n++] = *p;
+                }
+                value[n] = '\0';
+                if (lower) {
+                    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", value, 0) < 0) {
+                        if (first_lower && errno == EINVAL) { unsupported = true; break; }
+                        fail_errno(sync_fd, EXIT_BERTH, "mount %s: layer %s", what, value);
+                    }
+                    first_lower = false;
+                } else {
+                    overlay_set(fs, key, value, what);
+                }
+                if (*p == ':') { p++; continue; }
+                break;
+            }
+            if (!has_value && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, key, NULL, 0) < 0)
+                fail_errno(sync_fd, EXIT_BERTH, "mount %s: option %s", what, key);
+            if (*p == ',') p++;
+        }
+        free(copy);
+        if (!unsupported) {
+            overlay_attach(fs, fd, "", what);
+            return;
+        }
+        close(fs);
     }
-    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
-    if (mnt < 0) fail_errno(sync_fd, EXIT_BERTH, "fsmount(overlay)");
-    if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, s->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-        fail_errno(sync_fd, EXIT_BERTH, "move the overlay to %s", s->rootfs);
-    close(mnt);
-    close(fs);
+    char buf[32];
+    if (mount("overlay", fdpath(fd, buf), "overlay", 0, data) < 0) fail_errno(sync_fd, EXIT_BERTH, "mount %s", what);
 }
 
 /*
@@ -270,7 +358,8 @@ static void mount_overlay_fdpaths(struct spec *s) {
         if (fds[i] < 0) fail_errno(sync_fd, EXIT_BERTH, "open layer %s", s->lowers[i]);
         len += (size_t)snprintf(data + len, cap > len ? cap - len : 0, "%s%d", i ? ":" : "", fds[i]);
     }
-    len += (size_t)snprintf(data + len, cap > len ? cap - len : 0, ",upperdir=%s,workdir=%s", s->upper, s->work);
+    len += (size_t)snprintf(data + len, cap > len ? cap - len : 0, ",upperdir=%s,workdir=%s" CLEAN_DIFF_DATA,
+                            s->upper, s->work);
     if (len >= cap - 1)
         fail(sync_fd, EXIT_BERTH, "the image has too many layers (%zu) for this kernel's mount options", s->nlowers);
     int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -313,6 +402,12 @@ static void do_mounts(struct spec *s, int rootfd) {
             close(fd);
             unsigned long extra = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
             if (extra != 0) remount_in_root(rootfd, m->target, extra);
+        } else if (strcmp(m->type, "overlay") == 0) {
+            int fd = ensure_in_root(rootfd, m->target, false);
+            char what[PATH_MAX + 16];
+            snprintf(what, sizeof what, "overlay on %s", m->target);
+            mount_overlay_data(m->data, fd, what);
+            close(fd);
         } else {
             int fd = ensure_in_root(rootfd, m->target, false);
             const char *data = m->data[0] != '\0' ? m->data : NULL;

@@ -99,6 +99,22 @@ public final class ContainerRuntime {
      * code is docker's (125, or 126/127 for a command that cannot be executed or found).
      */
     public RunningContainer start(String imageName, RunOptions options) {
+        Reference ref = reference(imageName);
+        String what = "run " + ref.familiar();
+        return launch(what, () -> ContainerImage.of(ref, resolve(ref, what)), options);
+    }
+
+    /**
+     * Starts a container of layers that need not be an image of the store (a build's stage), with the user,
+     * environment, working directory and command of {@code image}'s config unless {@code options} say
+     * otherwise; as {@link #start(String, RunOptions)} in every other way.
+     */
+    public RunningContainer start(ContainerImage image, RunOptions options) {
+        return launch("run " + image.name(), () -> image, options);
+    }
+
+    private RunningContainer launch(String what, java.util.function.Supplier<ContainerImage> source,
+                                    RunOptions options) {
         requireRoot();
         // While this thread reads the image, what killed berths left behind is cleaned up (before this
         // container's name is reserved: a stale one may hold it).
@@ -111,12 +127,17 @@ public final class ContainerRuntime {
                 recovered.completeExceptionally(e);
             }
         });
-        Reference ref = reference(imageName);
-        String what = "run " + ref.familiar();
-        Image image = resolve(ref, what);
-        List<Path> lowers = snapshots.prepare(image);
+        ContainerImage image = source.get();
+        List<Path> lowers = snapshots.prepare(image.layers(), image.blobs());
         String id = newId();
-        Plan plan = plan(what, ref, image, new LayeredFs(lowers), options, id);
+        LayeredFs fs = new LayeredFs(lowers);
+        Plan plan = plan(what, image, fs, options, id);
+        List<ExtraMounts.Resolved> extra;
+        try {
+            extra = ExtraMounts.resolve(options.mounts(), snapshots);
+        } catch (ContainerException e) {
+            throw new ContainerException(what + ": " + e.getMessage(), e);
+        }
         Path helper = HelperBinary.ensure(home.root().resolve("lib"));
         try {
             recovered.join();
@@ -134,16 +155,19 @@ public final class ContainerRuntime {
                     new ContainerSpec.Root.Overlay(lowers, slot.path.resolve("upper"), slot.path.resolve("work"),
                             slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
                     Defaults.systemMounts(cgroups instanceof Cgroups.V2 && hasCgroupNamespaces()),
-                    etcMounts(slot.path), cgroup.procsFiles());
+                    etcMounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer()),
+                    cgroup.procsFiles());
+            Optional<MountPoints> commit = options.commitTo().map(to -> MountPoints.of(fs, spec.mounts()));
             monitor = Monitor.start(helper, HelperProtocol.encode(spec), stdio(options),
                     "berth-" + id.substring(0, 12));
             OptionalLong pid = monitor.containerPid();
-            ContainerState state = new ContainerState(id, slot.name, ref.familiar(), image.digest().toString(),
+            ContainerState state = new ContainerState(id, slot.name, image.name(), image.id(),
                     plan.args, Instant.now().toString(), ContainerInfo.Status.RUNNING,
                     OptionalLong.of(monitor.helperPid()), pid, OptionalInt.empty(), false, Optional.empty(),
                     options.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList());
             containers.write(slot.path, state);
-            return new RunningContainer(this, what, slot, state, monitor, cgroup);
+            return new RunningContainer(this, what, slot, state, monitor, cgroup,
+                    commit.map(m -> new Commit(m, options.commitTo().orElseThrow())));
         } catch (RuntimeException e) {
             if (monitor != null) { // started, then recording it failed: it must not run unrecorded
                 monitor.signal(Linux.SIGKILL);
@@ -158,29 +182,51 @@ public final class ContainerRuntime {
         }
     }
 
+    /** Where a container's upper directory goes when it exits, and the mount points to take out of it first. */
+    record Commit(MountPoints mountPoints, Path target) {}
+
     /** Called by {@link RunningContainer} when its container has exited. */
     RunResult finish(RunningContainer c, Monitor.Outcome outcome) {
         boolean oom = c.cgroup.oomKills() > 0;
         c.cgroup.destroy();
         int code = outcome.dockerCode();
         try {
-            if (c.state.autoRemove()) {
-                containers.delete(c.slot.path, c.slot.name, c.slot.id);
-            } else {
-                containers.write(c.slot.path, c.state.exited(OptionalInt.of(code), oom, Instant.now().toString(),
-                        ContainerInfo.Status.EXITED));
-                Files.deleteIfExists(c.slot.path.resolve(ContainerStore.RUNNING));
+            if (c.commit.isPresent() && outcome.error().isEmpty()) {
+                commit(c.slot, c.commit.get());
             }
-        } catch (IOException e) {
-            throw new ContainerException("cannot record the exit of container " + c.slot.name + ": " + e.getMessage(), e);
         } finally {
-            c.slot.close();
+            try {
+                if (c.state.autoRemove()) {
+                    containers.delete(c.slot.path, c.slot.name, c.slot.id);
+                } else {
+                    containers.write(c.slot.path, c.state.exited(OptionalInt.of(code), oom, Instant.now().toString(),
+                            ContainerInfo.Status.EXITED));
+                    Files.deleteIfExists(c.slot.path.resolve(ContainerStore.RUNNING));
+                }
+            } catch (IOException e) {
+                throw new ContainerException("cannot record the exit of container " + c.slot.name + ": "
+                        + e.getMessage(), e);
+            } finally {
+                c.slot.close();
+            }
         }
         if (outcome.error().isPresent()) {
             Monitor.HelperError err = outcome.error().get();
             throw new ContainerException(err.code(), c.what + ": " + err.message());
         }
         return new RunResult(c.slot.id, c.slot.name, code, outcome.signal(), oom);
+    }
+
+    /** Moves an exited container's upper directory to where its commit goes, without the runtime's mount points. */
+    private static void commit(ContainerStore.Slot slot, Commit commit) {
+        Path upper = slot.path.resolve("upper");
+        try {
+            commit.mountPoints().removeFrom(upper);
+            Files.move(upper, commit.target(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new ContainerException("cannot keep the changes of container " + slot.name + " in "
+                    + commit.target() + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -211,7 +257,7 @@ public final class ContainerRuntime {
             Path rootfs = abs.resolve("rootfs");
             LayerExtractor.unpack(image, rootfs);
             String id = newId();
-            Plan plan = plan(what, ref, image, new LayeredFs(List.of(rootfs)), options, id);
+            Plan plan = plan(what, ContainerImage.of(ref, image), new LayeredFs(List.of(rootfs)), options, id);
             writeEtcIntoRootfs(rootfs, plan.hostname, options.network());
             // The OCI runtime mounts /sys/fs/cgroup as the host has it (v1 or v2); devices and /dev links
             // are its own defaults, so the spec lists none.
@@ -219,7 +265,7 @@ public final class ContainerRuntime {
             system.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
                     List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
             ContainerSpec spec = spec(id, plan, options, new ContainerSpec.Root.Directory(rootfs, options.readOnly()),
-                    system, List.of(), List.of());
+                    system, List.of(), List.of(), List.of());
             spec = new ContainerSpec(spec.id(), spec.hostname(), spec.process(), spec.root(), spec.mounts(), List.of(),
                     List.of(), spec.maskedPaths(), spec.readonlyPaths(), spec.namespaces(), spec.resources(),
                     List.of(), false, false);
@@ -258,15 +304,15 @@ public final class ContainerRuntime {
     private record Plan(String hostname, ImageUser user, List<String> env, List<String> args, String cwd,
                         String searchPath) {}
 
-    private Plan plan(String what, Reference ref, Image image, LayeredFs fs, RunOptions o, String id) {
+    private Plan plan(String what, ContainerImage image, LayeredFs fs, RunOptions o, String id) {
         try {
             Platform host = Platform.host();
             Platform platform = image.platform();
             if (!platform.os().equals("linux") || !platform.architecture().equals(host.architecture())) {
-                throw new ContainerException("image " + ref.familiar() + " is for " + platform
+                throw new ContainerException("image " + image.name() + " is for " + platform
                         + ", this machine runs " + host);
             }
-            ContainerConfig cc = image.config().value().containerConfig();
+            ContainerConfig cc = image.config();
             String hostname = o.hostname().orElseGet(() -> o.network() == NetworkMode.HOST ? hostHostname()
                     : id.substring(0, 12));
             if (hostname.isEmpty() || hostname.length() > 64 || !hostname.matches("[A-Za-z0-9][A-Za-z0-9.-]*")) {
@@ -274,7 +320,7 @@ public final class ContainerRuntime {
             }
             ImageUser user = ImageUser.resolve(o.user().or(() -> cc.user().filter(u -> !u.isBlank())), fs);
             List<String> env = Environment.build(cc.env(), o.envFiles(), o.env(), hostname, user, o.tty(), hostEnv);
-            List<String> args = command(ref, cc, o);
+            List<String> args = command(image.name(), cc, o);
             String cwd = ContainerPaths.normalize(o.workdir().or(() -> cc.workingDir().filter(w -> !w.isBlank()))
                     .map(w -> w.startsWith("/") ? w : "/" + w).orElse("/"), "working directory");
             String searchPath = Environment.get(env, "PATH").orElse(Defaults.PATH);
@@ -289,7 +335,7 @@ public final class ContainerRuntime {
     }
 
     /** ENTRYPOINT + CMD as docker combines them with {@code --entrypoint} and a COMMAND. */
-    static List<String> command(Reference ref, ContainerConfig cc, RunOptions o) {
+    static List<String> command(String image, ContainerConfig cc, RunOptions o) {
         List<String> entrypoint = o.entrypoint().map(e -> e.isEmpty() ? List.<String>of() : List.of(e))
                 .orElseGet(() -> cc.entrypoint().orElse(List.of()));
         List<String> cmd = !o.command().isEmpty() ? o.command()
@@ -297,8 +343,8 @@ public final class ContainerRuntime {
         List<String> args = new ArrayList<>(entrypoint);
         args.addAll(cmd);
         if (args.isEmpty()) {
-            throw new ContainerException("image " + ref.familiar() + " has no command (no ENTRYPOINT or CMD): "
-                    + "give one after the image name, e.g. berth run " + ref.familiar() + " /bin/sh");
+            throw new ContainerException("image " + image + " has no command (no ENTRYPOINT or CMD): "
+                    + "give one after the image name, e.g. berth run " + image + " /bin/sh");
         }
         return args;
     }
@@ -307,9 +353,9 @@ public final class ContainerRuntime {
         return Files.exists(Path.of("/proc/self/ns/cgroup"));
     }
 
-    /** The container: the system mounts, then the /etc files, then the volumes, parents first. */
+    /** The container: the system mounts, then the /etc files, then the volumes and other mounts, parents first. */
     private ContainerSpec spec(String id, Plan plan, RunOptions o, ContainerSpec.Root root, List<Mount> system,
-                               List<Mount> etc, List<Path> cgroupProcs) {
+                               List<Mount> etc, List<Mount> extra, List<Path> cgroupProcs) {
         Set<Namespace> ns = EnumSet.of(Namespace.MOUNT, Namespace.PID, Namespace.UTS, Namespace.IPC);
         if (o.network() == NetworkMode.NONE) {
             ns.add(Namespace.NETWORK);
@@ -325,11 +371,13 @@ public final class ContainerRuntime {
             opts.add(v.readOnly() ? "ro" : "rw");
             volumes.add(new Mount(v.container(), "bind", v.host().toString(), opts));
         }
+        volumes.addAll(extra);
         // parents before children, as docker sorts them, so a volume inside another lands on top of it
         volumes.sort(Comparator.comparingInt(m -> ContainerPaths.components(m.destination()).size()));
         mounts.addAll(volumes);
         ContainerSpec.ProcessSpec process = new ContainerSpec.ProcessSpec(plan.args, plan.env, plan.cwd,
-                plan.user.uid(), plan.user.gid(), plan.user.additionalGids(), Capability.DOCKER_DEFAULT, true,
+                plan.user.uid(), plan.user.gid(), plan.user.additionalGids(), Capability.DOCKER_DEFAULT,
+                o.noNewPrivileges(),
                 Defaults.RLIMITS, o.tty(), o.interactive(), plan.searchPath);
         return new ContainerSpec(id, plan.hostname, process, root, mounts, Defaults.DEVICES, Defaults.symlinks(),
                 Defaults.MASKED_PATHS, Defaults.READONLY_PATHS, ns, o.resources(), cgroupProcs, o.init(), o.noPivot());
@@ -349,6 +397,10 @@ public final class ContainerRuntime {
             String hosts;
             if (network == NetworkMode.HOST && Files.isReadable(Path.of("/etc/hosts"))) {
                 hosts = Files.readString(Path.of("/etc/hosts"));
+                if (!hostname.equals(hostHostname())) { // a name of its own: it must resolve, as in docker
+                    hosts = (hosts.isEmpty() || hosts.endsWith("\n") ? hosts : hosts + "\n") + "127.0.1.1\t" + hostname
+                            + "\n";
+                }
             } else {
                 hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
                         + "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
@@ -364,12 +416,20 @@ public final class ContainerRuntime {
     }
 
     private static Monitor.Streams stdio(RunOptions o) {
-        return new Monitor.Streams(redirect(o.stdin(), true), redirect(o.stdout(), false), redirect(o.stderr(), false));
+        if (o.stderr() instanceof Stdio.Pipe && !(o.stdout() instanceof Stdio.Pipe)) {
+            throw new ContainerException("stderr can be a pipe only together with stdout");
+        }
+        if (o.stdin() instanceof Stdio.Pipe) {
+            throw new ContainerException("stdin cannot be a pipe");
+        }
+        return new Monitor.Streams(redirect(o.stdin(), true), redirect(o.stdout(), false), redirect(o.stderr(), false),
+                o.stderr() instanceof Stdio.Pipe);
     }
 
     private static ProcessBuilder.Redirect redirect(Stdio s, boolean input) {
         return switch (s) {
             case Stdio.Inherit i -> ProcessBuilder.Redirect.INHERIT;
+            case Stdio.Pipe p -> ProcessBuilder.Redirect.PIPE;
             case Stdio.Null n -> input ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
                     : ProcessBuilder.Redirect.DISCARD;
             case Stdio.File f -> {

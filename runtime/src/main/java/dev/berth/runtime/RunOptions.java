@@ -14,6 +14,13 @@ import java.util.Optional;
  * @param command the COMMAND and ARGs after the image; empty means the image's CMD
  * @param overlayMode how layers are passed to overlayfs (see {@link OverlayMode}); AUTO unless testing
  * @param noPivot use MS_MOVE + chroot instead of pivot_root (for roots that cannot be pivoted)
+ * @param mounts mounts beyond the volumes, mounted after them in this order
+ * @param noNewPrivileges set {@code no_new_privs}, so setuid programs gain nothing ({@code berth run} does;
+ *     a build's RUN does not, as in docker, where {@code su} and {@code sudo} work in RUN)
+ * @param commitTo where the container's upper directory goes when it exits (a path that does not exist, on
+ *     the file system of berth's home): its changes as overlay whiteouts and opaque directories, a complete
+ *     diff (no metacopy, no redirects), without the mount points the runtime created. Empty: it is deleted
+ *     with the container or kept in it.
  */
 public record RunOptions(
         Optional<String> name,
@@ -36,13 +43,17 @@ public record RunOptions(
         Stdio stdout,
         Stdio stderr,
         OverlayMode overlayMode,
-        boolean noPivot) {
+        boolean noPivot,
+        List<ContainerMount> mounts,
+        boolean noNewPrivileges,
+        Optional<Path> commitTo) {
 
     public RunOptions {
         env = List.copyOf(env);
         envFiles = List.copyOf(envFiles);
         volumes = List.copyOf(volumes);
         command = List.copyOf(command);
+        mounts = List.copyOf(mounts);
     }
 
     public static Builder builder() {
@@ -72,6 +83,9 @@ public record RunOptions(
         b.stderr = stderr;
         b.overlayMode = overlayMode;
         b.noPivot = noPivot;
+        b.mounts = new ArrayList<>(mounts);
+        b.noNewPrivileges = noNewPrivileges;
+        b.commitTo = commitTo;
         return b;
     }
 
@@ -98,6 +112,9 @@ public record RunOptions(
         private Stdio stderr = Stdio.INHERIT;
         private OverlayMode overlayMode = OverlayMode.AUTO;
         private boolean noPivot;
+        private List<ContainerMount> mounts = new ArrayList<>();
+        private boolean noNewPrivileges = true;
+        private Optional<Path> commitTo = Optional.empty();
 
         private Builder() {}
 
@@ -124,11 +141,15 @@ public record RunOptions(
         public Builder stderr(Stdio v) { stderr = v; return this; }
         public Builder overlayMode(OverlayMode v) { overlayMode = v; return this; }
         public Builder noPivot(boolean v) { noPivot = v; return this; }
+        public Builder mount(ContainerMount v) { mounts.add(v); return this; }
+        public Builder noNewPrivileges(boolean v) { noNewPrivileges = v; return this; }
+        public Builder commitTo(Path v) { commitTo = Optional.of(v); return this; }
 
         public RunOptions build() {
             return new RunOptions(name, remove, env, envFiles, workdir, user, entrypoint, hostname, volumes,
                     readOnly, network, resources, init, tty, interactive, command,
-                    stdin.orElse(interactive ? Stdio.INHERIT : Stdio.NULL), stdout, stderr, overlayMode, noPivot);
+                    stdin.orElse(interactive ? Stdio.INHERIT : Stdio.NULL), stdout, stderr, overlayMode, noPivot,
+                    mounts, noNewPrivileges, commitTo);
         }
     }
 }

@@ -15,16 +15,18 @@ public final class RunningContainer {
     final ContainerState state;
     final Monitor monitor;
     final Cgroups.ContainerCgroup cgroup;
+    final java.util.Optional<ContainerRuntime.Commit> commit;
     private final java.util.concurrent.CompletableFuture<RunResult> result;
 
     RunningContainer(ContainerRuntime runtime, String what, ContainerStore.Slot slot, ContainerState state,
-                     Monitor monitor, Cgroups.ContainerCgroup cgroup) {
+                     Monitor monitor, Cgroups.ContainerCgroup cgroup, java.util.Optional<ContainerRuntime.Commit> commit) {
         this.runtime = runtime;
         this.what = what;
         this.slot = slot;
         this.state = state;
         this.monitor = monitor;
         this.cgroup = cgroup;
+        this.commit = commit;
         this.result = monitor.outcome().thenApply(o -> runtime.finish(this, o));
     }
 
@@ -52,6 +54,14 @@ public final class RunningContainer {
      */
     public boolean signal(int signal) {
         return monitor.signal(signal);
+    }
+
+    /**
+     * What the container writes to {@link Stdio#PIPE} (its stdout, with its stderr when that is a pipe
+     * too), until it exits; to be read to its end.
+     */
+    public java.io.InputStream output() {
+        return monitor.output();
     }
 
     /** Waits for the container to exit and be cleaned up; throws when it failed before its command ran. */

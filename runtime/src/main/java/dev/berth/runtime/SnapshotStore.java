@@ -1,6 +1,7 @@
 package dev.berth.runtime;
 
 import dev.berth.layers.BerthHome;
+import dev.berth.layers.BlobSource;
 import dev.berth.layers.Compression;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
@@ -51,18 +52,22 @@ public final class SnapshotStore {
      * The cost of this call for an image whose layers are all extracted does not depend on their size.
      */
     public List<Path> prepare(Image image) {
-        List<Descriptor> layers = image.layers();
-        List<Digest> diffIds = image.diffIds();
+        return prepare(ContainerImage.layersOf(image), image.blobs());
+    }
+
+    /** {@link #prepare(Image)} for layers (base first) whose blobs {@code blobs} reads. */
+    public List<Path> prepare(List<ContainerImage.Layer> layers, BlobSource blobs) {
         List<Path> out = new ArrayList<>(layers.size());
-        List<Integer> missing = new ArrayList<>();
+        List<ContainerImage.Layer> missing = new ArrayList<>();
         for (int i = layers.size() - 1; i >= 0; i--) {
-            Path p = path(diffIds.get(i));
-            if (!Files.isDirectory(p) && !missing.contains(i)) {
-                missing.add(i);
+            ContainerImage.Layer l = layers.get(i);
+            Path p = path(l.diffId());
+            if (!Files.isDirectory(p) && missing.stream().noneMatch(m -> m.diffId().equals(l.diffId()))) {
+                missing.add(l);
             }
             out.add(p);
         }
-        extractAll(image, missing);
+        extractAll(missing, blobs);
         if (out.isEmpty()) {
             out.add(empty());
         }
@@ -70,16 +75,45 @@ public final class SnapshotStore {
     }
 
     /**
+     * Makes {@code dir} the snapshot of layer {@code diffId} by renaming it into place: {@code dir} must hold
+     * that layer's content in snapshot form (overlay whiteouts), as a container's upper directory does, and
+     * be on the same file system. When the snapshot exists already, {@code dir} is deleted instead.
+     */
+    public void adopt(Path dir, Digest diffId) {
+        Path target = path(diffId);
+        try {
+            Files.createDirectories(this.dir);
+            if (!Files.isDirectory(target)) {
+                try {
+                    Files.move(dir, target, StandardCopyOption.ATOMIC_MOVE);
+                    return;
+                } catch (IOException e) {
+                    if (!Files.isDirectory(target)) { // not lost to a concurrent adoption of the same layer
+                        throw e;
+                    }
+                }
+            }
+            LayerExtractor.deleteTree(dir);
+        } catch (IOException e) {
+            throw new ContainerException("cannot keep " + dir + " as the snapshot of " + diffId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** An empty directory, for a container whose image has no layers. */
+    Path emptyLayer() {
+        return empty();
+    }
+
+    /**
      * Extracts layers, several at once: each has a directory of its own, so unlike unpacking into one tree
      * their order does not matter. The first failure is thrown once every extraction has stopped.
      */
-    private void extractAll(Image image, List<Integer> missing) {
+    private void extractAll(List<ContainerImage.Layer> missing, BlobSource blobs) {
         if (missing.isEmpty()) {
             return;
         }
         if (missing.size() == 1) {
-            int i = missing.getFirst();
-            extract(image, image.layers().get(i), image.diffIds().get(i), path(image.diffIds().get(i)));
+            extract(blobs, missing.getFirst());
             return;
         }
         int threads = Math.min(missing.size(), Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -87,9 +121,8 @@ public final class SnapshotStore {
                 Thread.ofPlatform().name("berth-extract-", 0).daemon(true).factory());
         try {
             List<java.util.concurrent.Future<?>> jobs = new ArrayList<>();
-            for (int i : missing) {
-                jobs.add(pool.submit(() -> extract(image, image.layers().get(i), image.diffIds().get(i),
-                        path(image.diffIds().get(i)))));
+            for (ContainerImage.Layer l : missing) {
+                jobs.add(pool.submit(() -> extract(blobs, l)));
             }
             RuntimeException first = null;
             for (java.util.concurrent.Future<?> job : jobs) {
@@ -123,13 +156,16 @@ public final class SnapshotStore {
         return p;
     }
 
-    private void extract(Image image, Descriptor layer, Digest diffId, Path target) {
+    private void extract(BlobSource blobs, ContainerImage.Layer l) {
+        Descriptor layer = l.blob();
+        Digest diffId = l.diffId();
+        Path target = path(diffId);
         Path work = null;
         try {
             Files.createDirectories(dir);
             Files.createDirectories(tmp);
             work = TempDirs.create(tmp, TEMP_PREFIX);
-            try (InputStream blob = image.blobs().open(layer);
+            try (InputStream blob = blobs.open(layer);
                  DigestInputStream tar = new DigestInputStream(Compression.decompress(blob), diffId.newHasher())) {
                 LayerExtractor.extract(tar, work, LayerExtractor.Whiteouts.OVERLAY);
                 tar.transferTo(OutputStream.nullOutputStream());

@@ -13,7 +13,15 @@ public sealed interface Stdio {
     /** A file: read for stdin; for output created and truncated, or appended to. */
     record File(Path path, boolean append) implements Stdio {}
 
+    /**
+     * A pipe the caller reads, from {@link RunningContainer#output()}: for stdout, or for stderr together
+     * with stdout (then both arrive on the one pipe, in the order they were written). The caller must read
+     * it to its end, or the container blocks once the pipe is full.
+     */
+    record Pipe() implements Stdio {}
+
     Stdio INHERIT = new Inherit();
+    Stdio PIPE = new Pipe();
     Stdio NULL = new Null();
 
     static Stdio file(Path path) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.layers.ContainerConfig;
-import dev.berth.layers.Reference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +65,7 @@ class OptionsTest {
     }
 
     private static List<String> command(ContainerConfig image, RunOptions.Builder o) {
-        return ContainerRuntime.command(Reference.parse("img"), image, o.build());
+        return ContainerRuntime.command("img:latest", image, o.build());
     }
 
     @Test

@@ -67,11 +67,27 @@ public final class LayeredFs {
     /** Looks up an absolute path; {@code followLast} false returns a final symlink itself. */
     public Optional<Entry> lookup(String path, boolean followLast) {
         try {
-            return walk(split(path), followLast, 0);
+            return walk(split(path), followLast, 0).map(Found::entry);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * The layer directories that make up the directory at {@code path} (symlinks followed), topmost first
+     * and ending at the first opaque one: an overlay of them, in this order, shows what the image shows
+     * there. Empty when {@code path} is not a directory.
+     */
+    public Optional<List<Path>> directoryLayers(String path) {
+        try {
+            return walk(split(path), true, 0).filter(f -> f.entry().isDirectory()).map(Found::dirs);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What a walk found, and for a directory the layer directories it merges. */
+    private record Found(Entry entry, List<Path> dirs) {}
 
     /** Reads a (small) file of the merged view, following symlinks; empty when it does not exist or is not a file. */
     public Optional<String> readString(String path) {
@@ -88,7 +104,7 @@ public final class LayeredFs {
         return new ArrayList<>(LayerPath.clamped(path).components());
     }
 
-    private Optional<Entry> walk(List<String> components, boolean followLast, int links) throws IOException {
+    private Optional<Found> walk(List<String> components, boolean followLast, int links) throws IOException {
         if (links > MAX_SYMLINKS) {
             return Optional.empty(); // ELOOP: treated as not found
         }
@@ -139,7 +155,7 @@ public final class LayeredFs {
                 }
             }
             if (found != null) {
-                return last ? Optional.of(found) : Optional.empty(); // ENOTDIR: not found
+                return last ? Optional.of(new Found(found, List.of())) : Optional.empty(); // ENOTDIR: not found
             }
             if (merged.isEmpty()) {
                 return Optional.empty();
@@ -147,7 +163,17 @@ public final class LayeredFs {
             dirs = merged;
             walked.add(c);
         }
-        return Optional.of(dirEntry != null ? dirEntry : entry(layers.getFirst(), "/"));
+        if (dirEntry == null) { // the root: every layer, down to the first opaque one
+            List<Path> roots = new ArrayList<>();
+            for (int d = 0; d < layers.size(); d++) {
+                roots.add(layers.get(d));
+                if (d < layers.size() - 1 && isOpaque(layers.get(d))) {
+                    break;
+                }
+            }
+            return Optional.of(new Found(entry(layers.getFirst(), "/"), roots));
+        }
+        return Optional.of(new Found(dirEntry, dirs));
     }
 
     private static Entry entry(Path p, String logical) throws IOException {

@@ -51,9 +51,12 @@ public final class Monitor {
     /** A failure the helper reported before the command ran, with its exit code (125, 126, 127). */
     public record HelperError(int code, String message) {}
 
-    /** Where the helper's standard streams go: each an inherited descriptor, a file or /dev/null. */
+    /**
+     * Where the helper's standard streams go: each an inherited descriptor, a file, /dev/null or a pipe
+     * ({@link #output}); with {@code mergeErrors}, stderr goes wherever stdout goes.
+     */
     public record Streams(ProcessBuilder.Redirect stdin, ProcessBuilder.Redirect stdout,
-                          ProcessBuilder.Redirect stderr) {}
+                          ProcessBuilder.Redirect stderr, boolean mergeErrors) {}
 
     private static final int SIGKILL = 9;
 
@@ -87,6 +90,11 @@ public final class Monitor {
     /** The helper's pid (the monitor process, outside the container). */
     public int helperPid() {
         return (int) helper.join().pid();
+    }
+
+    /** What the container writes to a stdout redirected to {@link ProcessBuilder.Redirect#PIPE}. */
+    public java.io.InputStream output() {
+        return helper.join().getInputStream();
     }
 
     /** The host pid of the container's PID 1, once the helper reported it; empty if it never did. */
@@ -148,7 +156,8 @@ public final class Monitor {
             server.bind(UnixDomainSocketAddress.of(socket));
             ProcessBuilder pb = new ProcessBuilder(helperPath.toString(), "--parent",
                     Long.toString(ProcessHandle.current().pid()), "--control", socket.toString())
-                    .redirectInput(streams.stdin()).redirectOutput(streams.stdout()).redirectError(streams.stderr());
+                    .redirectInput(streams.stdin()).redirectOutput(streams.stdout()).redirectError(streams.stderr())
+                    .redirectErrorStream(streams.mergeErrors());
             process = pb.start();
             // a helper that dies before it connects must not leave accept() waiting
             process.onExit().thenRun(() -> closeQuietly(server));
