@@ -230,18 +230,10 @@ public final class LayerWriter {
             case 0020000, 0060000 -> {
                 long rdev = (Long) a.get("rdev");
                 yield new LayerEntry.Special(path, (mode & 0170000) == 0020000 ? LayerEntry.Special.Kind.CHAR_DEVICE
-                        : LayerEntry.Special.Kind.BLOCK_DEVICE, major(rdev), minor(rdev), withMode);
+                        : LayerEntry.Special.Kind.BLOCK_DEVICE, Posix.major(rdev), Posix.minor(rdev), withMode);
             }
             default -> null; // sockets (and anything unknown) have no place in an image
         };
-    }
-
-    private static int major(long rdev) {
-        return (int) (((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL));
-    }
-
-    private static int minor(long rdev) {
-        return (int) (((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL));
     }
 
     /** Whether nothing was added. */

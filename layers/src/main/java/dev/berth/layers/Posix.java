@@ -89,6 +89,16 @@ public final class Posix {
         return ((ma & 0xfffff000L) << 32) | ((ma & 0xfffL) << 8) | ((mi & 0xffffff00L) << 12) | (mi & 0xffL);
     }
 
+    /** The major number of a Linux device number. */
+    public static int major(long rdev) {
+        return (int) (((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL));
+    }
+
+    /** The minor number of a Linux device number. */
+    public static int minor(long rdev) {
+        return (int) (((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL));
+    }
+
     /** Creates a device node or FIFO; {@code mode} holds the type ({@link #S_IFCHR}, ...) and permission bits. */
     public static void mknod(Path path, int mode, int major, int minor) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
