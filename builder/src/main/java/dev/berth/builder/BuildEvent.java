@@ -33,6 +33,19 @@ public sealed interface BuildEvent {
     /** A step ended: from the cache, or done in {@code duration}. */
     record StepDone(Step step, boolean cached, Duration duration) implements BuildEvent {}
 
+    /** A line the running step's process wrote (stdout and stderr together), without its line end. */
+    record Output(Step step, String line) implements BuildEvent {}
+
+    /**
+     * A step failed and the build stops; a display that did not show the step's output as it came shows
+     * the end of it now ({@code lastLines}, oldest first). The error itself comes as the build's exception.
+     */
+    record StepFailed(Step step, java.util.List<String> lastLines) implements BuildEvent {
+        public StepFailed {
+            lastLines = java.util.List.copyOf(lastLines);
+        }
+    }
+
     /** Something the user should know that does not stop the build. */
     record Warning(String message) implements BuildEvent {}
 

@@ -27,12 +27,39 @@ import java.util.Optional;
  * @param platform the platform to build for; default this machine's
  * @param sourceDateEpoch the time of every new layer entry and of {@code created}; empty means layer
  *     entries at 1970-01-01T00:00:01Z and {@code created} at build time. The command line fills it from
- *     {@code SOURCE_DATE_EPOCH} (a library does not read the environment behind its caller's back).
+ *     {@code SOURCE_DATE_EPOCH} (a library does not read the environment behind its caller's back). Files a
+ *     RUN creates or changes get it too when they are newer.
+ * @param secrets {@code --secret}: what {@code RUN --mount=type=secret,id=ID} mounts, by id
+ * @param sshAgents {@code --ssh}: the agent socket {@code RUN --mount=type=ssh,id=ID} reaches, by id
  */
 public record BuildRequest(Path context, Optional<Path> dockerfile, List<Reference> tags, Map<String, String> buildArgs,
                            Optional<String> target, boolean noCache, Map<String, String> labels,
                            Compression compression, List<BuildOutput> outputs, Optional<Platform> platform,
-                           Optional<Instant> sourceDateEpoch) {
+                           Optional<Instant> sourceDateEpoch, Map<String, Secret> secrets, Map<String, Path> sshAgents) {
+
+    /** A secret: never in a layer, a cache key or a history entry. */
+    public sealed interface Secret {
+        /** The bytes of a file, read when a step mounts it. */
+        record FromFile(Path file) implements Secret {}
+
+        /** Bytes given directly (a variable of the caller's environment). */
+        record Value(byte[] bytes) implements Secret {
+            public Value {
+                bytes = bytes.clone();
+            }
+
+            @Override
+            public byte[] bytes() {
+                return bytes.clone();
+            }
+
+            @Override
+            public String toString() {
+                return "Value[" + bytes.length + " bytes]";
+            }
+        }
+    }
+
     public BuildRequest {
         Objects.requireNonNull(context, "context");
         Objects.requireNonNull(dockerfile, "dockerfile");
@@ -44,6 +71,8 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         outputs = List.copyOf(outputs);
         Objects.requireNonNull(platform, "platform");
         Objects.requireNonNull(sourceDateEpoch, "sourceDateEpoch");
+        secrets = Map.copyOf(secrets);
+        sshAgents = Map.copyOf(sshAgents);
     }
 
     /**
@@ -90,6 +119,8 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         private final List<BuildOutput> outputs = new ArrayList<>();
         private Optional<Platform> platform = Optional.empty();
         private Optional<Instant> sourceDateEpoch = Optional.empty();
+        private final Map<String, Secret> secrets = new LinkedHashMap<>();
+        private final Map<String, Path> sshAgents = new LinkedHashMap<>();
 
         private Builder(Path context) {
             this.context = context;
@@ -145,9 +176,19 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
             return this;
         }
 
+        public Builder secret(String id, Secret value) {
+            secrets.put(id, value);
+            return this;
+        }
+
+        public Builder sshAgent(String id, Path socket) {
+            sshAgents.put(id, socket);
+            return this;
+        }
+
         public BuildRequest build() {
             return new BuildRequest(context, dockerfile, tags, buildArgs, target, noCache, labels, compression,
-                    outputs, platform, sourceDateEpoch);
+                    outputs, platform, sourceDateEpoch, secrets, sshAgents);
         }
     }
 }

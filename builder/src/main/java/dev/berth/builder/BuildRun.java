@@ -8,28 +8,22 @@ import dev.berth.builder.dockerfile.Environment;
 import dev.berth.builder.dockerfile.Expander;
 import dev.berth.builder.dockerfile.ImageSource;
 import dev.berth.builder.dockerfile.Instruction;
-import dev.berth.builder.dockerfile.KeyValue;
 import dev.berth.builder.dockerfile.Location;
 import dev.berth.builder.dockerfile.ShellLexer;
 import dev.berth.builder.dockerfile.StageScope;
 import dev.berth.builder.dockerfile.Stages;
+import dev.berth.builder.dockerfile.WordExpander;
 import dev.berth.layers.Compression;
 import dev.berth.layers.ContainerConfig;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
-import dev.berth.layers.Document;
-import dev.berth.layers.Image;
-import dev.berth.layers.ImageArchive;
 import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.LayerEntry;
+import dev.berth.layers.LayerExtractor;
 import dev.berth.layers.LayerPath;
 import dev.berth.layers.LayerWriter;
-import dev.berth.layers.LayersException;
-import dev.berth.layers.Manifest;
-import dev.berth.layers.MediaType;
 import dev.berth.layers.Platform;
-import dev.berth.layers.Reference;
 import dev.berth.layers.TempDirs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,7 +33,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,31 +42,31 @@ import java.util.function.Consumer;
 
 /**
  * One build: validate everything that can be validated before any work (RUN, base images, outputs), then
- * run the stages the target needs in order, then write the outputs and name the image last.
+ * run the stages the target needs in order, then write the outputs and name the image last. The steps
+ * that write layers are {@link CopyStep}, {@link RunStep} and {@link WorkdirStep}; {@link ConfigSteps}
+ * sets the config; {@link ImageOutputs} writes the image.
  *
  * <p>Cache keys. A step that writes a layer is keyed by what decides its layer: the diff_ids below it
  * (the file tree it writes into: existing directories, symlinks, /etc/passwd for --chown), the expanded
  * instruction with its flags and absolute destination, the layer time and the compression; plus, for
  * COPY from the context, the content of the sources (see {@link BuildCache}); for --from, the source's
- * diff_ids; for ADD of a URL, the --checksum or the downloaded bytes. Metadata steps (ENV, LABEL, ...)
- * need no cache: they cost nothing.
+ * diff_ids; for ADD of a URL, the --checksum or the downloaded bytes; for RUN, what {@link RunStep}
+ * lists. Metadata steps (ENV, LABEL, ...) need no cache: they cost nothing.
  */
 final class BuildRun {
-    /** Stands for the build time in history entries until the image's time is known (see {@link #finish}). */
+    /** Stands for the build time in history entries until the image's time is known. */
     private static final String PENDING = "berth:pending";
-    private static final List<String> DEFAULT_SHELL = List.of("/bin/sh", "-c");
+
+    /** Where a build keeps and finds things, and the ports to the rest of berth. */
+    record Workspace(ImageStore store, BuildCache cache, Path tmp, Path mountCaches, BaseImages baseImages,
+                     Optional<ImagePusher> pusher, StepRunner steps) {}
 
     private final BuildRequest request;
     private final Consumer<BuildEvent> events;
-    private final ImageStore store;
-    private final BuildCache cache;
-    private final Path tmpRoot;
-    private final BaseImages baseImages;
-    private final Optional<ImagePusher> pusher;
+    private final Workspace ws;
     private final List<String> warnings = new ArrayList<>();
     private final List<BuildEvent.StepDone> done = new ArrayList<>();
     private final Map<Integer, StageState> results = new HashMap<>();
-    private final Map<String, Resolved> images = new HashMap<>();
     private final Set<String> declaredArgs = new LinkedHashSet<>();
     /**
      * Everything the image config and manifest are a function of, in order: the request's options, each
@@ -86,6 +79,8 @@ final class BuildRun {
     private Stages stages;
     private BuildPlan plan;
     private BuildArgs args;
+    private Images images;
+    private ConfigSteps configSteps;
     private ContextDir context;
     private Instant layerTime;
     private Optional<Instant> epoch;
@@ -95,42 +90,16 @@ final class BuildRun {
     private boolean multiStage;
     private String currentStage = "";
 
-    /** An image from the store with the name it was asked by. */
-    record Resolved(Reference ref, Image image) {}
-
-    /** The state of a stage while its instructions run, and its result after. */
-    static final class StageState {
-        final BuildPlan.PlannedStage planned;
-        ImageConfig config;
-        ImageFs fs;
-        StageScope scope;
-        boolean cmdSet;
-        Optional<Resolved> base;
-        List<Instruction> imageTriggers = List.of();
-
-        StageState(BuildPlan.PlannedStage planned) {
-            this.planned = planned;
-        }
-
-        List<Digest> diffIds() {
-            return config.rootfs().diffIds();
-        }
-    }
-
-    BuildRun(BuildRequest request, Consumer<BuildEvent> events, ImageStore store, BuildCache cache, Path tmpRoot,
-             BaseImages baseImages, Optional<ImagePusher> pusher) {
+    BuildRun(BuildRequest request, Consumer<BuildEvent> events, Workspace workspace) {
         this.request = request;
         this.events = events;
-        this.store = store;
-        this.cache = cache;
-        this.tmpRoot = tmpRoot;
-        this.baseImages = baseImages;
-        this.pusher = pusher;
+        this.ws = workspace;
     }
 
     BuildResult run() {
         List<BuildOutput> outputs = request.effectiveOutputs();
-        checkOutputs(outputs);
+        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events);
+        imageOutputs.check(outputs);
         Path dockerfilePath = request.dockerfilePath();
         Path contextDir = request.context();
         if (!Files.isDirectory(contextDir)) {
@@ -153,6 +122,8 @@ final class BuildRun {
         Platform target = request.platform().orElse(host);
         args = new BuildArgs(request.buildArgs(), host, target);
         plan = stages.plan(request.target(), args);
+        images = new Images(ws.store(), ws.baseImages(), target, events);
+        configSteps = new ConfigSteps(this, lexer, declaredArgs);
         epoch = request.sourceDateEpoch().or(() -> args.get("SOURCE_DATE_EPOCH").map(s -> {
             try {
                 return Instant.ofEpochSecond(Long.parseLong(s.trim()));
@@ -171,8 +142,8 @@ final class BuildRun {
         prepare();
         try {
             // a build killed earlier left its scratch directory: remove it now, as nothing else will
-            TempDirs.removeAbandoned(tmpRoot, "build-");
-            scratch = TempDirs.create(tmpRoot, "build-");
+            TempDirs.removeAbandoned(ws.tmp(), "build-");
+            scratch = TempDirs.create(ws.tmp(), "build-");
             for (BuildPlan.PlannedStage ps : plan.stages()) {
                 results.put(ps.stage().index(), buildStage(ps));
             }
@@ -189,65 +160,53 @@ final class BuildRun {
         StageState last = results.get(plan.target().index());
         String recipeKey = BuildCache.sha256(recipe.toString());
         Optional<BuildCache.ImageRecord> known = request.noCache() ? Optional.empty()
-                : cache.image(recipeKey).filter(r -> store.has(r.manifest()) && store.has(r.imageId()));
+                : ws.cache().image(recipeKey).filter(r -> ws.store().has(r.manifest()) && ws.store().has(r.imageId()));
         BuildCache.ImageRecord image = known.orElseGet(() -> {
-            BuildCache.ImageRecord r = finish(last);
-            cache.recordImage(recipeKey, r);
+            BuildCache.ImageRecord r = imageOutputs.finish(last, epoch, PENDING);
+            ws.cache().recordImage(recipeKey, r);
             return r;
         });
-        Descriptor manifest = image.manifest();
-        writeOutputs(outputs, manifest);
-        return new BuildResult(manifest, image.imageId(), done, warnings);
+        imageOutputs.write(outputs, image.manifest());
+        return new BuildResult(image.manifest(), image.imageId(), done, warnings);
     }
 
     // ---------------------------------------------------------------- before building
 
-    private void checkOutputs(List<BuildOutput> outputs) {
-        for (BuildOutput o : outputs) {
-            switch (o) {
-                case BuildOutput.Push p -> {
-                    if (pusher.isEmpty()) {
-                        throw new BuildException("--push needs a registry: this builder was made without a pusher "
-                                + "(Builder.withPusher)");
-                    }
-                    if (request.tags().isEmpty()) {
-                        throw new BuildException("--push needs a name to push to: add -t REGISTRY/NAME:TAG");
-                    }
-                }
-                case BuildOutput.DockerArchive a -> {
-                    if (request.tags().isEmpty()) {
-                        throw new BuildException("--output docker-archive:" + a.file()
-                                + " needs a name (docker load names images by it): add -t NAME:TAG");
-                    }
-                }
-                case BuildOutput.OciLayout l -> { }
-                case BuildOutput.Store s -> { }
-            }
-        }
-    }
-
     /**
-     * Everything that can fail before a layer is written: base images (each stage's FROM and COPY --from
-     * images), their ONBUILD triggers, instructions berth cannot run.
+     * Everything that can fail before a layer is written: base images (each stage's FROM and the images
+     * COPY --from and RUN --mount read), their ONBUILD triggers, instructions berth cannot run.
      */
     private void prepare() {
+        boolean needsRunner = true;
         for (BuildPlan.PlannedStage ps : plan.stages()) {
-            Instruction.From from = ps.from().instruction();
             List<Instruction> all = new ArrayList<>(ps.triggers());
-            if (ps.base() instanceof ImageSource.External(String name)) {
-                Resolved r = resolveImage(name, stagePlatform(ps), from.location());
+            if (ps.base() instanceof ImageSource.External(String image)) {
+                Images.Resolved r = images.resolve(image, images.platformOf(ps), ps.from().instruction().location());
                 for (String trigger : r.image().config().value().containerConfig().onBuild()) {
-                    all.add(Dockerfile.parseTrigger(trigger, from.location()));
+                    all.add(Dockerfile.parseTrigger(trigger, ps.from().instruction().location()));
                 }
             }
             all.addAll(ps.stage().instructions());
             for (Instruction i : all) {
                 switch (i) {
-                    case Instruction.Run r -> throw r.location().error("RUN needs a runtime; not supported yet "
-                            + "(berth builds images from COPY and ADD only)");
+                    case Instruction.Run r -> {
+                        if (needsRunner) {
+                            Optional<String> why = ws.steps().unavailable();
+                            if (why.isPresent()) {
+                                throw r.location().error("RUN needs " + why.get());
+                            }
+                            needsRunner = false;
+                        }
+                        checkRun(r);
+                        for (ImageSource m : stages.mountSources(r)) {
+                            if (m instanceof ImageSource.External(String image)) {
+                                images.resolve(image, images.platformOf(ps), r.location());
+                            }
+                        }
+                    }
                     case Instruction.Copy c -> {
-                        if (stages.copySource(c).orElse(null) instanceof ImageSource.External(String name)) {
-                            resolveImage(name, stagePlatform(ps), c.location());
+                        if (stages.copySource(c).orElse(null) instanceof ImageSource.External(String image)) {
+                            images.resolve(image, images.platformOf(ps), c.location());
                         }
                     }
                     case Instruction.Add a -> {
@@ -267,59 +226,51 @@ final class BuildRun {
         }
     }
 
+    /** What a RUN asks that berth refuses, and mounts that cannot parse or lack a required secret. */
+    private void checkRun(Instruction.Run r) {
+        if (r.security().equals(Optional.of("insecure"))) {
+            throw r.location().error("RUN --security=insecure is not supported: berth runs every RUN with docker's "
+                    + "default capabilities and isolation");
+        }
+        if (!r.devices().isEmpty()) {
+            throw r.location().error("RUN --device is not supported: berth gives a RUN no host devices");
+        }
+        for (String m : r.mounts()) {
+            RunMount mount;
+            try {
+                mount = RunMount.parse(m, AS_WRITTEN, "/", 0);
+            } catch (BuildException e) {
+                throw r.location().error(e.getMessage());
+            }
+            if (mount instanceof RunMount.Secret s && s.required() && !s.id().contains("$")
+                    && !request.secrets().containsKey(s.id())) {
+                throw r.location().error("RUN --mount=type=secret: secret " + s.id() + " is required but was not "
+                        + "given (berth build --secret id=" + s.id() + ",src=FILE)");
+            }
+        }
+    }
+
+    /** Mounts are checked before the build as written: their variables are the stage's, known only then. */
+    private static final WordExpander AS_WRITTEN = new WordExpander() {
+        @Override
+        public String word(String word) {
+            return word;
+        }
+
+        @Override
+        public List<String> words(String word) {
+            return List.of(word);
+        }
+
+        @Override
+        public String heredoc(String content) {
+            return content;
+        }
+    };
+
     private static boolean isGit(String src) {
         return src.startsWith("git@") || src.startsWith("git://")
                 || ((src.startsWith("http://") || src.startsWith("https://")) && (src.contains(".git#") || src.endsWith(".git")));
-    }
-
-    private Platform stagePlatform(BuildPlan.PlannedStage ps) {
-        return ps.from().instruction().platform().map(p -> {
-            try {
-                return Platform.parse(p);
-            } catch (LayersException e) {
-                throw ps.from().instruction().location().error(e.getMessage());
-            }
-        }).orElse(args.targetPlatform());
-    }
-
-    /** An image from the store, or fetched into it by {@link BaseImages}; errors say how to get it. */
-    private Resolved resolveImage(String name, Platform platform, Location at) {
-        String key = name + " " + platform;
-        Resolved known = images.get(key);
-        if (known != null) {
-            return known;
-        }
-        Reference ref;
-        try {
-            ref = Reference.parse(name);
-        } catch (LayersException e) {
-            throw at.error("invalid image name \"" + name + "\": " + e.getMessage());
-        }
-        Optional<Descriptor> d = store.resolve(ref);
-        if (d.isEmpty()) {
-            events.accept(new BuildEvent.Note("pulling " + ref.familiar()));
-            try {
-                d = baseImages.fetch(ref, platform, store);
-            } catch (dev.berth.layers.BerthException e) {
-                throw at.error(e.getMessage());
-            }
-        }
-        if (d.isEmpty()) {
-            throw at.error("image " + ref.familiar() + " is not in the local store; pull it first (berth pull "
-                    + ref.familiar() + ")");
-        }
-        Image image;
-        try {
-            image = store.image(d.get(), platform, ref.familiar());
-        } catch (LayersException e) {
-            throw at.error(e.getMessage());
-        }
-        if (!image.platform().satisfies(platform)) {
-            throw at.error("image " + ref.familiar() + " is for " + image.platform() + ", not " + platform);
-        }
-        Resolved r = new Resolved(ref, image);
-        images.put(key, r);
-        return r;
     }
 
     // ---------------------------------------------------------------- stages
@@ -333,30 +284,26 @@ final class BuildRun {
         Environment globals = plan.globals();
         switch (ps.base()) {
             case ImageSource.Scratch sc -> {
-                Platform p = stagePlatform(ps);
                 s.scope = StageScope.start(globals, args, Environment.empty(), lexer);
-                s.config = ImageConfig.empty(p).withContainerConfig(ContainerConfig.EMPTY.toBuilder().build());
-                s.config = withEnv(s.config, s.scope);
-                s.fs = ImageFs.of(store, List.of());
+                s.config = ImageConfig.empty(images.platformOf(ps)).withContainerConfig(ContainerConfig.EMPTY.toBuilder().build());
+                s.config = ConfigSteps.withEnv(s.config, s);
+                s.fs = ImageFs.of(ws.store(), List.of());
                 s.base = Optional.empty();
             }
             case ImageSource.External(String name) -> {
-                Resolved r = resolveImage(name, stagePlatform(ps), from.location());
+                Images.Resolved r = images.resolve(name, images.platformOf(ps), from.location());
                 ImageConfig c = r.image().config().value();
                 ContainerConfig cc = c.containerConfig();
+                List<Instruction> triggers = new ArrayList<>();
                 for (String trigger : cc.onBuild()) {
-                    s.imageTriggers = new ArrayList<>(s.imageTriggers);
-                    s.imageTriggers.add(Dockerfile.parseTrigger(trigger, from.location()));
+                    triggers.add(Dockerfile.parseTrigger(trigger, from.location()));
                 }
+                s.imageTriggers = triggers;
                 ContainerConfig.Builder b = cc.toBuilder();
                 b.onBuild = List.of(); // triggers fire once, in this build; the new image does not keep them
                 s.config = c.withContainerConfig(b.build());
                 s.scope = StageScope.start(globals, args, Environment.parse(cc.env()), lexer);
-                List<ImageFs.Layer> layers = new ArrayList<>();
-                for (int i = 0; i < r.image().layers().size(); i++) {
-                    layers.add(new ImageFs.Layer(r.image().layers().get(i), r.image().diffIds().get(i), Optional.empty()));
-                }
-                s.fs = ImageFs.of(store, layers);
+                s.fs = ImageFs.of(ws.store(), r.layers());
                 s.base = Optional.of(r);
             }
             case ImageSource.FromStage(int index) -> {
@@ -382,7 +329,7 @@ final class BuildRun {
             BuildEvent.Step st = startStep(i.text());
             long t0 = System.nanoTime();
             recipe.append(i).append('\n');
-            boolean cached = dispatch(s, i);
+            boolean cached = dispatch(s, i, st);
             finishStep(st, cached, t0);
         }
         return s;
@@ -407,165 +354,21 @@ final class BuildRun {
     }
 
     /** Runs one instruction; returns whether its result came from the cache. */
-    private boolean dispatch(StageState s, Instruction i) {
-        ContainerConfig.Builder c = s.config.containerConfig().toBuilder();
-        switch (i) {
-            case Instruction.Arg a -> {
-                s.scope = s.scope.declare(a);
-                a.args().forEach(d -> declaredArgs.add(d.name()));
-                // As buildkit: the history shows each ARG with the value it took (so secrets belong in
-                // secret mounts, not build args).
-                history(s, "ARG " + String.join(" ", a.args().stream().map(d -> d.name()
-                        + s.scope.declaredArgs().getOrDefault(d.name(), Optional.empty()).map(v -> "=" + v).orElse(""))
-                        .toList()));
-                return false;
-            }
-            case Instruction.Env e -> {
-                Instruction.Env x = Expander.expand(e, lexer, s.scope.environment()).instruction();
-                s.scope = s.scope.setEnv(x.pairs());
-                s.config = withEnv(s.config, s.scope);
-                history(s, "ENV " + join(x.pairs()));
-                return false;
-            }
-            case Instruction.Label l -> {
-                Instruction.Label x = Expander.expand(l, lexer, s.scope.environment()).instruction();
-                x.pairs().forEach(kv -> c.labels.put(kv.key(), kv.value()));
-                set(s, c);
-                history(s, "LABEL " + join(x.pairs()));
-                return false;
-            }
-            case Instruction.Maintainer m -> {
-                // Docker keeps MAINTAINER as the image's author; berth also sets the OCI label that replaces it.
-                c.labels.put("org.opencontainers.image.authors", m.name());
-                set(s, c);
-                s.config = s.config.withAuthor(Optional.of(m.name()));
-                history(s, "MAINTAINER " + m.name());
-                return false;
-            }
-            case Instruction.User u -> {
-                Instruction.User x = Expander.expand(u, lexer, s.scope.environment()).instruction();
-                c.user = Optional.of(x.user());
-                set(s, c);
-                history(s, "USER " + x.user());
-                return false;
-            }
-            case Instruction.Expose e -> {
-                Instruction.Expose x = Expander.expand(e, lexer, s.scope.environment()).instruction();
-                List<String> ports = Ports.parse(x.ports(), x.location());
-                ports.forEach(p -> c.exposedPorts.put(p, Map.of()));
-                set(s, c);
-                history(s, "EXPOSE " + String.join(" ", ports));
-                return false;
-            }
-            case Instruction.Volume v -> {
-                Instruction.Volume x = Expander.expand(v, lexer, s.scope.environment()).instruction();
-                x.paths().forEach(p -> c.volumes.put(p, Map.of()));
-                set(s, c);
-                history(s, "VOLUME " + x.paths());
-                return false;
-            }
-            case Instruction.StopSignal sig -> {
-                Instruction.StopSignal x = Expander.expand(sig, lexer, s.scope.environment()).instruction();
-                c.stopSignal = Optional.of(x.signal());
-                set(s, c);
-                history(s, "STOPSIGNAL " + x.signal());
-                return false;
-            }
-            case Instruction.Shell sh -> {
-                c.shell = sh.shell();
-                set(s, c);
-                history(s, "SHELL " + sh.shell());
-                return false;
-            }
-            case Instruction.Cmd cmd -> {
-                List<String> argv = cmd.command().argv(shell(s));
-                c.cmd = Optional.of(argv);
-                s.cmdSet = true;
-                set(s, c);
-                history(s, "CMD " + quoted(argv));
-                return false;
-            }
-            case Instruction.Entrypoint ep -> {
-                List<String> argv = ep.command().argv(shell(s));
-                c.entrypoint = Optional.of(argv);
-                if (!s.cmdSet) {
-                    c.cmd = Optional.empty(); // an ENTRYPOINT resets a CMD this stage did not set
-                }
-                set(s, c);
-                history(s, "ENTRYPOINT " + quoted(argv));
-                return false;
-            }
-            case Instruction.Healthcheck h -> {
-                c.healthcheck = Optional.of(new ContainerConfig.HealthCheck(h.test(),
-                        h.interval().map(Duration::toNanos), h.timeout().map(Duration::toNanos),
-                        h.startPeriod().map(Duration::toNanos), h.startInterval().map(Duration::toNanos),
-                        h.retries().isPresent() ? Optional.of(h.retries().getAsInt()) : Optional.empty()));
-                set(s, c);
-                history(s, "HEALTHCHECK " + h.test());
-                return false;
-            }
-            case Instruction.Onbuild o -> {
-                c.onBuild.add(o.expression());
-                set(s, c);
-                history(s, "ONBUILD " + o.expression());
-                return false;
-            }
-            case Instruction.Workdir w -> {
-                return workdir(s, Expander.expand(w, lexer, s.scope.environment()).instruction());
-            }
-            case Instruction.Copy cp -> {
-                return new CopyStep(this, s, Expander.expand(cp, lexer, s.scope.environment()).instruction()).run();
-            }
-            case Instruction.Add a -> {
-                return new CopyStep(this, s, Expander.expand(a, lexer, s.scope.environment()).instruction()).run();
-            }
+    private boolean dispatch(StageState s, Instruction i, BuildEvent.Step step) {
+        if (configSteps.apply(s, i)) {
+            return false;
+        }
+        return switch (i) {
+            case Instruction.Workdir w -> WorkdirStep.run(this, s, Expander.expand(w, lexer, s.scope.environment()).instruction());
+            case Instruction.Copy cp -> new CopyStep(this, s, Expander.expand(cp, lexer, s.scope.environment()).instruction()).run();
+            case Instruction.Add a -> new CopyStep(this, s, Expander.expand(a, lexer, s.scope.environment()).instruction()).run();
+            case Instruction.Run r -> new RunStep(this, s, r, step).run();
             case Instruction.From f -> throw f.location().error("FROM inside a stage");
-            case Instruction.Run r -> throw r.location().error("RUN needs a runtime; not supported yet");
-        }
+            default -> throw i.location().error(i.keyword() + " is not a step berth knows how to run");
+        };
     }
 
-    // ---------------------------------------------------------------- helpers for instructions
-
-    private static void set(StageState s, ContainerConfig.Builder c) {
-        s.config = s.config.withContainerConfig(c.build());
-    }
-
-    private static ImageConfig withEnv(ImageConfig config, StageScope scope) {
-        ContainerConfig.Builder b = config.containerConfig().toBuilder();
-        b.env = new ArrayList<>(scope.imageEnvironment().toList());
-        return config.withContainerConfig(b.build());
-    }
-
-    private static List<String> shell(StageState s) {
-        List<String> sh = s.config.containerConfig().shell();
-        return sh.isEmpty() ? DEFAULT_SHELL : sh;
-    }
-
-    private static String join(List<KeyValue> pairs) {
-        return String.join(" ", pairs.stream().map(KeyValue::toString).toList());
-    }
-
-    /** A command as buildkit's history shows it (Go's {@code %q} of a list): {@code ["/bin/sh" "-c" "echo hi"]}. */
-    static String quoted(List<String> argv) {
-        StringBuilder b = new StringBuilder("[");
-        for (String a : argv) {
-            if (b.length() > 1) {
-                b.append(' ');
-            }
-            b.append('"');
-            for (char ch : a.toCharArray()) {
-                switch (ch) {
-                    case '"' -> b.append("\\\"");
-                    case '\\' -> b.append("\\\\");
-                    case '\n' -> b.append("\\n");
-                    case '\t' -> b.append("\\t");
-                    default -> b.append(ch);
-                }
-            }
-            b.append('"');
-        }
-        return b.append(']').toString();
-    }
+    // ---------------------------------------------------------------- layers and history
 
     /** A history entry for an instruction that adds no layer. */
     void history(StageState s, String createdBy) {
@@ -578,66 +381,6 @@ final class BuildRun {
                 .append('\n');
         s.fs.addLayer(new ImageFs.Layer(blob, diffId, known));
         s.config = s.config.withLayer(diffId, ImageConfig.History.of(Optional.of(PENDING), createdBy, Optional.empty()));
-    }
-
-    /** A key for the file tree below a step: its diff_ids, in order. */
-    static String chainKey(List<Digest> diffIds) {
-        StringBuilder b = new StringBuilder("layers");
-        diffIds.forEach(d -> b.append(' ').append(d));
-        return BuildCache.sha256(b.toString());
-    }
-
-    String compressionKey() {
-        return switch (request.compression()) {
-            case Compression.None n -> "none";
-            case Compression.Gzip g -> "gzip:" + g.level();
-            case Compression.Zstd z -> "zstd:" + z.level();
-        };
-    }
-
-    /**
-     * WORKDIR: sets the working directory (relative to the previous one) and, as buildkit does, creates it
-     * in a layer when the image lacks it (owned by USER when one is set); no layer when it exists.
-     */
-    private boolean workdir(StageState s, Instruction.Workdir w) {
-        String previous = s.config.containerConfig().workingDir().orElse("/");
-        String wd = "/" + ContextDir.clean(w.path().startsWith("/") ? w.path() : previous + "/" + w.path());
-        ContainerConfig.Builder c = s.config.containerConfig().toBuilder();
-        c.workingDir = Optional.of(wd);
-        set(s, c);
-        String createdBy = "WORKDIR " + wd;
-        if (wd.equals("/")) {
-            history(s, createdBy);
-            return false;
-        }
-        Optional<String> user = s.config.containerConfig().user().filter(u -> !u.isEmpty());
-        String key = BuildCache.sha256(String.join("\n", "berth-step-v1", chainKey(s.diffIds()), "WORKDIR", wd,
-                "user=" + user.orElse(""), "time=" + layerTime.getEpochSecond(), compressionKey()));
-        if (!request.noCache()) {
-            Optional<BuildCache.Result> hit = cache.lookup(key, List.of());
-            if (hit.isPresent() && hit.get().blob().map(store::has).orElse(true)) {
-                apply(s, hit.get(), createdBy);
-                return true;
-            }
-        }
-        String path = s.fs.resolve(ContextDir.clean(wd), true);
-        if (s.fs.isDirectory(path)) {
-            history(s, createdBy);
-            cache.store(key, BuildCache.Result.noLayer(List.of()), List.of());
-            return false;
-        }
-        Optional<Users.Ids> owner = user.map(u -> Users.resolve(u, s.fs, w.location().file() + ":"
-                + w.location().startLine() + ": WORKDIR " + wd + ": USER " + u));
-        CopyPlan plan = new CopyPlan(s.fs, false, owner, Optional.empty(), scratch);
-        try {
-            plan.mkdirAll(path);
-        } catch (BuildException e) {
-            throw w.location().error(e.getMessage());
-        }
-        plan.fillParents();
-        BuildCache.Result r = writeLayer(s, plan.entries(), createdBy, List.of());
-        cache.store(key, r, List.of());
-        return false;
     }
 
     /** Applies a cached result: its layer (if any) and its warnings. */
@@ -655,7 +398,7 @@ final class BuildRun {
         LayerWriter writer = layerWriter(entries);
         LayerWriter.Result r;
         try {
-            r = writer.write(store, request.compression(), false);
+            r = writer.write(ws.store(), request.compression(), false);
         } catch (IOException e) {
             throw new BuildException("writing the layer of " + createdBy + ": " + e.getMessage(), e);
         }
@@ -669,18 +412,47 @@ final class BuildRun {
         return writer;
     }
 
-    // ---------------------------------------------------------------- accessors for CopyStep
+    /** A key for the file tree below a step: its diff_ids, in order. */
+    static String chainKey(List<Digest> diffIds) {
+        StringBuilder b = new StringBuilder("layers");
+        diffIds.forEach(d -> b.append(' ').append(d));
+        return BuildCache.sha256(b.toString());
+    }
+
+    /** Layers as a {@link StepRunner} takes them. */
+    static List<StepRunner.Layer> stepLayers(List<ImageFs.Layer> layers) {
+        return layers.stream().map(l -> new StepRunner.Layer(l.blob(), l.diffId())).toList();
+    }
+
+    String compressionKey() {
+        return switch (request.compression()) {
+            case Compression.None n -> "none";
+            case Compression.Gzip g -> "gzip:" + g.level();
+            case Compression.Zstd z -> "zstd:" + z.level();
+        };
+    }
+
+    // ---------------------------------------------------------------- what the steps use
 
     BuildRequest request() {
         return request;
     }
 
     ImageStore store() {
-        return store;
+        return ws.store();
     }
 
     BuildCache cache() {
-        return cache;
+        return ws.cache();
+    }
+
+    StepRunner steps() {
+        return ws.steps();
+    }
+
+    /** Where cache mounts ({@code RUN --mount=type=cache}) keep their directories. */
+    Path mountCaches() {
+        return ws.mountCaches();
     }
 
     ContextDir context() {
@@ -699,12 +471,21 @@ final class BuildRun {
         return layerTime;
     }
 
+    /** {@code SOURCE_DATE_EPOCH}, when the build has one. */
+    Optional<Instant> epoch() {
+        return epoch;
+    }
+
     Path scratch() {
         return scratch;
     }
 
     void warning(String message) {
         warn(message);
+    }
+
+    void event(BuildEvent e) {
+        events.accept(e);
     }
 
     /** The result of an earlier stage ({@code COPY --from}); it has been built, the plan says so. */
@@ -716,149 +497,13 @@ final class BuildRun {
         return s;
     }
 
+    /** An image a step of stage {@code s} names, for the stage's platform. */
+    Images.Resolved image(String name, StageState s, Location at) {
+        return images.resolve(name, images.platformOf(s.planned), at);
+    }
+
     ImageFs imageFs(String name, StageState s, Location at) {
-        Resolved r = resolveImage(name, stagePlatform(s.planned), at);
-        List<ImageFs.Layer> layers = new ArrayList<>();
-        for (int i = 0; i < r.image().layers().size(); i++) {
-            layers.add(new ImageFs.Layer(r.image().layers().get(i), r.image().diffIds().get(i), Optional.empty()));
-        }
-        return ImageFs.of(store, layers);
-    }
-
-    static ImageFs fsOf(StageState s) {
-        return s.fs;
-    }
-
-    static List<Digest> diffIdsOf(StageState s) {
-        return s.diffIds();
-    }
-
-    static String workdirOf(StageState s) {
-        return s.config.containerConfig().workingDir().orElse("/");
-    }
-
-    // ---------------------------------------------------------------- the image and its outputs
-
-    /**
-     * Writes the image's config and manifest. {@code created} (and the history entries of this build) is
-     * SOURCE_DATE_EPOCH when given, else the build time; a rebuild with the same recipe reuses the image
-     * and so its time, as docker's cache does ({@code --no-cache} takes a new time).
-     */
-    private BuildCache.ImageRecord finish(StageState s) {
-        ImageConfig config = s.config;
-        if (!request.labels().isEmpty()) {
-            ContainerConfig.Builder c = config.containerConfig().toBuilder();
-            c.labels.putAll(request.labels());
-            config = config.withContainerConfig(c.build());
-        }
-        // The manifest is OCI: a base image's Docker layer types are given their OCI names (same bytes),
-        // since registries may refuse a manifest that mixes the two families.
-        List<Descriptor> layers = s.fs.layers().stream().map(ImageFs.Layer::blob).map(BuildRun::ociLayer).toList();
-        String time = epoch.orElseGet(Instant::now).toString();
-        List<ImageConfig.History> history = new ArrayList<>();
-        for (ImageConfig.History h : config.history()) {
-            history.add(h.created().equals(Optional.of(PENDING))
-                    ? new ImageConfig.History(Optional.of(time), h.createdBy(), h.author(), h.comment(), h.emptyLayer(), h.extra())
-                    : h);
-        }
-        config = new ImageConfig(Optional.of(time), config.author(), config.architecture(), config.os(),
-                config.osVersion(), config.osFeatures(), config.variant(), config.config(), config.rootfs(), history,
-                config.extra());
-        config.checkHistory();
-        Document<ImageConfig> configDoc = Document.of(config, MediaType.OCI_CONFIG);
-        store.put(configDoc);
-        Map<String, String> annotations = new LinkedHashMap<>();
-        s.base.ifPresent(b -> {
-            annotations.put("org.opencontainers.image.base.name", b.ref().toString());
-            annotations.put("org.opencontainers.image.base.digest", b.image().digest().toString());
-        });
-        Document<Manifest> manifest = Document.of(Manifest.of(MediaType.OCI_MANIFEST, configDoc.descriptor(), layers,
-                annotations), MediaType.OCI_MANIFEST);
-        return new BuildCache.ImageRecord(store.put(manifest), configDoc.digest());
-    }
-
-    private static Descriptor ociLayer(Descriptor layer) {
-        MediaType t = layer.mediaType();
-        if (!t.isDocker() || t.value().contains("foreign")) {
-            return layer;
-        }
-        return layer.withMediaType(MediaType.layer(t.layerCompression().orElseThrow(), false));
-    }
-
-    /**
-     * Writes the outputs: OCI layout and archive first, then the local store's names (after every file
-     * output succeeded), then the pushes.
-     */
-    private void writeOutputs(List<BuildOutput> outputs, Descriptor manifest) {
-        events.accept(new BuildEvent.Note("writing image " + manifest.digest()));
-        Descriptor plain = manifest.withPlatform(Optional.empty());
-        for (BuildOutput o : outputs) {
-            switch (o) {
-                case BuildOutput.OciLayout l -> writeOciLayout(l.directory(), plain);
-                case BuildOutput.DockerArchive a -> writeDockerArchive(a.file(), plain);
-                default -> { }
-            }
-        }
-        if (outputs.stream().anyMatch(o -> o instanceof BuildOutput.Store)) {
-            // index.json is replaced (new inode) on every change: when it is as this build's names left it
-            // last time, the names are in place and reading it (and JSON) can be skipped.
-            Path index = store.root().resolve("index.json");
-            String names = BuildCache.sha256(store.root() + " " + request.tags() + " " + plain.digest());
-            Optional<ContextDir.Stat> now = stat(index);
-            boolean inPlace = !request.noCache() && now.isPresent() && cache.namesInPlace(names, now.get());
-            if (!inPlace) {
-                if (request.tags().isEmpty()) {
-                    store.addUnnamed(plain);
-                }
-                for (Reference tag : request.tags()) {
-                    store.tag(tag, plain);
-                }
-                stat(index).ifPresent(st -> cache.recordNames(names, st));
-            }
-            request.tags().forEach(tag -> events.accept(new BuildEvent.Note("naming to " + tag.familiar())));
-        }
-        // Pushing comes after the local names: the pusher sends what the store names (a failed push
-        // leaves a built and named image, to push again).
-        for (BuildOutput o : outputs) {
-            if (o instanceof BuildOutput.Push) {
-                for (Reference tag : request.tags()) {
-                    events.accept(new BuildEvent.Note("pushing " + tag.familiar()));
-                    pusher.orElseThrow().push(store, plain, tag);
-                }
-            }
-        }
-    }
-
-    private static Optional<ContextDir.Stat> stat(Path p) {
-        try {
-            return Optional.of(ContextDir.stat(p));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private void writeOciLayout(Path dir, Descriptor manifest) {
-        try (ImageStore layout = ImageStore.open(dir)) {
-            layout.copyFrom(store, manifest);
-            if (request.tags().isEmpty()) {
-                layout.addUnnamed(manifest);
-            }
-            for (Reference tag : request.tags()) {
-                layout.tag(tag, manifest);
-            }
-        }
-        events.accept(new BuildEvent.Note("wrote OCI layout " + dir));
-    }
-
-    private void writeDockerArchive(Path file, Descriptor manifest) {
-        try {
-            Map<Reference, Descriptor> named = new LinkedHashMap<>();
-            request.tags().forEach(t -> named.put(t, manifest));
-            ImageArchive.writeFile(store, named, Platform.host(), file);
-        } catch (IOException e) {
-            throw new BuildException("--output docker-archive:" + file + ": " + e.getMessage(), e);
-        }
-        events.accept(new BuildEvent.Note("wrote docker-archive " + file));
+        return ImageFs.of(ws.store(), image(name, s, at).layers());
     }
 
     private void deleteScratch() {
@@ -866,7 +511,7 @@ final class BuildRun {
             return;
         }
         try {
-            dev.berth.layers.LayerExtractor.deleteTree(scratch);
+            LayerExtractor.deleteTree(scratch);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

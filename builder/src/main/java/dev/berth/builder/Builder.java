@@ -14,8 +14,8 @@ import java.util.function.Consumer;
  *         .build(BuildRequest.builder(Path.of(".")).tag("app:1").build(), event -> {});
  * }</pre>
  *
- * <p>What a build guarantees: nothing is built when the Dockerfile asks for what berth cannot do (RUN, a
- * base image that cannot be had); new layers are reproducible (same sources, same time, same diff_id);
+ * <p>What a build guarantees: nothing is built when the Dockerfile asks for what berth cannot do (a RUN
+ * without a {@link StepRunner}, a base image that cannot be had); new layers are reproducible (same sources, same time, same diff_id);
  * a step's layer is reused while its parent layers, its expanded instruction and the content of its
  * sources are unchanged (see {@link BuildCache}); the image is named only when the image and every file
  * output have been written (a push comes after, and sends what the store names), so a failed build names
@@ -25,33 +25,41 @@ public final class Builder {
     private final BerthHome home;
     private final BaseImages baseImages;
     private final Optional<ImagePusher> pusher;
+    private final StepRunner steps;
 
-    private Builder(BerthHome home, BaseImages baseImages, Optional<ImagePusher> pusher) {
+    private Builder(BerthHome home, BaseImages baseImages, Optional<ImagePusher> pusher, StepRunner steps) {
         this.home = Objects.requireNonNull(home, "home");
         this.baseImages = baseImages;
         this.pusher = pusher;
+        this.steps = steps;
     }
 
     /** A builder over the store and cache of {@code home}, images taken only from the local store. */
     public static Builder create(BerthHome home) {
-        return new Builder(home, BaseImages.NONE, Optional.empty());
+        return new Builder(home, BaseImages.NONE, Optional.empty(), StepRunner.NONE);
     }
 
     /** Where images the store lacks come from (the registry's puller). */
     public Builder withBaseImages(BaseImages source) {
-        return new Builder(home, Objects.requireNonNull(source, "source"), pusher);
+        return new Builder(home, Objects.requireNonNull(source, "source"), pusher, steps);
     }
 
     /** How {@code --push} pushes (the registry's pusher); without one {@code --push} is refused before building. */
     public Builder withPusher(ImagePusher value) {
-        return new Builder(home, baseImages, Optional.of(value));
+        return new Builder(home, baseImages, Optional.of(value), steps);
+    }
+
+    /** What runs RUN steps (the runtime's containers); without one a Dockerfile that needs RUN is refused. */
+    public Builder withStepRunner(StepRunner value) {
+        return new Builder(home, baseImages, pusher, Objects.requireNonNull(value, "value"));
     }
 
     /** Builds, reporting progress to {@code events}; throws {@link BuildException} (a one-line message) on failure. */
     public BuildResult build(BuildRequest request, Consumer<BuildEvent> events) {
         try (ImageStore store = home.openStore()) {
-            return new BuildRun(request, events, store, new BuildCache(home.cache().resolve("build")), home.tmp(),
-                    baseImages, pusher).run();
+            return new BuildRun(request, events, new BuildRun.Workspace(store,
+                    new BuildCache(home.cache().resolve("build")), home.tmp(), home.cache().resolve("mounts"),
+                    baseImages, pusher, steps)).run();
         }
     }
 }

@@ -245,6 +245,32 @@ final class ContextDir {
         return out;
     }
 
+    /**
+     * The entries below directory {@code dir} that {@code .dockerignore} keeps out of the context, each
+     * named once (an excluded directory stands for all it holds, unless an exception brings something
+     * back from it, whose excluded entries are then named one by one). Relative to {@code dir}.
+     */
+    List<String> excludedBelow(String dir) {
+        List<String> out = new ArrayList<>();
+        if (!ignore.isEmpty()) {
+            excludedBelow(dir, dir.isEmpty() ? 0 : dir.length() + 1, out);
+        }
+        return out;
+    }
+
+    private void excludedBelow(String dir, int cut, List<String> out) {
+        String prefix = dir.isEmpty() ? "" : dir + "/";
+        for (String name : list(dir)) {
+            String rel = prefix + name;
+            boolean directory = lstat(rel).map(Stat::isDirectory).orElse(false);
+            if (excluded(rel) && !(directory && ignore.mayReinclude(rel))) {
+                out.add(rel.substring(cut));
+            } else if (directory) {
+                excludedBelow(rel, cut, out);
+            }
+        }
+    }
+
     private void walk(String dir, List<Item> out) {
         // Paths come from the directory stream itself: no path is parsed again per entry.
         List<Path> children = new ArrayList<>();

@@ -42,7 +42,7 @@ final class CopyStep {
                          String relToPivot, boolean wildcard, String relToBase) {}
 
     private final BuildRun run;
-    private final BuildRun.StageState stage;
+    private final StageState stage;
     private final Location at;
     private final boolean add;
     private final List<CopySource> sources;
@@ -56,7 +56,7 @@ final class CopyStep {
     private final Optional<String> checksum;
     private final Optional<Boolean> unpack;
 
-    CopyStep(BuildRun run, BuildRun.StageState stage, Instruction.Copy c) {
+    CopyStep(BuildRun run, StageState stage, Instruction.Copy c) {
         this.run = run;
         this.stage = stage;
         this.at = c.location();
@@ -73,7 +73,7 @@ final class CopyStep {
         this.unpack = Optional.empty();
     }
 
-    CopyStep(BuildRun run, BuildRun.StageState stage, Instruction.Add a) {
+    CopyStep(BuildRun run, StageState stage, Instruction.Add a) {
         this.run = run;
         this.stage = stage;
         this.at = a.location();
@@ -124,7 +124,7 @@ final class CopyStep {
             throw new BuildException("When using " + keyword() + " with more than one source file, the destination "
                     + "must be a directory and end with a /");
         }
-        String workdir = BuildRun.workdirOf(stage);
+        String workdir = stage.workdir();
         String absDest = destination.startsWith("/") ? destination : workdir + "/" + destination;
 
         // The sources: where they come from and what the cache key says about them.
@@ -134,9 +134,9 @@ final class CopyStep {
         if (origin.isPresent()) {
             switch (origin.get()) {
                 case ImageSource.FromStage(int index) -> {
-                    BuildRun.StageState src = run.stageResult(index, at);
-                    fromFs = BuildRun.fsOf(src);
-                    fromKey = "stage " + BuildRun.chainKey(BuildRun.diffIdsOf(src));
+                    StageState src = run.stageResult(index, at);
+                    fromFs = src.fs;
+                    fromKey = "stage " + BuildRun.chainKey(src.diffIds());
                 }
                 case ImageSource.External(String name) -> {
                     fromFs = run.imageFs(name, stage, at);
@@ -149,7 +149,7 @@ final class CopyStep {
                 "chown=" + chown.orElse(""), "chmod=" + chmodText.orElse(""), "link=" + link, "parents=" + parents,
                 "exclude=" + excludes, "unpack=" + unpack.map(String::valueOf).orElse(""), "from=" + fromKey,
                 "time=" + run.layerTime().getEpochSecond(), run.compressionKey()));
-        keyParts.add(link ? "below=link" : "below=" + BuildRun.chainKey(BuildRun.diffIdsOf(stage)));
+        keyParts.add(link ? "below=link" : "below=" + BuildRun.chainKey(stage.diffIds()));
         List<Match> matches = new ArrayList<>();
         List<ContextDir.Item> snapshot = new ArrayList<>();
         Map<String, Path> downloads = new LinkedHashMap<>();
@@ -175,7 +175,7 @@ final class CopyStep {
             }
         }
         if (link && chown.isPresent() && !numericOwner(chown.get())) {
-            keyParts.add("owner=" + Users.resolve(chown.get(), BuildRun.fsOf(stage), keyword() + " --chown=" + chown.get()));
+            keyParts.add("owner=" + Users.resolve(chown.get(), stage.fs, keyword() + " --chown=" + chown.get()));
         }
         String key = BuildCache.sha256(String.join("\n", keyParts));
         String createdBy = createdBy();
@@ -191,7 +191,7 @@ final class CopyStep {
 
         // A miss: plan the layer (the compressor loads meanwhile).
         run.request().compression().prepare();
-        ImageFs below = BuildRun.fsOf(stage);
+        ImageFs below = stage.fs;
         Optional<Users.Ids> owner = chown.map(spec -> Users.resolve(spec, below, keyword() + " --chown=" + spec));
         CopyPlan plan = new CopyPlan(below, link, owner, chmod, run.scratch());
         String dest = plan.resolve(absDest);

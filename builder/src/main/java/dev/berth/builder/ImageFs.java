@@ -7,6 +7,8 @@ import dev.berth.layers.ImageStore;
 import dev.berth.layers.LayerEntry;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -183,6 +185,53 @@ final class ImageFs {
             if (!wanted.isEmpty()) {
                 throw new BuildException("layer " + layer.blob().digest() + " lacks " + wanted.keySet().iterator().next());
             }
+        }
+    }
+
+    /**
+     * Writes the tree below directory {@code dir} (symlinks in {@code dir} followed) into {@code target},
+     * an existing directory: directories, files, symlinks and hard links with their modes and, as root,
+     * owners; devices and FIFOs are left out. For seeding a cache mount {@code from} a stage or image.
+     */
+    void extractTo(String dir, Path target) {
+        String root = resolve(dir, true);
+        if (!root.isEmpty() && !isDirectory(root)) {
+            throw new BuildException("/" + dir + " is not a directory");
+        }
+        List<Node> nodes = below(root);
+        String prefix = root.isEmpty() ? "" : root + "/";
+        boolean asRoot = dev.berth.layers.BerthHome.isRoot();
+        List<Node> files = new ArrayList<>();
+        try {
+            for (Node n : nodes) {
+                Path p = target.resolve(n.path().substring(prefix.length()));
+                switch (n.type()) {
+                    case 'd' -> Files.createDirectories(p);
+                    case 'l' -> Files.createSymbolicLink(p, Path.of(n.link()));
+                    case 'f' -> files.add(n);
+                    default -> { }
+                }
+            }
+            contents(files, (ns, in) -> {
+                Path first = target.resolve(ns.getFirst().path().substring(prefix.length()));
+                Files.copy(in, first, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            });
+            for (Node n : nodes) {
+                Path p = target.resolve(n.path().substring(prefix.length()));
+                if (n.type() == 'h' && n.link().startsWith(prefix)) {
+                    Files.createLink(p, target.resolve(n.link().substring(prefix.length())));
+                }
+                if (n.type() == 'd' || n.type() == 'f' || n.type() == 'l') {
+                    if (asRoot) {
+                        dev.berth.layers.Posix.lchown(p, n.uid(), n.gid());
+                    }
+                    if (n.type() != 'l') {
+                        dev.berth.layers.Posix.chmod(p, n.mode());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new BuildException("cannot copy /" + dir + " into " + target + ": " + e.getMessage(), e);
         }
     }
 

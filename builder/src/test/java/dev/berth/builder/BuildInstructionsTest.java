@@ -108,12 +108,13 @@ class BuildInstructionsTest {
     }
 
     @Test
-    void runFailsBeforeAnythingIsBuilt() throws Exception {
+    void runWithoutAStepRunnerFailsBeforeAnythingIsBuilt() throws Exception {
         BuildFixture f = new BuildFixture(tmp);
         f.file("a.txt", "a");
         assertThatThrownBy(() -> f.build("FROM scratch", "COPY a.txt /", "RUN echo hi"))
                 .isInstanceOf(BuildException.class)
-                .hasMessage("Dockerfile:3: RUN needs a runtime; not supported yet (berth builds images from COPY and ADD only)");
+                .hasMessage("Dockerfile:3: RUN needs a container runtime, and this builder has none "
+                        + "(Builder.withStepRunner)");
         try (var blobs = Files.list(f.home.store().resolve("blobs/sha256"))) {
             assertThat(blobs).isEmpty();
         }

@@ -1,6 +1,7 @@
 package dev.berth.builder.dockerfile;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A here-document attached to a RUN, COPY or ADD line ({@code <<EOF}, {@code <<-EOF}, {@code 3<<EOF},
@@ -21,6 +22,14 @@ public record Heredoc(String name, int fileDescriptor, boolean expand, boolean c
     /** The body to use: {@link #content()} with leading tabs removed from each line when {@link #chomp()}. */
     public String body() {
         return chomp ? chompTabs(content) : content;
+    }
+
+    /**
+     * The heredoc that {@code word} is when it is exactly one marker ({@code <<EOF}, {@code <<-"EOF"}), as
+     * BuildKit's {@code ParseHeredoc} judges a RUN's command: then the heredoc is the whole command.
+     */
+    public static Optional<Heredoc> marker(String word) {
+        return Parser.heredocMarker(word);
     }
 
     /** Removes the tabs at the start of every line, as {@code <<-} does in sh. */

@@ -143,18 +143,37 @@ public final class Stages {
      * {@code --from} (the build context). {@code --from} takes no variables.
      */
     public Optional<ImageSource> copySource(Instruction.Copy copy) {
-        if (copy.from().isEmpty()) {
-            return Optional.empty();
+        return copy.from().map(from -> source(from, copy.location()));
+    }
+
+    /**
+     * What each {@code RUN --mount=from=X} refers to, in the order of the mounts (those without
+     * {@code from} are left out): a stage by name or index, else an image, as for COPY.
+     */
+    public List<ImageSource> mountSources(Instruction.Run run) {
+        List<ImageSource> out = new ArrayList<>();
+        for (String m : run.mounts()) {
+            Optional<String> from;
+            try {
+                from = Csv.value(m, "from");
+            } catch (BuildException e) {
+                throw run.location().error(e.getMessage());
+            }
+            from.ifPresent(f -> out.add(source(f, run.location())));
         }
-        String from = copy.from().get();
+        return out;
+    }
+
+    /** A {@code --from} value: a stage by name (any case) or index, else an image. It takes no variables. */
+    public ImageSource source(String from, Location at) {
         String expanded;
         try {
             expanded = lexer.processWord(from, Variables.none());
         } catch (BuildException e) {
-            throw copy.location().error(FROM_VARIABLES);
+            throw at.error(FROM_VARIABLES);
         }
         if (!expanded.equals(from)) {
-            throw copy.location().error(FROM_VARIABLES);
+            throw at.error(FROM_VARIABLES);
         }
         if (INTEGER.matcher(from).matches()) {
             long index;
@@ -164,12 +183,12 @@ public final class Stages {
                 index = Long.MAX_VALUE;
             }
             if (index < 0 || index >= stages.size()) {
-                throw copy.location().error("invalid stage index " + from);
+                throw at.error("invalid stage index " + from);
             }
-            return Optional.of(new ImageSource.FromStage((int) index));
+            return new ImageSource.FromStage((int) index);
         }
-        return Optional.of(byName(from).<ImageSource>map(s -> new ImageSource.FromStage(s.index()))
-                .orElse(new ImageSource.External(from)));
+        return byName(from).<ImageSource>map(st -> new ImageSource.FromStage(st.index()))
+                .orElse(new ImageSource.External(from));
     }
 
     /** {@link #plan(Optional, Environment)} with the globals of {@code args}. */
@@ -227,6 +246,18 @@ public final class Stages {
                                 + ", it needs to be defined before current stage " + GoStrings.quote(s.displayName()));
                     }
                     todo.push(source);
+                }
+                if (i instanceof Instruction.Run r) {
+                    for (ImageSource m : mountSources(r)) {
+                        if (m instanceof ImageSource.FromStage(int source)) {
+                            if (source >= index) {
+                                throw r.location().error("cannot mount from stage "
+                                        + GoStrings.quote(stages.get(source).displayName())
+                                        + ", stage needs to be defined before current command");
+                            }
+                            todo.push(source);
+                        }
+                    }
                 }
             }
             needed.put(index, new BuildPlan.PlannedStage(s, froms.get(index), bases.get(index), triggers));

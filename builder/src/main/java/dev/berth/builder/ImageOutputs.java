@@ -1,0 +1,191 @@
+package dev.berth.builder;
+
+import dev.berth.layers.ContainerConfig;
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.Document;
+import dev.berth.layers.ImageArchive;
+import dev.berth.layers.ImageConfig;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.Manifest;
+import dev.berth.layers.MediaType;
+import dev.berth.layers.Platform;
+import dev.berth.layers.Reference;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The end of a build: the image's config and manifest, then its outputs (OCI layout, docker-archive, the
+ * store's names, pushes), in the order that keeps a failure from naming anything half written.
+ */
+final class ImageOutputs {
+    private final BuildRequest request;
+    private final ImageStore store;
+    private final BuildCache cache;
+    private final Optional<ImagePusher> pusher;
+    private final Consumer<BuildEvent> events;
+
+    ImageOutputs(BuildRequest request, ImageStore store, BuildCache cache, Optional<ImagePusher> pusher,
+                 Consumer<BuildEvent> events) {
+        this.request = request;
+        this.store = store;
+        this.cache = cache;
+        this.pusher = pusher;
+        this.events = events;
+    }
+
+    /** Refuses outputs that cannot be written, before anything is built. */
+    void check(List<BuildOutput> outputs) {
+        for (BuildOutput o : outputs) {
+            switch (o) {
+                case BuildOutput.Push p -> {
+                    if (pusher.isEmpty()) {
+                        throw new BuildException("--push needs a registry: this builder was made without a pusher "
+                                + "(Builder.withPusher)");
+                    }
+                    if (request.tags().isEmpty()) {
+                        throw new BuildException("--push needs a name to push to: add -t REGISTRY/NAME:TAG");
+                    }
+                }
+                case BuildOutput.DockerArchive a -> {
+                    if (request.tags().isEmpty()) {
+                        throw new BuildException("--output docker-archive:" + a.file()
+                                + " needs a name (docker load names images by it): add -t NAME:TAG");
+                    }
+                }
+                case BuildOutput.OciLayout l -> { }
+                case BuildOutput.Store s -> { }
+            }
+        }
+    }
+
+    /**
+     * Writes the image's config and manifest. {@code created} (and the history entries of this build) is
+     * {@code epoch} when given, else the build time; a rebuild with the same recipe reuses the image and so
+     * its time, as docker's cache does ({@code --no-cache} takes a new time).
+     *
+     * @param pending the {@code created} value that stands for the build time in history entries
+     */
+    BuildCache.ImageRecord finish(StageState s, Optional<Instant> epoch, String pending) {
+        ImageConfig config = s.config;
+        if (!request.labels().isEmpty()) {
+            ContainerConfig.Builder c = config.containerConfig().toBuilder();
+            c.labels.putAll(request.labels());
+            config = config.withContainerConfig(c.build());
+        }
+        // The manifest is OCI: a base image's Docker layer types are given their OCI names (same bytes),
+        // since registries may refuse a manifest that mixes the two families.
+        List<Descriptor> layers = s.fs.layers().stream().map(ImageFs.Layer::blob).map(ImageOutputs::ociLayer).toList();
+        String time = epoch.orElseGet(Instant::now).toString();
+        List<ImageConfig.History> history = new ArrayList<>();
+        for (ImageConfig.History h : config.history()) {
+            history.add(h.created().equals(Optional.of(pending))
+                    ? new ImageConfig.History(Optional.of(time), h.createdBy(), h.author(), h.comment(), h.emptyLayer(), h.extra())
+                    : h);
+        }
+        config = new ImageConfig(Optional.of(time), config.author(), config.architecture(), config.os(),
+                config.osVersion(), config.osFeatures(), config.variant(), config.config(), config.rootfs(), history,
+                config.extra());
+        config.checkHistory();
+        Document<ImageConfig> configDoc = Document.of(config, MediaType.OCI_CONFIG);
+        store.put(configDoc);
+        Map<String, String> annotations = new LinkedHashMap<>();
+        s.base.ifPresent(b -> {
+            annotations.put("org.opencontainers.image.base.name", b.ref().toString());
+            annotations.put("org.opencontainers.image.base.digest", b.image().digest().toString());
+        });
+        Document<Manifest> manifest = Document.of(Manifest.of(MediaType.OCI_MANIFEST, configDoc.descriptor(), layers,
+                annotations), MediaType.OCI_MANIFEST);
+        return new BuildCache.ImageRecord(store.put(manifest), configDoc.digest());
+    }
+
+    private static Descriptor ociLayer(Descriptor layer) {
+        MediaType t = layer.mediaType();
+        if (!t.isDocker() || t.value().contains("foreign")) {
+            return layer;
+        }
+        return layer.withMediaType(MediaType.layer(t.layerCompression().orElseThrow(), false));
+    }
+
+    /**
+     * Writes the outputs: OCI layout and archive first, then the local store's names (after every file
+     * output succeeded), then the pushes.
+     */
+    void write(List<BuildOutput> outputs, Descriptor manifest) {
+        events.accept(new BuildEvent.Note("writing image " + manifest.digest()));
+        Descriptor plain = manifest.withPlatform(Optional.empty());
+        for (BuildOutput o : outputs) {
+            switch (o) {
+                case BuildOutput.OciLayout l -> writeOciLayout(l.directory(), plain);
+                case BuildOutput.DockerArchive a -> writeDockerArchive(a.file(), plain);
+                default -> { }
+            }
+        }
+        if (outputs.stream().anyMatch(o -> o instanceof BuildOutput.Store)) {
+            // index.json is replaced (new inode) on every change: when it is as this build's names left it
+            // last time, the names are in place and reading it (and JSON) can be skipped.
+            Path index = store.root().resolve("index.json");
+            String names = BuildCache.sha256(store.root() + " " + request.tags() + " " + plain.digest());
+            Optional<ContextDir.Stat> now = stat(index);
+            boolean inPlace = !request.noCache() && now.isPresent() && cache.namesInPlace(names, now.get());
+            if (!inPlace) {
+                if (request.tags().isEmpty()) {
+                    store.addUnnamed(plain);
+                }
+                for (Reference tag : request.tags()) {
+                    store.tag(tag, plain);
+                }
+                stat(index).ifPresent(st -> cache.recordNames(names, st));
+            }
+            request.tags().forEach(tag -> events.accept(new BuildEvent.Note("naming to " + tag.familiar())));
+        }
+        // Pushing comes after the local names: the pusher sends what the store names (a failed push
+        // leaves a built and named image, to push again).
+        for (BuildOutput o : outputs) {
+            if (o instanceof BuildOutput.Push) {
+                for (Reference tag : request.tags()) {
+                    events.accept(new BuildEvent.Note("pushing " + tag.familiar()));
+                    pusher.orElseThrow().push(store, plain, tag);
+                }
+            }
+        }
+    }
+
+    private static Optional<ContextDir.Stat> stat(Path p) {
+        try {
+            return Optional.of(ContextDir.stat(p));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void writeOciLayout(Path dir, Descriptor manifest) {
+        try (ImageStore layout = ImageStore.open(dir)) {
+            layout.copyFrom(store, manifest);
+            if (request.tags().isEmpty()) {
+                layout.addUnnamed(manifest);
+            }
+            for (Reference tag : request.tags()) {
+                layout.tag(tag, manifest);
+            }
+        }
+        events.accept(new BuildEvent.Note("wrote OCI layout " + dir));
+    }
+
+    private void writeDockerArchive(Path file, Descriptor manifest) {
+        try {
+            Map<Reference, Descriptor> named = new LinkedHashMap<>();
+            request.tags().forEach(t -> named.put(t, manifest));
+            ImageArchive.writeFile(store, named, Platform.host(), file);
+        } catch (IOException e) {
+            throw new BuildException("--output docker-archive:" + file + ": " + e.getMessage(), e);
+        }
+        events.accept(new BuildEvent.Note("wrote docker-archive " + file));
+    }
+}
