@@ -15,12 +15,10 @@ import dev.berth.registry.RegistryClient;
 import dev.berth.registry.RegistryConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -73,6 +71,14 @@ final class BuildCommand implements Runnable {
             description = "Progress display: plain lines, a live view on a terminal, or auto (tty when stderr is one).")
     String progress;
 
+    @Option(names = "--secret", paramLabel = "id=ID[,src=FILE|,env=VAR]",
+            description = "A secret for RUN --mount=type=secret (repeatable): a file's bytes, or a variable's value.")
+    List<String> secrets = new ArrayList<>();
+
+    @Option(names = "--ssh", paramLabel = "ID[=SOCKET]",
+            description = "An SSH agent for RUN --mount=type=ssh (repeatable); default: the agent of $SSH_AUTH_SOCK.")
+    List<String> ssh = new ArrayList<>();
+
     @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
     Path context;
 
@@ -117,19 +123,24 @@ final class BuildCommand implements Runnable {
             r.platform(Platform.parse(platform));
         }
         LayerWriter.sourceDateEpoch().ifPresent(r::sourceDateEpoch);
+        secrets.forEach(s -> secret(r, s));
+        ssh.forEach(s -> ssh(r, s));
         PrintWriter err = spec.commandLine().getErr();
-        Progress view = switch (progress.toLowerCase(Locale.ROOT)) {
-            case "plain" -> new Progress(err, false, quiet);
-            case "tty" -> new Progress(err, !quiet, quiet);
-            case "auto" -> new Progress(err, !quiet && System.console() != null && System.console().isTerminal(), quiet);
+        BuildProgress view = switch (progress.toLowerCase(Locale.ROOT)) {
+            case "plain" -> new BuildProgress(err, false, quiet);
+            case "tty" -> new BuildProgress(err, !quiet, quiet);
+            case "auto" -> new BuildProgress(err, !quiet && System.console() != null && System.console().isTerminal(), quiet);
             default -> throw new BuildException("--progress " + progress + ": use auto, plain or tty");
         };
         BuildResult result;
+        RuntimeStepRunner steps = new RuntimeStepRunner(Stores.home());
+        interruptsStop(steps);
         try (LazyRegistry registry = new LazyRegistry()) {
             Builder builder = Builder.create(Stores.home())
                     .withBaseImages((ref, p, store) -> Optional.of(registry.get()
                             .pull(store, ref, PullOptions.defaults().withPlatform(p)).image()))
-                    .withPusher((store, image, target) -> registry.get().push(store, target, target, PushOptions.defaults()));
+                    .withPusher((store, image, target) -> registry.get().push(store, target, target, PushOptions.defaults()))
+                    .withStepRunner(steps);
             result = builder.build(r.build(), view);
         } finally {
             view.close();
@@ -137,6 +148,87 @@ final class BuildCommand implements Runnable {
         if (quiet) {
             spec.commandLine().getOut().println(result.digest());
             spec.commandLine().getOut().flush();
+        }
+    }
+
+    /**
+     * {@code --secret id=ID,src=FILE}, {@code id=ID,env=VAR} (also with {@code type=file|env}, as buildx
+     * takes them); {@code id=ID} alone takes the variable ID, else the file ID.
+     */
+    private static void secret(BuildRequest.Builder r, String text) {
+        String id = null;
+        String src = null;
+        String env = null;
+        String type = null;
+        for (String part : text.split(",")) {
+            int eq = part.indexOf('=');
+            String k = eq < 0 ? part : part.substring(0, eq);
+            String v = eq < 0 ? "" : part.substring(eq + 1);
+            switch (k) {
+                case "id" -> id = v;
+                case "src", "source" -> src = v;
+                case "env" -> env = v;
+                case "type" -> type = v;
+                default -> throw new BuildException("--secret " + text + ": unknown key \"" + k
+                        + "\" (id, src, env, type)");
+            }
+        }
+        if (id == null || id.isEmpty()) {
+            throw new BuildException("--secret " + text + ": id= is missing");
+        }
+        if (env == null && src == null) {
+            if ("env".equals(type) || (!"file".equals(type) && System.getenv(id) != null)) {
+                env = id;
+            } else {
+                src = id;
+            }
+        }
+        if (env != null) {
+            String value = System.getenv(env);
+            if (value == null) {
+                throw new BuildException("--secret " + text + ": the variable " + env + " is not set");
+            }
+            r.secret(id, new BuildRequest.Secret.Value(value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } else {
+            Path file = Path.of(src);
+            if (!java.nio.file.Files.isReadable(file)) {
+                throw new BuildException("--secret " + text + ": cannot read " + file);
+            }
+            r.secret(id, new BuildRequest.Secret.FromFile(file.toAbsolutePath()));
+        }
+    }
+
+    /** {@code --ssh ID=SOCKET}, or {@code --ssh default} for the agent at {@code $SSH_AUTH_SOCK}. */
+    private static void ssh(BuildRequest.Builder r, String text) {
+        int eq = text.indexOf('=');
+        String id = eq < 0 ? text : text.substring(0, eq);
+        String socket = eq < 0 ? System.getenv("SSH_AUTH_SOCK") : text.substring(eq + 1);
+        if (id.isEmpty()) {
+            throw new BuildException("--ssh " + text + ": expected ID[=SOCKET]");
+        }
+        if (socket == null || socket.isEmpty()) {
+            throw new BuildException("--ssh " + text + ": no socket given and SSH_AUTH_SOCK is not set");
+        }
+        r.sshAgent(id, Path.of(socket).toAbsolutePath());
+    }
+
+    /**
+     * INT and TERM stop the build: a running RUN's container is killed (the build then fails, cleaning up
+     * after itself as after any failure); between RUNs, berth exits at once, and what it leaves in its
+     * temporary directories the next build sweeps.
+     */
+    @SuppressWarnings("removal")
+    private static void interruptsStop(RuntimeStepRunner steps) {
+        for (String name : List.of("INT", "TERM")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                    if (!steps.interrupt()) {
+                        System.exit(128 + sig.getNumber());
+                    }
+                });
+            } catch (IllegalArgumentException reservedByTheJvm) {
+                // e.g. with -Xrs: the default action stays
+            }
         }
     }
 
@@ -156,97 +248,6 @@ final class BuildCommand implements Runnable {
             if (client != null) {
                 client.close();
             }
-        }
-    }
-
-    /** Renders build events: plain lines, or a live line with a ticking clock on a terminal. */
-    static final class Progress implements Consumer<BuildEvent>, AutoCloseable {
-        private final PrintWriter err;
-        private final boolean live;
-        private final boolean quiet;
-        private final Thread ticker;
-        private BuildEvent.Step current;
-        private long startedNanos;
-
-        Progress(PrintWriter err, boolean live, boolean quiet) {
-            this.err = err;
-            this.live = live;
-            this.quiet = quiet;
-            this.ticker = live ? Thread.ofPlatform().daemon().name("berth-progress").start(this::tick) : null;
-        }
-
-        @Override
-        public synchronized void accept(BuildEvent event) {
-            switch (event) {
-                case BuildEvent.StepStarted s -> {
-                    current = s.step();
-                    startedNanos = System.nanoTime();
-                    redraw();
-                }
-                case BuildEvent.StepDone d -> {
-                    current = null;
-                    if (!quiet) {
-                        clearLine();
-                        err.println(d.step().label() + "  " + (d.cached() ? "CACHED" : seconds(d.duration())));
-                        err.flush();
-                    }
-                }
-                case BuildEvent.Warning w -> {
-                    clearLine();
-                    err.println("WARNING: " + w.message());
-                    redraw();
-                }
-                case BuildEvent.Note n -> {
-                    if (!quiet) {
-                        clearLine();
-                        err.println(n.message());
-                        redraw();
-                    }
-                }
-            }
-        }
-
-        private void tick() {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                synchronized (this) {
-                    redraw();
-                }
-            }
-        }
-
-        private void redraw() {
-            if (live && current != null) {
-                err.print("\r\033[K" + current.label() + "  "
-                        + seconds(Duration.ofNanos(System.nanoTime() - startedNanos)));
-                err.flush();
-            } else {
-                err.flush();
-            }
-        }
-
-        private void clearLine() {
-            if (live && current != null) {
-                err.print("\r\033[K");
-            }
-        }
-
-        static String seconds(Duration d) {
-            return String.format(Locale.ROOT, "%.1fs", d.toNanos() / 1e9);
-        }
-
-        @Override
-        public synchronized void close() {
-            if (ticker != null) {
-                ticker.interrupt();
-            }
-            clearLine();
-            current = null;
-            err.flush();
         }
     }
 }

@@ -66,7 +66,7 @@ class BuildCommandTest {
         assertThat(again.stderr()).contains("[2/3] COPY a.txt /  CACHED\n");
         // The live view redraws the running step in place.
         Tools.Result live = berth(home, Map.of(), "build", "--progress=tty", "-t", "app:1", ctx.toString()).ok();
-        assertThat(live.stderr()).contains("\r\033[K[2/3] COPY a.txt /").contains("[2/3] COPY a.txt /  CACHED\n");
+        assertThat(live.stderr()).contains("\r\033[2K[2/3] COPY a.txt /").contains("[2/3] COPY a.txt /  CACHED\n");
     }
 
     @Test

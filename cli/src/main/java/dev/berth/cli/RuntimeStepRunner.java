@@ -1,0 +1,172 @@
+package dev.berth.cli;
+
+import dev.berth.builder.BuildException;
+import dev.berth.builder.StepRunner;
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.ContainerConfig;
+import dev.berth.layers.Digest;
+import dev.berth.layers.LayerExtractor;
+import dev.berth.layers.Platform;
+import dev.berth.layers.TempDirs;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerImage;
+import dev.berth.runtime.ContainerMount;
+import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.NetworkMode;
+import dev.berth.runtime.RunOptions;
+import dev.berth.runtime.RunResult;
+import dev.berth.runtime.RunningContainer;
+import dev.berth.runtime.SnapshotStore;
+import dev.berth.runtime.Stdio;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The builder's {@link StepRunner} filled with berth's own runtime: a RUN is a container of the stage's
+ * layer snapshots, removed when it exits, whose upper directory is handed back as the step's changes and
+ * then kept as the new layer's snapshot. Needs root, as {@code berth run} does.
+ */
+final class RuntimeStepRunner implements StepRunner {
+    private static final String PREFIX = "step-";
+
+    private final BerthHome home;
+    private ContainerRuntime runtime;
+    private RunningContainer current;
+    private boolean interrupted;
+
+    RuntimeStepRunner(BerthHome home) {
+        this.home = home;
+    }
+
+    @Override
+    public Optional<String> unavailable() {
+        return BerthHome.isRoot() ? Optional.empty()
+                : Optional.of("root: berth runs it in a container of its own runtime, which needs root "
+                        + "(rootless builds are not supported yet)");
+    }
+
+    /**
+     * Kills the running step's container, if there is one (the build then fails as interrupted); false when
+     * no step is running.
+     */
+    synchronized boolean interrupt() {
+        interrupted = true;
+        if (current == null) {
+            return false;
+        }
+        current.signal(9);
+        return true;
+    }
+
+    @Override
+    public Changes run(Step step, Consumer<String> output) {
+        Path dir;
+        try {
+            TempDirs.removeAbandoned(home.tmp(), PREFIX);
+            dir = TempDirs.create(home.tmp(), PREFIX);
+        } catch (IOException e) {
+            throw new BuildException("cannot make a directory for the step's changes in " + home.tmp() + ": "
+                    + e.getMessage(), e);
+        }
+        Path changes = dir.resolve("upper");
+        try {
+            RunResult result = execute(step, output, changes);
+            return new StepChanges(result.exitCode(), dir, changes, SnapshotStore.of(home));
+        } catch (RuntimeException e) {
+            delete(dir);
+            throw e;
+        }
+    }
+
+    private RunResult execute(Step step, Consumer<String> output, Path changes) {
+        ContainerConfig.Builder config = ContainerConfig.EMPTY.toBuilder();
+        config.env = step.env();
+        config.user = Optional.of(step.user());
+        config.workingDir = Optional.of(step.workdir());
+        ContainerImage image = new ContainerImage("build step", "", step.layers().stream()
+                .map(l -> new ContainerImage.Layer(l.blob(), l.diffId())).toList(), step.blobs(), config.build(),
+                Platform.host());
+        RunOptions.Builder o = RunOptions.builder().remove(true).entrypoint("").command(step.args())
+                .hostname(step.hostname()).network(step.hostNetwork() ? NetworkMode.HOST : NetworkMode.NONE)
+                .noNewPrivileges(false).stdout(Stdio.PIPE).stderr(Stdio.PIPE).commitTo(changes);
+        step.mounts().forEach(m -> o.mount(mount(m)));
+        RunningContainer c;
+        try {
+            synchronized (this) {
+                if (interrupted) {
+                    throw new BuildException("interrupted");
+                }
+                if (runtime == null) {
+                    runtime = ContainerRuntime.open(home);
+                }
+                c = runtime.start(image, o.build());
+                current = c;
+            }
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(c.output(), StandardCharsets.UTF_8))) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    output.accept(line);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading the step's output", e);
+            }
+            RunResult r = c.await();
+            synchronized (this) {
+                current = null;
+                if (interrupted) {
+                    throw new BuildException("interrupted");
+                }
+            }
+            return r;
+        } catch (ContainerException e) {
+            String prefix = "run " + image.name() + ": ";
+            throw new BuildException(e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length())
+                    : e.getMessage(), e);
+        }
+    }
+
+    private static ContainerMount mount(Mount m) {
+        return switch (m) {
+            case Mount.Bind b -> new ContainerMount.Bind(b.target(), b.source(), b.readOnly());
+            case Mount.Tmpfs t -> new ContainerMount.Tmpfs(t.target(), t.size());
+            case Mount.Layers l -> new ContainerMount.Layers(l.target(), l.layers().stream()
+                    .map(x -> new ContainerImage.Layer(x.blob(), x.diffId())).toList(), l.blobs(), l.path(), l.writable());
+            case Mount.Directory d -> new ContainerMount.Directory(d.target(), d.source(), d.hidden(), d.writable());
+        };
+    }
+
+    private static void delete(Path dir) {
+        try {
+            LayerExtractor.deleteTree(dir);
+        } catch (IOException ignored) {
+            // swept by the next build (the directory is named after this process)
+        }
+    }
+
+    /** A step's exit code and its upper directory, deleted on close unless it became a snapshot. */
+    private record StepChanges(int exitCode, Path dir, Path changes, SnapshotStore snapshots) implements Changes {
+        @Override
+        public Path directory() {
+            if (!Files.isDirectory(changes)) {
+                throw new BuildException("the step left no changes (exit code " + exitCode + ")");
+            }
+            return changes;
+        }
+
+        @Override
+        public void keep(Digest diffId) {
+            snapshots.adopt(directory(), diffId);
+        }
+
+        @Override
+        public void close() {
+            delete(dir);
+        }
+    }
+}
