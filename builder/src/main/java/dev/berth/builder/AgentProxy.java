@@ -39,9 +39,7 @@ final class AgentProxy implements AutoCloseable {
         if (!Files.exists(agent)) {
             throw new BuildException("SSH agent socket " + agent + " does not exist");
         }
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        TempDirs.removeAbandoned(tmp, PREFIX);
-        Path dir = TempDirs.create(tmp, PREFIX);
+        Path dir = TempDirs.create(Path.of(System.getProperty("java.io.tmpdir")), PREFIX);
         Path socket = dir.resolve("agent.sock");
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
@@ -56,6 +54,11 @@ final class AgentProxy implements AutoCloseable {
         AgentProxy proxy = new AgentProxy(dir, socket, server);
         Thread.ofVirtual().name("berth-ssh-accept").start(() -> proxy.accept(agent));
         return proxy;
+    }
+
+    /** Removes the sockets of builds that were killed before they could. */
+    static void sweep() {
+        TempDirs.removeAbandoned(Path.of(System.getProperty("java.io.tmpdir")), PREFIX);
     }
 
     Path socket() {

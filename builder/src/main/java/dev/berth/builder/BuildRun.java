@@ -139,7 +139,12 @@ final class BuildRun {
                 .append(" epoch=").append(epoch.map(Instant::toString).orElse("")).append(" labels=")
                 .append(request.labels()).append(" args=").append(request.buildArgs()).append(' ')
                 .append(compressionKey()).append('\n');
-        prepare();
+        boolean runs = prepare();
+        // what builds killed during a RUN left behind is cleaned up while this one goes on
+        Thread recovery = runs ? Thread.ofPlatform().daemon().name("berth-recover").start(() -> {
+            ws.steps().recover();
+            StepMounts.sweep();
+        }) : null;
         try {
             // a build killed earlier left its scratch directory: remove it now, as nothing else will
             TempDirs.removeAbandoned(ws.tmp(), "build-");
@@ -151,6 +156,13 @@ final class BuildRun {
             throw new BuildException("build: " + e.getMessage(), e);
         } finally {
             deleteScratch();
+            if (recovery != null) {
+                try {
+                    recovery.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
         declaredArgs.addAll(stages.globalArgs().stream().flatMap(a -> a.args().stream()).map(d -> d.name()).toList());
         List<String> unused = args.unused(declaredArgs);
@@ -174,9 +186,10 @@ final class BuildRun {
 
     /**
      * Everything that can fail before a layer is written: base images (each stage's FROM and the images
-     * COPY --from and RUN --mount read), their ONBUILD triggers, instructions berth cannot run.
+     * COPY --from and RUN --mount read), their ONBUILD triggers, instructions berth cannot run. Returns
+     * whether the build has RUN steps.
      */
-    private void prepare() {
+    private boolean prepare() {
         boolean needsRunner = true;
         for (BuildPlan.PlannedStage ps : plan.stages()) {
             List<Instruction> all = new ArrayList<>(ps.triggers());
@@ -224,6 +237,7 @@ final class BuildRun {
             }
             totalSteps += all.size() + 1;
         }
+        return !needsRunner;
     }
 
     /** What a RUN asks that berth refuses, and mounts that cannot parse or lack a required secret. */

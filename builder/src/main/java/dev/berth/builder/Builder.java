@@ -2,6 +2,10 @@ package dev.berth.builder;
 
 import dev.berth.layers.BerthHome;
 import dev.berth.layers.ImageStore;
+import dev.berth.layers.LayerExtractor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -52,6 +56,59 @@ public final class Builder {
     /** What runs RUN steps (the runtime's containers); without one a Dockerfile that needs RUN is refused. */
     public Builder withStepRunner(StepRunner value) {
         return new Builder(home, baseImages, pusher, Objects.requireNonNull(value, "value"));
+    }
+
+    /** What {@link #pruneCache} removed. */
+    public record CachePruned(long entries, long bytes) {}
+
+    /**
+     * Empties the build cache ({@code cache/build/}: every step is built again) and the cache mounts'
+     * directories ({@code RUN --mount=type=cache}); a cache mount a running build holds is left alone.
+     */
+    public CachePruned pruneCache() {
+        long[] counts = new long[2];
+        Path build = home.cache().resolve("build");
+        Path mounts = home.cache().resolve("mounts");
+        try {
+            if (Files.isDirectory(build)) {
+                // renamed first, so a concurrent build sees either the whole cache or none of it
+                Path gone = home.tmp().resolve("pruned-cache-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+                Files.createDirectories(home.tmp());
+                Files.move(build, gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                count(gone, counts);
+                LayerExtractor.deleteTree(gone);
+            }
+            if (Files.isDirectory(mounts)) {
+                try (var instances = Files.list(mounts)) {
+                    for (Path instance : instances.toList()) {
+                        Optional<AutoCloseable> lock = CacheLocks.tryAcquire(instance.resolve("lock"), true);
+                        if (lock.isPresent()) {
+                            try (AutoCloseable held = lock.get()) {
+                                Path data = instance.resolve("data");
+                                if (Files.exists(data)) {
+                                    count(data, counts);
+                                    LayerExtractor.deleteTree(data);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new BuildException("cannot prune the build cache in " + home.cache() + ": " + e.getMessage(), e);
+        }
+        return new CachePruned(counts[0], counts[1]);
+    }
+
+    private static void count(Path dir, long[] counts) throws IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.toList()) {
+                if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    counts[0]++;
+                    counts[1] += Files.size(f);
+                }
+            }
+        }
     }
 
     /** Builds, reporting progress to {@code events}; throws {@link BuildException} (a one-line message) on failure. */

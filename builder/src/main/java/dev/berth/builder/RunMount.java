@@ -163,12 +163,18 @@ sealed interface RunMount {
                 String src = "/" + ContextDir.clean(source);
                 yield switch (type) {
                     case "bind" -> new Bind(abs, from, src, !ro);
-                    case "cache" -> new Cache(abs, id.isEmpty() ? "/" + ContextDir.clean(target) : id,
+                    case "cache" -> new Cache(abs, id.isEmpty() ? goClean(target) : id,
                             sharing.orElse(Sharing.SHARED), from, src, mode.orElse(0755), uid.orElse(0), gid.orElse(0), ro);
                     default -> new Tmpfs(abs, size);
                 };
             }
         };
+    }
+
+    /** Go's {@code path.Clean}: an id written as a relative target stays relative, as in BuildKit. */
+    private static String goClean(String path) {
+        String clean = ContextDir.clean(path);
+        return path.startsWith("/") ? "/" + clean : clean.isEmpty() ? "." : clean;
     }
 
     private static String quote(String s) {

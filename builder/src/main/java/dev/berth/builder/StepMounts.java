@@ -8,14 +8,11 @@ import dev.berth.layers.Posix;
 import dev.berth.layers.TempDirs;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -41,6 +38,7 @@ final class StepMounts implements AutoCloseable {
     private final List<StepRunner.Mount> out = new ArrayList<>();
     private final List<String> env = new ArrayList<>();
     private final List<AutoCloseable> held = new ArrayList<>();
+    private final java.util.Set<Path> locked = new java.util.HashSet<>();
     private Path secretsDir;
 
     StepMounts(BuildRun run, StageState stage, Location at, List<RunMount> mounts) {
@@ -48,6 +46,15 @@ final class StepMounts implements AutoCloseable {
         this.stage = stage;
         this.at = at;
         this.mounts = List.copyOf(mounts);
+    }
+
+    /** Removes the secrets and agent sockets of builds that were killed before they could. */
+    static void sweep() {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm)) {
+            TempDirs.removeAbandoned(shm, SECRETS);
+        }
+        AgentProxy.sweep();
     }
 
     /** The context files the bind mounts show (for the cache's no-change check), in order. */
@@ -199,23 +206,20 @@ final class StepMounts implements AutoCloseable {
             for (int i = 0; ; i++) {
                 Path instance = run.mountCaches().resolve(i == 0 ? name : name + "-" + i);
                 Files.createDirectories(instance);
-                FileChannel ch = FileChannel.open(instance.resolve("lock"), StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE);
-                FileLock lock;
-                try {
-                    lock = switch (c.sharing()) {
-                        case SHARED -> ch.lock(0, Long.MAX_VALUE, true);
-                        case LOCKED -> ch.lock();
-                        case PRIVATE -> ch.tryLock();
-                    };
-                } catch (java.nio.channels.OverlappingFileLockException sameBuild) {
-                    lock = null; // this build holds it already (two mounts of one id in one step)
+                Path lockFile = instance.resolve("lock");
+                if (c.sharing() != RunMount.Sharing.PRIVATE && locked.contains(lockFile)) {
+                    return instance.resolve("data"); // this step holds it already (one id, two targets)
                 }
-                if (lock == null && c.sharing() == RunMount.Sharing.PRIVATE) {
-                    ch.close();
-                    continue;
+                Optional<AutoCloseable> lock = switch (c.sharing()) {
+                    case SHARED -> Optional.of(CacheLocks.acquire(lockFile, false));
+                    case LOCKED -> Optional.of(CacheLocks.acquire(lockFile, true));
+                    case PRIVATE -> CacheLocks.tryAcquire(lockFile, true);
+                };
+                if (lock.isEmpty()) {
+                    continue; // a private mount takes the first instance no one holds
                 }
-                held.add(ch); // closing the channel releases its lock
+                held.add(lock.get());
+                locked.add(lockFile);
                 Path data = instance.resolve("data");
                 if (!Files.isDirectory(data, LinkOption.NOFOLLOW_LINKS)) {
                     Path fresh = Files.createTempDirectory(instance, "new-");
@@ -262,7 +266,6 @@ final class StepMounts implements AutoCloseable {
             if (secretsDir == null) {
                 Path shm = Path.of("/dev/shm");
                 Path parent = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : run.scratch();
-                TempDirs.removeAbandoned(parent, SECRETS);
                 secretsDir = TempDirs.create(parent, SECRETS);
                 Posix.chmod(secretsDir, 0700);
             }

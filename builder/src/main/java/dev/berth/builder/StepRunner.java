@@ -36,6 +36,13 @@ public interface StepRunner {
     Optional<String> unavailable();
 
     /**
+     * Cleans up after builds that were killed while a step ran (their containers, mounts, cgroups and
+     * temporary directories); called once by every build that has RUN steps, on a thread of its own.
+     */
+    default void recover() {
+    }
+
+    /**
      * Runs the step's process to its end. {@code output} receives its standard output and error, merged,
      * line by line, as they come. The caller closes what is returned.
      *

@@ -1,17 +1,27 @@
 package dev.berth.cli;
 
+import dev.berth.builder.Builder;
 import dev.berth.layers.ImageStore;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** {@code berth prune}: removes blobs no named image references. */
+/** {@code berth prune}: removes blobs no named image references; with {@code --build-cache}, the build cache. */
 @Command(name = "prune", description = "Remove blobs that no image in the store references.")
 final class PruneCommand implements Runnable {
+    @Option(names = "--build-cache", description = "Also empty the build cache and the RUN --mount=type=cache directories.")
+    boolean buildCache;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
+        if (buildCache) {
+            Builder.CachePruned c = Builder.create(Stores.home()).pruneCache();
+            spec.commandLine().getOut().println("Deleted " + c.entries() + " build cache file"
+                    + (c.entries() == 1 ? "" : "s") + ", freed " + Format.size(c.bytes()));
+        }
         try (ImageStore store = Stores.open()) {
             ImageStore.PruneResult r = store.prune();
             spec.commandLine().getOut().println("Deleted " + r.blobs() + " blob" + (r.blobs() == 1 ? "" : "s")

@@ -52,6 +52,26 @@ final class RuntimeStepRunner implements StepRunner {
                         + "(rootless builds are not supported yet)");
     }
 
+    /** Synchronized with a step's start, which recovers too: two recoveries in one process would collide. */
+    @Override
+    public synchronized void recover() {
+        TempDirs.removeAbandoned(home.tmp(), PREFIX);
+        if (BerthHome.isRoot()) {
+            try {
+                runtime().recover();
+            } catch (ContainerException e) {
+                // cleaning up is a courtesy: the next run, ps or rm tries again
+            }
+        }
+    }
+
+    private synchronized ContainerRuntime runtime() {
+        if (runtime == null) {
+            runtime = ContainerRuntime.open(home);
+        }
+        return runtime;
+    }
+
     /**
      * Kills the running step's container, if there is one (the build then fails as interrupted); false when
      * no step is running.
@@ -69,7 +89,6 @@ final class RuntimeStepRunner implements StepRunner {
     public Changes run(Step step, Consumer<String> output) {
         Path dir;
         try {
-            TempDirs.removeAbandoned(home.tmp(), PREFIX);
             dir = TempDirs.create(home.tmp(), PREFIX);
         } catch (IOException e) {
             throw new BuildException("cannot make a directory for the step's changes in " + home.tmp() + ": "
@@ -103,10 +122,7 @@ final class RuntimeStepRunner implements StepRunner {
                 if (interrupted) {
                     throw new BuildException("interrupted");
                 }
-                if (runtime == null) {
-                    runtime = ContainerRuntime.open(home);
-                }
-                c = runtime.start(image, o.build());
+                c = runtime().start(image, o.build());
                 current = c;
             }
             try (BufferedReader lines = new BufferedReader(new InputStreamReader(c.output(), StandardCharsets.UTF_8))) {

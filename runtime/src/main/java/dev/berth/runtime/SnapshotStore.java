@@ -55,14 +55,22 @@ public final class SnapshotStore {
         return prepare(ContainerImage.layersOf(image), image.blobs());
     }
 
-    /** {@link #prepare(Image)} for layers (base first) whose blobs {@code blobs} reads. */
+    /**
+     * {@link #prepare(Image)} for layers (base first) whose blobs {@code blobs} reads. A layer that comes
+     * twice (empty layers often do) is listed once, where it is topmost: overlayfs refuses a directory twice,
+     * and the lower copy adds nothing the upper one does not already show or hide.
+     */
     public List<Path> prepare(List<ContainerImage.Layer> layers, BlobSource blobs) {
         List<Path> out = new ArrayList<>(layers.size());
         List<ContainerImage.Layer> missing = new ArrayList<>();
+        java.util.Set<Digest> seen = new java.util.HashSet<>();
         for (int i = layers.size() - 1; i >= 0; i--) {
             ContainerImage.Layer l = layers.get(i);
+            if (!seen.add(l.diffId())) {
+                continue;
+            }
             Path p = path(l.diffId());
-            if (!Files.isDirectory(p) && missing.stream().noneMatch(m -> m.diffId().equals(l.diffId()))) {
+            if (!Files.isDirectory(p)) {
                 missing.add(l);
             }
             out.add(p);

@@ -10,6 +10,7 @@ import dev.berth.layers.LayerEntry.Attributes;
 import dev.berth.layers.LayerExtractor;
 import dev.berth.layers.LayerPath;
 import dev.berth.layers.LayerWriter;
+import dev.berth.layers.testing.Busybox;
 import dev.berth.layers.testing.TestImages;
 import dev.berth.layers.testing.Tools;
 import java.io.IOException;
@@ -118,31 +119,12 @@ final class Fixture {
     }
 
     static ContainerConfig config(Optional<List<String>> cmd) {
-        ContainerConfig.Builder b = ContainerConfig.EMPTY.toBuilder();
-        b.env = new ArrayList<>(List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "FROM_IMAGE=yes"));
-        b.cmd = cmd;
-        return b.build();
+        return Busybox.config(cmd);
     }
 
-    /** busybox with a symlink per applet, /etc/passwd and /etc/group, the usual directories, /bin/secret. */
+    /** {@link Busybox#layer}, plus a 0700 script /bin/secret and /bin/noshell, whose interpreter is missing. */
     static LayerWriter busyboxLayer(Path busybox, Path scratch) throws IOException {
-        LayerWriter w = LayerWriter.create();
-        for (String d : List.of("bin", "etc", "tmp", "root", "home/app", "proc", "sys", "dev", "usr/bin", "var")) {
-            w.add(new LayerEntry.Directory(LayerPath.of(d), Attributes.of(d.equals("tmp") ? 01777 : 0755, 0, 0)));
-        }
-        w.add(new LayerEntry.Directory(LayerPath.of("home/app"), Attributes.of(0755, 1000, 1000)));
-        w.addFromDisk(busybox, LayerPath.of("bin/busybox"), Attributes.DEFAULT.withMode(0755));
-        for (String applet : Tools.run(busybox.toString(), "--list").ok().stdout().split("\n")) {
-            if (!applet.isBlank() && !applet.equals("busybox")) {
-                w.add(new LayerEntry.Symlink(LayerPath.of("bin/" + applet.trim()), "busybox", Attributes.DEFAULT));
-            }
-        }
-        w.add(new LayerEntry.Content(LayerPath.of("etc/passwd"), bytes("root:x:0:0:root:/root:/bin/sh\n"
-                + "app:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"),
-                Attributes.of(0644, 0, 0)));
-        w.add(new LayerEntry.Content(LayerPath.of("etc/group"), bytes("root:x:0:\napp:x:1000:\nextra:x:2000:app\n"
-                + "nogroup:x:65534:\n"), Attributes.of(0644, 0, 0)));
+        LayerWriter w = Busybox.layer(busybox);
         w.add(new LayerEntry.Content(LayerPath.of("bin/secret"), bytes("#!/bin/sh\necho secret\n"),
                 Attributes.of(0700, 0, 0)));
         w.add(new LayerEntry.Content(LayerPath.of("bin/noshell"), bytes("#!/no/such/shell\necho hi\n"),
