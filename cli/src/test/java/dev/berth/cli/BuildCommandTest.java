@@ -102,4 +102,31 @@ class BuildCommandTest {
             assertThat(image.platform().toString()).isEqualTo("linux/arm64");
         }
     }
+
+    @Test
+    void runOutputSecretsAndAgentsFromTheCommandLine() throws Exception {
+        Path home = TestBases.busybox("build-command-run");
+        Path ctx = Files.createDirectories(tmp.resolve("run"));
+        Files.writeString(tmp.resolve("file-secret"), "from-file");
+        Files.writeString(ctx.resolve("Dockerfile"), "FROM busybox:test\n"
+                + "RUN --mount=type=secret,id=f --mount=type=secret,id=e,env=E --mount=type=secret,id=TOKEN,env=T "
+                + "sh -c 'cat /run/secrets/f; echo; echo \"$E $T\"'\n");
+        Tools.Result r = berth(home, Map.of("SECRET_VALUE", "from-env", "TOKEN", "by-id"), "build", "--progress", "plain",
+                "--secret", "id=f,src=" + tmp.resolve("file-secret"), "--secret", "type=env,id=e,env=SECRET_VALUE",
+                "--secret", "id=TOKEN", ctx.toString()).ok();
+        assertThat(r.stderr()).containsPattern("\n#2 \\d+\\.\\d{3} from-file\n#2 \\d+\\.\\d{3} from-env by-id\n");
+        Tools.Result unset = berth(home, Map.of(), "build", "--secret", "id=x,env=NOT_SET_ANYWHERE", ctx.toString());
+        assertThat(unset.exitCode()).isEqualTo(1);
+        assertThat(unset.stderr()).isEqualTo("berth: --secret id=x,env=NOT_SET_ANYWHERE: the variable NOT_SET_ANYWHERE "
+                + "is not set\n");
+        Tools.Result noFile = berth(home, Map.of(), "build", "--secret", "id=x,src=/no/such", ctx.toString());
+        assertThat(noFile.stderr()).isEqualTo("berth: --secret id=x,src=/no/such: cannot read /no/such\n");
+        ProcessBuilder pb = new ProcessBuilder(Jvm.command(Berth.class, "build", "--ssh", "default", ctx.toString()));
+        pb.environment().remove("SSH_AUTH_SOCK");
+        pb.environment().put("BERTH_HOME", home.toString());
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).isEqualTo(1);
+        assertThat(out).isEqualTo("berth: --ssh default: no socket given and SSH_AUTH_SOCK is not set\n");
+    }
 }
