@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
-# berth build vs buildah bud on the same context, in one run: FROM scratch + COPY of a tree of about 200 MB
-# and 7,000 files (copied out of /usr by lib/make-tree.py), gzip, then a no-change rebuild.
-# Usage: bench/build.sh [RUNS]   (default 3; medians are printed). Needs buildah (run as root), python3, bc.
+# berth build against buildah bud (and podman build) on the same contexts, in one run:
+#  copy: FROM scratch + COPY of a tree of about 200 MB and 7,000 files (copied out of /usr by
+#        lib/make-tree.py), gzip, then a no-change rebuild and a rebuild with every file touched;
+#  run:  ten small RUN steps on a busybox base (from busybox-static), cold (nothing cached) and fully
+#        cached, with berth's peak memory and the time per RUN step.
+# Usage: bench/build.sh [RUNS] [copy|run|all]   (default 3 all; medians are printed).
+# Needs buildah and podman (run as root), busybox-static, skopeo, python3, bc, GNU time.
 # BERTH_COMPRESSION picks berth's layer compression (default gzip:1, berth build's default; e.g. gzip, zstd).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
+what=${2:-all}
 compression=${BERTH_COMPRESSION:-gzip:1}
 work=$(mktemp -d /var/tmp/berth-bench-build.XXXXXX)
-trap 'buildah rmi -f berth-bench >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+storage=(--root "$work/storage" --runroot "$work/runroot" --storage-driver overlay)
+trap 'buildah rmi -f berth-bench >/dev/null 2>&1 || true; buildah "${storage[@]}" rm -a >/dev/null 2>&1 || true
+      buildah "${storage[@]}" rmi -a -f >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 command -v buildah >/dev/null || { echo "bench/build.sh: buildah is not installed (apt-get install buildah)" >&2; exit 1; }
-
-mkdir -p "$work/ctx"
-python3 "$root/bench/lib/make-tree.py" "$work/ctx/tree"
-printf 'FROM scratch\nCOPY tree /\n' > "$work/ctx/Dockerfile"
 "$root/berth" version >/dev/null   # builds the jar once, outside the timings
 
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+if [ "$what" = copy ] || [ "$what" = all ]; then
+
+mkdir -p "$work/ctx"
+python3 "$root/bench/lib/make-tree.py" "$work/ctx/tree"
+printf 'FROM scratch\nCOPY tree /\n' > "$work/ctx/Dockerfile"
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 berth_first=() buildah_first=() berth_again=() berth_touched=()
@@ -48,3 +58,61 @@ printf '%-40s %8s s   (runs: %s)\n' "buildah bud, first (to containers-storage)"
 printf '%-40s %8s     (target <= 0.5)\n' "ratio berth/buildah" "$(echo "scale=2; $bf / $hf" | bc)"
 printf '%-40s %8s s   (target < 0.5; runs: %s)\n' "berth build, no change" "$ba" "${berth_again[*]}"
 printf '%-40s %8s s   (runs: %s)\n' "berth build, every file touched" "$bt" "${berth_touched[*]}"
+rm -rf "$work/ctx"
+fi
+
+if [ "$what" = run ] || [ "$what" = all ]; then
+command -v podman >/dev/null || { echo "bench/build.sh: podman is not installed (apt-get install podman)" >&2; exit 1; }
+# The base: busybox-static and its applets, built by berth (FROM scratch + COPY), handed to buildah's and
+# podman's storage through an OCI layout.
+mkdir -p "$work/base/rootfs/bin" "$work/base/rootfs/etc" "$work/base/rootfs/tmp" "$work/runctx"
+cp /bin/busybox "$work/base/rootfs/bin/"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$work/base/rootfs/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$work/base/rootfs/etc/passwd"
+printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\n' > "$work/base/Dockerfile"
+BERTH_HOME="$work/base-home" "$root/berth" build -q -t busybox:bench -o "oci:$work/base-oci" "$work/base" >/dev/null
+skopeo copy -q "oci:$work/base-oci:docker.io/library/busybox:bench" \
+  "containers-storage:[overlay@$work/storage+$work/runroot]docker.io/library/busybox:bench" 2>/dev/null
+{ echo "FROM busybox:bench"; for n in $(seq 1 10); do echo "RUN echo $n > /f$n && ls / > /dev/null"; done; } \
+  > "$work/runctx/Dockerfile"
+
+berth_cold=() berth_cached=() buildah_cold=() buildah_cached=() podman_cold=() podman_cached=() rss=()
+for i in $(seq "$runs"); do
+  # berth, cold: a new home holding only the base (its layer not extracted yet), nothing cached
+  export BERTH_HOME="$work/run-home-$i"
+  "$root/berth" build -q -t busybox:bench "$work/base" >/dev/null
+  t0=$(now)
+  /usr/bin/time -f %M -o "$work/rss" "$root/berth" build -q -t run:bench "$work/runctx" >/dev/null 2>"$work/err" \
+    || { cat "$work/err"; exit 1; }
+  t1=$(now)
+  berth_cold+=("$(echo "$t1 - $t0" | bc)"); rss+=("$(cat "$work/rss")")
+  t0=$(now); "$root/berth" build -q -t run:bench "$work/runctx" >/dev/null 2>&1; t1=$(now)
+  berth_cached+=("$(echo "$t1 - $t0" | bc)")
+  rm -rf "$BERTH_HOME"
+  # buildah and podman, cold: --no-cache (their storage keeps the base); then fully cached with --layers
+  t0=$(now); buildah "${storage[@]}" bud --pull=never --layers --no-cache -q -t run:bench "$work/runctx" >/dev/null 2>&1; t1=$(now)
+  buildah_cold+=("$(echo "$t1 - $t0" | bc)")
+  t0=$(now); buildah "${storage[@]}" bud --pull=never --layers -q -t run:bench "$work/runctx" >/dev/null 2>&1; t1=$(now)
+  buildah_cached+=("$(echo "$t1 - $t0" | bc)")
+  t0=$(now); podman "${storage[@]}" build --pull=never --layers --no-cache -q -t run:pbench "$work/runctx" >/dev/null 2>&1; t1=$(now)
+  podman_cold+=("$(echo "$t1 - $t0" | bc)")
+  t0=$(now); podman "${storage[@]}" build --pull=never --layers -q -t run:pbench "$work/runctx" >/dev/null 2>&1; t1=$(now)
+  podman_cached+=("$(echo "$t1 - $t0" | bc)")
+done
+bc_=$(printf '%s\n' "${berth_cold[@]}" | median); bk=$(printf '%s\n' "${berth_cached[@]}" | median)
+hc=$(printf '%s\n' "${buildah_cold[@]}" | median); hk=$(printf '%s\n' "${buildah_cached[@]}" | median)
+pc=$(printf '%s\n' "${podman_cold[@]}" | median); pk=$(printf '%s\n' "${podman_cached[@]}" | median)
+mem=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+echo "10 RUN steps on busybox; $runs runs, medians"
+printf '%-40s %8s s   (runs: %s)\n' "berth build, cold" "$bc_" "${berth_cold[*]}"
+printf '%-40s %8s s   (runs: %s)\n' "buildah bud --layers --no-cache" "$hc" "${buildah_cold[*]}"
+printf '%-40s %8s s   (runs: %s)\n' "podman build --layers --no-cache" "$pc" "${podman_cold[*]}"
+printf '%-40s %8s     (target <= 0.5; podman: %s)\n' "ratio berth/buildah, cold" "$(ratio "$bc_" "$hc")" "$(ratio "$bc_" "$pc")"
+printf '%-40s %8s s   (per RUN step: berth %s s, buildah %s s)\n' "" "" "$(echo "scale=3; $bc_ / 10" | bc)" \
+  "$(echo "scale=3; $hc / 10" | bc)"
+printf '%-40s %8s s   (target <= 0.5; runs: %s)\n' "berth build, fully cached" "$bk" "${berth_cached[*]}"
+printf '%-40s %8s s   (runs: %s)\n' "buildah bud --layers, fully cached" "$hk" "${buildah_cached[*]}"
+printf '%-40s %8s s   (runs: %s)\n' "podman build --layers, fully cached" "$pk" "${podman_cached[*]}"
+printf '%-40s %8s     (target <= 0.3; podman: %s)\n' "ratio berth/buildah, cached" "$(ratio "$bk" "$hk")" "$(ratio "$bk" "$pk")"
+printf '%-40s %8s MB  (target <= 300)\n' "berth peak RSS, cold" "$((mem / 1024))"
+fi

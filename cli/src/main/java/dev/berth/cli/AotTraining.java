@@ -89,7 +89,8 @@ final class AotTraining {
     }
 
     /**
-     * A build of a context of 1,500 files, then the same build again: the no-change rebuild path. The files
+     * A build of a context of 1,500 files, then the same build again: the no-change rebuild path; then a
+     * build with RUN steps, and again from the cache. The files
      * are many because a layer's per-file path (stat, tar header, copy) is what a COPY of a tree runs
      * thousands of times; trained on a handful, it would be compiled late and with poor profiles.
      */
@@ -108,6 +109,21 @@ final class AotTraining {
                 "FROM scratch\nCOPY dir /dir\nENV A=b\nCMD [\"/dir/d0/file0\"]\n");
         for (int i = 0; i < 2; i++) {
             Berth.execute(QUIET, QUIET, "build", "-q", "-t", "aot/build:1", context.getParent().toString());
+        }
+        // A RUN, run and then cached (as root; otherwise the build stops before it starts): the helper is a
+        // static binary, so an image of it alone runs it.
+        Path helper = dev.berth.runtime.internal.HelperBinary.ensure(home.resolve("lib"));
+        image(home, "aot/step:1", List.of(List.of(new LayerEntry.File(LayerPath.of("bin/probe"), helper,
+                LayerEntry.Attributes.of(0755, 0, 0)))), Optional.empty(), Compression.defaultGzip());
+        Path steps = Files.createDirectories(home.resolve("steps"));
+        Files.writeString(steps.resolve("Dockerfile"), "FROM aot/step:1\nRUN [\"/bin/probe\", \"--version\"]\n"
+                + "RUN --mount=type=tmpfs,target=/t --network=none [\"/bin/probe\", \"--version\"]\n");
+        for (int i = 0; i < 2; i++) {
+            if (BerthHome.isRoot()) {
+                succeed("build", "--progress", "plain", "-t", "aot/steps:1", steps.toString());
+            } else {
+                Berth.execute(QUIET, QUIET, "build", "-t", "aot/steps:1", steps.toString());
+            }
         }
     }
 
