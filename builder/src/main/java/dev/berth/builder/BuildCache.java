@@ -176,6 +176,13 @@ final class BuildCache {
         });
     }
 
+    /** A key for the file tree below a step: its diff_ids, in order. */
+    static String chainKey(List<Digest> diffIds) {
+        StringBuilder b = new StringBuilder("layers");
+        diffIds.forEach(d -> b.append(' ').append(d));
+        return sha256(b.toString());
+    }
+
     private static String contentKey(String key, Digest diffId) {
         return sha256(key + " " + diffId);
     }

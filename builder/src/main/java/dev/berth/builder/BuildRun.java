@@ -12,7 +12,6 @@ import dev.berth.builder.dockerfile.Location;
 import dev.berth.builder.dockerfile.ShellLexer;
 import dev.berth.builder.dockerfile.StageScope;
 import dev.berth.builder.dockerfile.Stages;
-import dev.berth.builder.dockerfile.WordExpander;
 import dev.berth.layers.Compression;
 import dev.berth.layers.ContainerConfig;
 import dev.berth.layers.Descriptor;
@@ -139,7 +138,9 @@ final class BuildRun {
                 .append(" epoch=").append(epoch.map(Instant::toString).orElse("")).append(" labels=")
                 .append(request.labels()).append(" args=").append(request.buildArgs()).append(' ')
                 .append(compressionKey()).append('\n');
-        boolean runs = prepare();
+        Preflight.Result checked = new Preflight(request, stages, images, ws.steps()).check(plan);
+        totalSteps = checked.steps();
+        boolean runs = checked.runs();
         // what builds killed during a RUN left behind is cleaned up while this one goes on
         Thread recovery = runs ? Thread.ofPlatform().daemon().name("berth-recover").start(() -> {
             ws.steps().recover();
@@ -180,111 +181,6 @@ final class BuildRun {
         });
         imageOutputs.write(outputs, image.manifest());
         return new BuildResult(image.manifest(), image.imageId(), done, warnings);
-    }
-
-    // ---------------------------------------------------------------- before building
-
-    /**
-     * Everything that can fail before a layer is written: base images (each stage's FROM and the images
-     * COPY --from and RUN --mount read), their ONBUILD triggers, instructions berth cannot run. Returns
-     * whether the build has RUN steps.
-     */
-    private boolean prepare() {
-        boolean needsRunner = true;
-        for (BuildPlan.PlannedStage ps : plan.stages()) {
-            List<Instruction> all = new ArrayList<>(ps.triggers());
-            if (ps.base() instanceof ImageSource.External(String image)) {
-                Images.Resolved r = images.resolve(image, images.platformOf(ps), ps.from().instruction().location());
-                for (String trigger : r.image().config().value().containerConfig().onBuild()) {
-                    all.add(Dockerfile.parseTrigger(trigger, ps.from().instruction().location()));
-                }
-            }
-            all.addAll(ps.stage().instructions());
-            for (Instruction i : all) {
-                switch (i) {
-                    case Instruction.Run r -> {
-                        if (needsRunner) {
-                            Optional<String> why = ws.steps().unavailable();
-                            if (why.isPresent()) {
-                                throw r.location().error("RUN needs " + why.get());
-                            }
-                            needsRunner = false;
-                        }
-                        checkRun(r);
-                        for (ImageSource m : stages.mountSources(r)) {
-                            if (m instanceof ImageSource.External(String image)) {
-                                images.resolve(image, images.platformOf(ps), r.location());
-                            }
-                        }
-                    }
-                    case Instruction.Copy c -> {
-                        if (stages.copySource(c).orElse(null) instanceof ImageSource.External(String image)) {
-                            images.resolve(image, images.platformOf(ps), c.location());
-                        }
-                    }
-                    case Instruction.Add a -> {
-                        for (String p : a.paths()) {
-                            if (isGit(p)) {
-                                throw a.location().error("ADD from a git repository is not supported yet: " + p);
-                            }
-                        }
-                        if (a.keepGitDir().isPresent()) {
-                            throw a.location().error("ADD --keep-git-dir is not supported yet (no git sources)");
-                        }
-                    }
-                    default -> { }
-                }
-            }
-            totalSteps += all.size() + 1;
-        }
-        return !needsRunner;
-    }
-
-    /** What a RUN asks that berth refuses, and mounts that cannot parse or lack a required secret. */
-    private void checkRun(Instruction.Run r) {
-        if (r.security().equals(Optional.of("insecure"))) {
-            throw r.location().error("RUN --security=insecure is not supported: berth runs every RUN with docker's "
-                    + "default capabilities and isolation");
-        }
-        if (!r.devices().isEmpty()) {
-            throw r.location().error("RUN --device is not supported: berth gives a RUN no host devices");
-        }
-        for (String m : r.mounts()) {
-            RunMount mount;
-            try {
-                mount = RunMount.parse(m, AS_WRITTEN, "/", 0);
-            } catch (BuildException e) {
-                throw r.location().error(e.getMessage());
-            }
-            if (mount instanceof RunMount.Secret s && s.required() && !s.id().contains("$")
-                    && !request.secrets().containsKey(s.id())) {
-                throw r.location().error("RUN --mount=type=secret: secret " + s.id() + " is required but was not "
-                        + "given (berth build --secret id=" + s.id() + ",src=FILE)");
-            }
-        }
-    }
-
-    /** Mounts are checked before the build as written: their variables are the stage's, known only then. */
-    private static final WordExpander AS_WRITTEN = new WordExpander() {
-        @Override
-        public String word(String word) {
-            return word;
-        }
-
-        @Override
-        public List<String> words(String word) {
-            return List.of(word);
-        }
-
-        @Override
-        public String heredoc(String content) {
-            return content;
-        }
-    };
-
-    private static boolean isGit(String src) {
-        return src.startsWith("git@") || src.startsWith("git://")
-                || ((src.startsWith("http://") || src.startsWith("https://")) && (src.contains(".git#") || src.endsWith(".git")));
     }
 
     // ---------------------------------------------------------------- stages
@@ -424,18 +320,6 @@ final class BuildRun {
         LayerWriter writer = LayerWriter.create(layerTime);
         entries.values().forEach(writer::add);
         return writer;
-    }
-
-    /** A key for the file tree below a step: its diff_ids, in order. */
-    static String chainKey(List<Digest> diffIds) {
-        StringBuilder b = new StringBuilder("layers");
-        diffIds.forEach(d -> b.append(' ').append(d));
-        return BuildCache.sha256(b.toString());
-    }
-
-    /** Layers as a {@link StepRunner} takes them. */
-    static List<StepRunner.Layer> stepLayers(List<ImageFs.Layer> layers) {
-        return layers.stream().map(l -> new StepRunner.Layer(l.blob(), l.diffId())).toList();
     }
 
     String compressionKey() {

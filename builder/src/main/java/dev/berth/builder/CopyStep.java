@@ -136,11 +136,11 @@ final class CopyStep {
                 case ImageSource.FromStage(int index) -> {
                     StageState src = run.stageResult(index, at);
                     fromFs = src.fs;
-                    fromKey = "stage " + BuildRun.chainKey(src.diffIds());
+                    fromKey = "stage " + BuildCache.chainKey(src.diffIds());
                 }
                 case ImageSource.External(String name) -> {
                     fromFs = run.imageFs(name, stage, at);
-                    fromKey = "image " + BuildRun.chainKey(fromFs.layers().stream().map(ImageFs.Layer::diffId).toList());
+                    fromKey = "image " + BuildCache.chainKey(fromFs.layers().stream().map(ImageFs.Layer::diffId).toList());
                 }
                 case ImageSource.Scratch s -> throw new BuildException("cannot copy from scratch");
             }
@@ -149,7 +149,7 @@ final class CopyStep {
                 "chown=" + chown.orElse(""), "chmod=" + chmodText.orElse(""), "link=" + link, "parents=" + parents,
                 "exclude=" + excludes, "unpack=" + unpack.map(String::valueOf).orElse(""), "from=" + fromKey,
                 "time=" + run.layerTime().getEpochSecond(), run.compressionKey()));
-        keyParts.add(link ? "below=link" : "below=" + BuildRun.chainKey(stage.diffIds()));
+        keyParts.add(link ? "below=link" : "below=" + BuildCache.chainKey(stage.diffIds()));
         List<Match> matches = new ArrayList<>();
         List<ContextDir.Item> snapshot = new ArrayList<>();
         Map<String, Path> downloads = new LinkedHashMap<>();

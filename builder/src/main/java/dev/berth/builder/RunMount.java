@@ -2,7 +2,6 @@ package dev.berth.builder;
 
 import dev.berth.builder.dockerfile.Csv;
 import dev.berth.builder.dockerfile.WordExpander;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;

@@ -123,7 +123,7 @@ final class RunStep {
         String createdBy = createdBy(command.args(), stage);
         try (StepMounts hostMounts = new StepMounts(run, stage, at, mounts)) {
             List<String> keyParts = new ArrayList<>(List.of("berth-step-v1", "RUN",
-                    "below=" + BuildRun.chainKey(stage.diffIds()), "args=" + ConfigSteps.quoted(command.args()),
+                    "below=" + BuildCache.chainKey(stage.diffIds()), "args=" + ConfigSteps.quoted(command.args()),
                     "script=" + command.script().map(h -> BuildCache.sha256(h.body())).orElse(""),
                     "env=" + stage.scope.environment().toList(), "user=" + user, "workdir=" + stage.workdir(),
                     "network=" + network, "platform=" + stage.config.platform(),
@@ -174,7 +174,7 @@ final class RunStep {
             env.removeIf(x -> x.startsWith(name + "="));
             env.add(e);
         }
-        StepRunner.Step process = new StepRunner.Step(BuildRun.stepLayers(stage.fs.layers()), run.store().blobs("layer"),
+        StepRunner.Step process = new StepRunner.Step(RunStep.layers(stage.fs.layers()), run.store().blobs("layer"),
                 command.args(), env, user, stage.workdir(), HOSTNAME, !network.equals("none"), mounts);
         Deque<String> tail = new ArrayDeque<>();
         run.request().compression().prepare(); // the compressor loads while the command runs
@@ -212,6 +212,11 @@ final class RunStep {
             String prefix = at.file() + ":";
             throw e.getMessage().startsWith(prefix) ? e : at.error(summary() + ": " + e.getMessage());
         }
+    }
+
+    /** Layers as a {@link StepRunner} takes them. */
+    static List<StepRunner.Layer> layers(List<ImageFs.Layer> layers) {
+        return layers.stream().map(l -> new StepRunner.Layer(l.blob(), l.diffId())).toList();
     }
 
     /** The instruction as errors show it: {@code RUN make}, long ones cut. */

@@ -150,9 +150,9 @@ final class StepMounts implements AutoCloseable {
 
     private String sourceKey(String from) {
         return switch (run.stages().source(from, at)) {
-            case ImageSource.FromStage(int index) -> "stage " + BuildRun.chainKey(run.stageResult(index, at).diffIds());
+            case ImageSource.FromStage(int index) -> "stage " + BuildCache.chainKey(run.stageResult(index, at).diffIds());
             case ImageSource.External(String name) -> "image " + name + " "
-                    + BuildRun.chainKey(run.image(name, stage, at).image().diffIds());
+                    + BuildCache.chainKey(run.image(name, stage, at).image().diffIds());
             case ImageSource.Scratch s -> "scratch";
         };
     }
@@ -167,7 +167,7 @@ final class StepMounts implements AutoCloseable {
 
     private StepRunner.Mount bind(RunMount.Bind b) {
         if (b.from().isPresent()) {
-            return new StepRunner.Mount.Layers(b.target(), BuildRun.stepLayers(layersOf(b.from().get())),
+            return new StepRunner.Mount.Layers(b.target(), RunStep.layers(layersOf(b.from().get())),
                     run.store().blobs("layer"), b.source(), b.writable());
         }
         String rel = contextPath(b);

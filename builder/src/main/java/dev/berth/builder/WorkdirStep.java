@@ -26,7 +26,7 @@ final class WorkdirStep {
             return false;
         }
         Optional<String> user = s.config.containerConfig().user().filter(u -> !u.isEmpty());
-        String key = BuildCache.sha256(String.join("\n", "berth-step-v1", BuildRun.chainKey(s.diffIds()), "WORKDIR",
+        String key = BuildCache.sha256(String.join("\n", "berth-step-v1", BuildCache.chainKey(s.diffIds()), "WORKDIR",
                 wd, "user=" + user.orElse(""), "time=" + run.layerTime().getEpochSecond(), run.compressionKey()));
         BuildCache cache = run.cache();
         if (!run.request().noCache()) {

@@ -1,6 +1,5 @@
 package dev.berth.cli;
 
-import dev.berth.builder.BuildEvent;
 import dev.berth.builder.BuildException;
 import dev.berth.builder.BuildOutput;
 import dev.berth.builder.BuildRequest;

@@ -1,7 +1,6 @@
 package dev.berth.runtime;
 
 import dev.berth.layers.BerthHome;
-import dev.berth.layers.ContainerConfig;
 import dev.berth.layers.Image;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.LayerExtractor;
@@ -9,7 +8,6 @@ import dev.berth.layers.LayersException;
 import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
 import dev.berth.runtime.ContainerSpec.Mount;
-import dev.berth.runtime.ContainerSpec.Namespace;
 import dev.berth.runtime.internal.HelperBinary;
 import dev.berth.runtime.internal.HelperProtocol;
 import dev.berth.runtime.internal.LayeredFs;
@@ -17,20 +15,16 @@ import dev.berth.runtime.internal.Linux;
 import dev.berth.runtime.internal.Monitor;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.Set;
 
 /**
  * berth's container runtime: images from the store (or a resolver that can pull) run as processes on this
@@ -131,7 +125,7 @@ public final class ContainerRuntime {
         List<Path> lowers = snapshots.prepare(image.layers(), image.blobs());
         String id = newId();
         LayeredFs fs = new LayeredFs(lowers);
-        Plan plan = plan(what, image, fs, options, id);
+        ContainerPlan plan = ContainerPlan.resolve(what, image, fs, options, id, hostEnv);
         List<ExtraMounts.Resolved> extra;
         try {
             extra = ExtraMounts.resolve(options.mounts(), snapshots);
@@ -149,20 +143,20 @@ public final class ContainerRuntime {
         Cgroups.ContainerCgroup cgroup = null;
         Monitor monitor = null;
         try {
-            writeEtcFiles(slot.path, plan.hostname, options.network());
+            EtcFiles.write(slot.path, plan.hostname(), options.network());
             cgroup = cgroups.create(id, options.resources());
-            ContainerSpec spec = spec(id, plan, options,
+            ContainerSpec spec = plan.spec(id, options,
                     new ContainerSpec.Root.Overlay(lowers, slot.path.resolve("upper"), slot.path.resolve("work"),
                             slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
-                    Defaults.systemMounts(cgroups instanceof Cgroups.V2 && hasCgroupNamespaces()),
-                    etcMounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer()),
+                    Defaults.systemMounts(cgroups instanceof Cgroups.V2 && ContainerPlan.hasCgroupNamespaces()),
+                    EtcFiles.mounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer()),
                     cgroup.procsFiles());
             Optional<MountPoints> commit = options.commitTo().map(to -> MountPoints.of(fs, spec.mounts()));
-            monitor = Monitor.start(helper, HelperProtocol.encode(spec), stdio(options),
+            monitor = Monitor.start(helper, HelperProtocol.encode(spec), ContainerPlan.stdio(options),
                     "berth-" + id.substring(0, 12));
             OptionalLong pid = monitor.containerPid();
             ContainerState state = new ContainerState(id, slot.name, image.name(), image.id(),
-                    plan.args, Instant.now().toString(), ContainerInfo.Status.RUNNING,
+                    plan.args(), Instant.now().toString(), ContainerInfo.Status.RUNNING,
                     OptionalLong.of(monitor.helperPid()), pid, OptionalInt.empty(), false, Optional.empty(),
                     options.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList());
             containers.write(slot.path, state);
@@ -257,14 +251,15 @@ public final class ContainerRuntime {
             Path rootfs = abs.resolve("rootfs");
             LayerExtractor.unpack(image, rootfs);
             String id = newId();
-            Plan plan = plan(what, ContainerImage.of(ref, image), new LayeredFs(List.of(rootfs)), options, id);
-            writeEtcIntoRootfs(rootfs, plan.hostname, options.network());
+            ContainerPlan plan = ContainerPlan.resolve(what, ContainerImage.of(ref, image), new LayeredFs(List.of(rootfs)),
+                    options, id, hostEnv);
+            EtcFiles.writeIntoRootfs(rootfs, plan.hostname(), options.network());
             // The OCI runtime mounts /sys/fs/cgroup as the host has it (v1 or v2); devices and /dev links
             // are its own defaults, so the spec lists none.
             List<Mount> system = new ArrayList<>(Defaults.systemMounts(false));
             system.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
                     List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
-            ContainerSpec spec = spec(id, plan, options, new ContainerSpec.Root.Directory(rootfs, options.readOnly()),
+            ContainerSpec spec = plan.spec(id, options, new ContainerSpec.Root.Directory(rootfs, options.readOnly()),
                     system, List.of(), List.of(), List.of());
             spec = new ContainerSpec(spec.id(), spec.hostname(), spec.process(), spec.root(), spec.mounts(), List.of(),
                     List.of(), spec.maskedPaths(), spec.readonlyPaths(), spec.namespaces(), spec.resources(),
@@ -278,170 +273,7 @@ public final class ContainerRuntime {
         }
     }
 
-    /** Writes the /etc files into a bundle's rootfs, where no symlink leads them out of it. */
-    private static void writeEtcIntoRootfs(Path rootfs, String hostname, NetworkMode network) throws IOException {
-        Path etc = rootfs.resolve("etc");
-        if (Files.isSymbolicLink(etc)) {
-            return;
-        }
-        Files.createDirectories(etc);
-        Path staging = Files.createTempDirectory(rootfs.getParent(), ".etc");
-        try {
-            writeEtcFiles(staging, hostname, network);
-            for (String f : List.of("hosts", "hostname", "resolv.conf")) {
-                if (!Files.isSymbolicLink(etc.resolve(f))) {
-                    Files.copy(staging.resolve(f), etc.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        } finally {
-            LayerExtractor.deleteTree(staging);
-        }
-    }
-
     // ------------------------------------------------------------------ resolution
-
-    /** Everything resolved from the image and the options, before anything is created. */
-    private record Plan(String hostname, ImageUser user, List<String> env, List<String> args, String cwd,
-                        String searchPath) {}
-
-    private Plan plan(String what, ContainerImage image, LayeredFs fs, RunOptions o, String id) {
-        try {
-            Platform host = Platform.host();
-            Platform platform = image.platform();
-            if (!platform.os().equals("linux") || !platform.architecture().equals(host.architecture())) {
-                throw new ContainerException("image " + image.name() + " is for " + platform
-                        + ", this machine runs " + host);
-            }
-            ContainerConfig cc = image.config();
-            String hostname = o.hostname().orElseGet(() -> o.network() == NetworkMode.HOST ? hostHostname()
-                    : id.substring(0, 12));
-            if (hostname.isEmpty() || hostname.length() > 64 || !hostname.matches("[A-Za-z0-9][A-Za-z0-9.-]*")) {
-                throw new ContainerException("invalid hostname \"" + hostname + "\"");
-            }
-            ImageUser user = ImageUser.resolve(o.user().or(() -> cc.user().filter(u -> !u.isBlank())), fs);
-            List<String> env = Environment.build(cc.env(), o.envFiles(), o.env(), hostname, user, o.tty(), hostEnv);
-            List<String> args = command(image.name(), cc, o);
-            String cwd = ContainerPaths.normalize(o.workdir().or(() -> cc.workingDir().filter(w -> !w.isBlank()))
-                    .map(w -> w.startsWith("/") ? w : "/" + w).orElse("/"), "working directory");
-            String searchPath = Environment.get(env, "PATH").orElse(Defaults.PATH);
-            List<String> volumeTargets = o.volumes().stream().map(Volume::container).toList();
-            CommandCheck.check(fs, args, cwd, searchPath, user, volumeTargets);
-            return new Plan(hostname, user, env, args, cwd, searchPath);
-        } catch (ContainerException e) {
-            throw new ContainerException(e.exitCode(), what + ": " + e.getMessage());
-        } catch (LayersException e) {
-            throw new ContainerException(what + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** ENTRYPOINT + CMD as docker combines them with {@code --entrypoint} and a COMMAND. */
-    static List<String> command(String image, ContainerConfig cc, RunOptions o) {
-        List<String> entrypoint = o.entrypoint().map(e -> e.isEmpty() ? List.<String>of() : List.of(e))
-                .orElseGet(() -> cc.entrypoint().orElse(List.of()));
-        List<String> cmd = !o.command().isEmpty() ? o.command()
-                : o.entrypoint().isPresent() ? List.of() : cc.cmd().orElse(List.of());
-        List<String> args = new ArrayList<>(entrypoint);
-        args.addAll(cmd);
-        if (args.isEmpty()) {
-            throw new ContainerException("image " + image + " has no command (no ENTRYPOINT or CMD): "
-                    + "give one after the image name, e.g. berth run " + image + " /bin/sh");
-        }
-        return args;
-    }
-
-    private static boolean hasCgroupNamespaces() {
-        return Files.exists(Path.of("/proc/self/ns/cgroup"));
-    }
-
-    /** The container: the system mounts, then the /etc files, then the volumes and other mounts, parents first. */
-    private ContainerSpec spec(String id, Plan plan, RunOptions o, ContainerSpec.Root root, List<Mount> system,
-                               List<Mount> etc, List<Mount> extra, List<Path> cgroupProcs) {
-        Set<Namespace> ns = EnumSet.of(Namespace.MOUNT, Namespace.PID, Namespace.UTS, Namespace.IPC);
-        if (o.network() == NetworkMode.NONE) {
-            ns.add(Namespace.NETWORK);
-        }
-        if (hasCgroupNamespaces()) {
-            ns.add(Namespace.CGROUP);
-        }
-        List<Mount> mounts = new ArrayList<>(system);
-        mounts.addAll(etc);
-        List<Mount> volumes = new ArrayList<>();
-        for (Volume v : o.volumes()) {
-            List<String> opts = new ArrayList<>(List.of("rbind", "rprivate"));
-            opts.add(v.readOnly() ? "ro" : "rw");
-            volumes.add(new Mount(v.container(), "bind", v.host().toString(), opts));
-        }
-        volumes.addAll(extra);
-        // parents before children, as docker sorts them, so a volume inside another lands on top of it
-        volumes.sort(Comparator.comparingInt(m -> ContainerPaths.components(m.destination()).size()));
-        mounts.addAll(volumes);
-        ContainerSpec.ProcessSpec process = new ContainerSpec.ProcessSpec(plan.args, plan.env, plan.cwd,
-                plan.user.uid(), plan.user.gid(), plan.user.additionalGids(), Capability.DOCKER_DEFAULT,
-                o.noNewPrivileges(),
-                Defaults.RLIMITS, o.tty(), o.interactive(), plan.searchPath);
-        return new ContainerSpec(id, plan.hostname, process, root, mounts, Defaults.DEVICES, Defaults.symlinks(),
-                Defaults.MASKED_PATHS, Defaults.READONLY_PATHS, ns, o.resources(), cgroupProcs, o.init(), o.noPivot());
-    }
-
-    private static List<Mount> etcMounts(Path container) {
-        List<Mount> out = new ArrayList<>();
-        for (String f : List.of("hosts", "hostname", "resolv.conf")) {
-            out.add(new Mount("/etc/" + f, "bind", container.resolve(f).toString(), List.of("rbind", "rprivate")));
-        }
-        return out;
-    }
-
-    /** /etc/hosts, /etc/hostname and /etc/resolv.conf for the container, as docker writes them. */
-    static void writeEtcFiles(Path dir, String hostname, NetworkMode network) {
-        try {
-            String hosts;
-            if (network == NetworkMode.HOST && Files.isReadable(Path.of("/etc/hosts"))) {
-                hosts = Files.readString(Path.of("/etc/hosts"));
-                if (!hostname.equals(hostHostname())) { // a name of its own: it must resolve, as in docker
-                    hosts = (hosts.isEmpty() || hosts.endsWith("\n") ? hosts : hosts + "\n") + "127.0.1.1\t" + hostname
-                            + "\n";
-                }
-            } else {
-                hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-                        + "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-                        + "127.0.1.1\t" + hostname + "\n";
-            }
-            Files.writeString(dir.resolve("hosts"), hosts);
-            Files.writeString(dir.resolve("hostname"), hostname + "\n");
-            Path resolv = Path.of("/etc/resolv.conf");
-            Files.writeString(dir.resolve("resolv.conf"), Files.isReadable(resolv) ? Files.readString(resolv) : "");
-        } catch (IOException e) {
-            throw new ContainerException("cannot write the container's /etc files in " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static Monitor.Streams stdio(RunOptions o) {
-        if (o.stderr() instanceof Stdio.Pipe && !(o.stdout() instanceof Stdio.Pipe)) {
-            throw new ContainerException("stderr can be a pipe only together with stdout");
-        }
-        if (o.stdin() instanceof Stdio.Pipe) {
-            throw new ContainerException("stdin cannot be a pipe");
-        }
-        return new Monitor.Streams(redirect(o.stdin(), true), redirect(o.stdout(), false), redirect(o.stderr(), false),
-                o.stderr() instanceof Stdio.Pipe);
-    }
-
-    private static ProcessBuilder.Redirect redirect(Stdio s, boolean input) {
-        return switch (s) {
-            case Stdio.Inherit i -> ProcessBuilder.Redirect.INHERIT;
-            case Stdio.Pipe p -> ProcessBuilder.Redirect.PIPE;
-            case Stdio.Null n -> input ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
-                    : ProcessBuilder.Redirect.DISCARD;
-            case Stdio.File f -> {
-                if (input && !Files.isReadable(f.path())) {
-                    throw new ContainerException("cannot read stdin from " + f.path());
-                }
-                java.io.File file = f.path().toAbsolutePath().toFile();
-                yield input ? ProcessBuilder.Redirect.from(file)
-                        : f.append() ? ProcessBuilder.Redirect.appendTo(file) : ProcessBuilder.Redirect.to(file);
-            }
-        };
-    }
 
     private Image resolve(Reference ref, String what) {
         try {
@@ -462,14 +294,6 @@ public final class ContainerRuntime {
         }
     }
 
-    private static String hostHostname() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
-        } catch (IOException e) {
-            return "localhost";
-        }
-    }
-
     private static String newId() {
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
@@ -486,26 +310,7 @@ public final class ContainerRuntime {
 
     /** Containers, newest first: running ones, and with {@code all} the exited ones too. */
     public List<ContainerInfo> list(boolean all) {
-        recover();
-        List<ContainerInfo> out = new ArrayList<>();
-        for (Path dir : containers.containers()) {
-            Optional<ContainerState> s = containers.read(dir);
-            if (s.isEmpty()) {
-                continue; // starting: no state yet
-            }
-            ContainerInfo info = info(s.get());
-            if (all || info.status() == ContainerInfo.Status.RUNNING) {
-                out.add(info);
-            }
-        }
-        out.sort(Comparator.comparing(ContainerInfo::created).reversed());
-        return out;
-    }
-
-    private static ContainerInfo info(ContainerState s) {
-        return new ContainerInfo(s.id(), s.name(), s.image(), s.command(), Instant.parse(s.created()), s.status(),
-                s.status() == ContainerInfo.Status.RUNNING ? s.pid() : OptionalLong.empty(), s.exitCode(),
-                s.oomKilled(), s.finished().map(Instant::parse));
+        return lifecycle().list(all);
     }
 
     /**
@@ -514,156 +319,24 @@ public final class ContainerRuntime {
      */
     public List<String> remove(List<String> namesOrIds, boolean force) {
         requireRoot();
-        recover();
-        List<String> removed = new ArrayList<>();
-        for (String n : namesOrIds) {
-            Path dir = containers.find(n).orElseThrow(() -> new ContainerException("no such container: " + n));
-            ContainerState s = containers.read(dir).orElseThrow(() -> new ContainerException("container " + n
-                    + " is still starting"));
-            if (ContainerStore.isRunning(dir)) {
-                if (!force) {
-                    throw new ContainerException("container " + n + " is running: stop it first, or use berth rm -f");
-                }
-                kill(s);
-                waitUntilStopped(dir, n);
-            }
-            Optional<ContainerStore.Slot> lock = ContainerStore.tryLock(dir);
-            try {
-                new Cgroups.ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).destroy();
-                detachMounts(dir);
-                containers.delete(dir, s.name(), s.id());
-            } finally {
-                lock.ifPresent(ContainerStore.Slot::close);
-            }
-            removed.add(s.name());
-        }
-        return removed;
-    }
-
-    private static void kill(ContainerState s) {
-        try {
-            if (s.monitorPid().isPresent()) {
-                Linux.kill(s.monitorPid().getAsLong(), Linux.SIGKILL); // its PID 1 and namespace die with it
-            }
-            new Cgroups.ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).pids()
-                    .forEach(p -> {
-                        try {
-                            Linux.kill(p, Linux.SIGKILL);
-                        } catch (IOException ignored) {
-                            // gone
-                        }
-                    });
-        } catch (IOException e) {
-            throw new ContainerException("cannot kill container " + s.name() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void waitUntilStopped(Path dir, String name) {
-        for (int i = 0; i < 1000 && ContainerStore.isRunning(dir); i++) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (ContainerStore.isRunning(dir)) {
-            throw new ContainerException("container " + name + " did not stop");
-        }
+        return lifecycle().remove(namesOrIds, force);
     }
 
     /**
-     * Cleans up after berth processes that were killed: their containers' processes, cgroups and mounts
-     * (a container's mounts live in its own mount namespace and die with it; any under {@code containers/}
-     * on the host are leftovers), their directories when they were {@code --rm}, and interrupted snapshot
-     * extractions. Called at the start of every run, ps and rm.
+     * Cleans up after berth processes that were killed: their containers' processes, cgroups and mounts,
+     * their directories when they were {@code --rm}, and interrupted snapshot extractions. Called at the
+     * start of every run, ps and rm.
      */
     public void recover() {
-        for (Path dir : containers.abandonedSetups()) {
-            ContainerStore.tryLock(dir).ifPresent(lock -> {
-                try {
-                    detachMounts(dir);
-                    LayerExtractor.deleteTree(dir);
-                } catch (IOException ignored) {
-                    // retried next time
-                } finally {
-                    lock.close();
-                }
-            });
-        }
-        for (Path dir : containers.containers()) {
-            if (!Files.exists(dir.resolve(ContainerStore.RUNNING), LinkOption.NOFOLLOW_LINKS)) {
-                continue;
-            }
-            Optional<ContainerStore.Slot> lock = ContainerStore.tryLock(dir);
-            if (lock.isEmpty()) {
-                continue; // its berth is alive
-            }
-            try {
-                Optional<ContainerState> s = containers.read(dir);
-                detachMounts(dir);
-                if (s.isEmpty()) {
-                    LayerExtractor.deleteTree(dir); // died before it was started
-                    continue;
-                }
-                kill(s.get());
-                new Cgroups.ContainerCgroup(s.get().cgroupVersion(), s.get().cgroups().stream().map(Path::of).toList())
-                        .destroy();
-                if (s.get().autoRemove()) {
-                    containers.delete(dir, s.get().name(), s.get().id());
-                } else {
-                    containers.write(dir, s.get().exited(OptionalInt.empty(), false, Instant.now().toString(),
-                            ContainerInfo.Status.DEAD));
-                    Files.deleteIfExists(dir.resolve(ContainerStore.RUNNING));
-                }
-            } catch (IOException e) {
-                throw new ContainerException("cannot clean up container " + dir.getFileName() + ": " + e.getMessage(), e);
-            } finally {
-                lock.get().close();
-            }
-        }
-        // Cgroups whose container directory is gone: berth was killed before it recorded them.
-        for (Path parent : cgroups.parents()) {
-            if (!Files.isDirectory(parent)) {
-                continue;
-            }
-            try (var children = Files.list(parent)) {
-                for (Path child : children.toList()) {
-                    String id = child.getFileName().toString();
-                    if (id.matches("[0-9a-f]{64}") && Files.isDirectory(child)
-                            && !Files.exists(containers.dir().resolve(id), LinkOption.NOFOLLOW_LINKS)) {
-                        cgroups.forId(id).destroy();
-                    }
-                }
-            } catch (IOException e) {
-                throw new ContainerException("cannot list " + parent + ": " + e.getMessage(), e);
-            }
-        }
-        snapshots.cleanTemp();
-        detachMounts(containers.dir());
+        lifecycle().recover();
+    }
+
+    private ContainerCleanup lifecycle() {
+        return new ContainerCleanup(containers, cgroups, snapshots);
     }
 
     /** Detaches every host mount at or under {@code dir}, deepest first. */
     static void detachMounts(Path dir) {
-        List<String> points = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String[] f = line.split(" ", 6);
-                if (f.length < 5) {
-                    continue;
-                }
-                String point = f[4].replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
-                        .replace("\\134", "\\");
-                if (Path.of(point).startsWith(dir)) {
-                    points.add(point);
-                }
-            }
-            points.sort(Comparator.comparingInt(String::length).reversed());
-            for (String p : points) {
-                Linux.detach(p);
-            }
-        } catch (IOException e) {
-            throw new ContainerException("cannot clean up mounts under " + dir + ": " + e.getMessage(), e);
-        }
+        ContainerCleanup.detachMounts(dir);
     }
 }

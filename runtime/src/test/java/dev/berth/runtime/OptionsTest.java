@@ -65,7 +65,7 @@ class OptionsTest {
     }
 
     private static List<String> command(ContainerConfig image, RunOptions.Builder o) {
-        return ContainerRuntime.command("img:latest", image, o.build());
+        return ContainerPlan.command("img:latest", image, o.build());
     }
 
     @Test
