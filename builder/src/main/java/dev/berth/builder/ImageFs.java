@@ -202,6 +202,19 @@ final class ImageFs {
         String prefix = root.isEmpty() ? "" : root + "/";
         boolean asRoot = dev.berth.layers.BerthHome.isRoot();
         List<Node> files = new ArrayList<>();
+        // A layer may put entries below a path a lower layer has as a symlink: those are left out, since
+        // creating them would go through the symlink, perhaps out of the target.
+        List<String> links = new ArrayList<>();
+        List<Node> safe = new ArrayList<>();
+        for (Node n : nodes) { // sorted: a symlink comes before whatever lies below its path
+            if (links.stream().noneMatch(l -> n.path().startsWith(l + "/"))) {
+                safe.add(n);
+                if (n.isSymlink()) {
+                    links.add(n.path());
+                }
+            }
+        }
+        nodes = safe;
         try {
             for (Node n : nodes) {
                 Path p = target.resolve(n.path().substring(prefix.length()));

@@ -258,7 +258,13 @@ final class StepMounts implements AutoCloseable {
             throw at.error("secret " + s.id() + ": cannot read " + ((BuildRequest.Secret.FromFile) given).file()
                     + ": " + e.getMessage());
         }
-        s.env().ifPresent(name -> env.add(name + "=" + new String(bytes, StandardCharsets.UTF_8)));
+        if (s.env().isPresent()) {
+            if (indexOf(bytes, (byte) 0) >= 0) { // a variable cannot hold it (and the message must not show it)
+                throw at.error("secret " + s.id() + " holds a NUL byte and cannot be the variable " + s.env().get()
+                        + "; mount it as a file instead");
+            }
+            env.add(s.env().get() + "=" + new String(bytes, StandardCharsets.UTF_8));
+        }
         if (s.target().isEmpty()) {
             return;
         }
@@ -298,6 +304,15 @@ final class StepMounts implements AutoCloseable {
         } catch (IOException e) {
             throw at.error("RUN --mount=type=ssh,id=" + s.id() + ": " + e.getMessage());
         }
+    }
+
+    private static int indexOf(byte[] bytes, byte b) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Releases the cache locks, stops the agent proxies and deletes the secrets' files. */

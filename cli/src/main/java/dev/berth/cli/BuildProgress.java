@@ -31,8 +31,9 @@ final class BuildProgress implements Consumer<BuildEvent>, AutoCloseable {
     private final Deque<String> lastLines = new ArrayDeque<>();
     private BuildEvent.Step current;
     private long startedNanos;
-    /** How many lines the live block takes on the screen now (0: none drawn). */
+    /** How many lines the live block takes on the screen now (0: none drawn), and when it was drawn. */
     private int drawn;
+    private long drawnNanos;
 
     BuildProgress(PrintWriter err, boolean live, boolean quiet) {
         this.err = err;
@@ -77,7 +78,9 @@ final class BuildProgress implements Consumer<BuildEvent>, AutoCloseable {
                         lastLines.removeFirst();
                     }
                     lastLines.addLast(o.line());
-                    redraw();
+                    if (System.nanoTime() - drawnNanos > 50_000_000L) { // a chatty step: the ticker draws the rest
+                        redraw();
+                    }
                 } else {
                     err.println("#" + o.step().number() + " " + String.format(Locale.ROOT, "%.3f",
                             (System.nanoTime() - startedNanos) / 1e9) + " " + o.line());
@@ -133,6 +136,7 @@ final class BuildProgress implements Consumer<BuildEvent>, AutoCloseable {
         clearBlock();
         err.print(cut(current.label() + "  " + seconds(Duration.ofNanos(System.nanoTime() - startedNanos))));
         drawn = 1;
+        drawnNanos = System.nanoTime();
         for (String l : lastLines) {
             err.print("\n\033[2m  " + cut(l.replace('\t', ' ')) + "\033[0m");
             drawn++;
