@@ -284,11 +284,9 @@ static void mount_overlay_data(const char *data, int fd, const char *what) {
     bool unsupported;
     int fs = overlay_open(&unsupported);
     if (fs >= 0) {
-        char *copy = strdup(data);
-        if (copy == NULL) fail(sync_fd, EXIT_BERTH, "out of memory");
         char value[PATH_MAX];
         bool first_lower = true;
-        char *p = copy;
+        const char *p = data;
         while (*p != '\0' && !unsupported) {
             /* one option: up to an unescaped ',' */
             char key[32];
@@ -324,7 +322,6 @@ static void mount_overlay_data(const char *data, int fd, const char *what) {
                 fail_errno(sync_fd, EXIT_BERTH, "mount %s: option %s", what, key);
             if (*p == ',') p++;
         }
-        free(copy);
         if (!unsupported) {
             overlay_attach(fs, fd, "", what);
             return;
