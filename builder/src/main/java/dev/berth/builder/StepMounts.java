@@ -63,8 +63,9 @@ final class StepMounts implements AutoCloseable {
         for (RunMount m : mounts) {
             if (m instanceof RunMount.Bind b && b.from().isEmpty()) {
                 String rel = contextPath(b);
-                run.context().lstat(rel).ifPresent(st -> items.add(new ContextDir.Item(rel, st)));
-                if (run.context().lstat(rel).map(ContextDir.Stat::isDirectory).orElse(false)) {
+                Optional<ContextDir.Stat> st = run.context().lstat(rel);
+                st.ifPresent(s -> items.add(new ContextDir.Item(rel, s)));
+                if (st.map(ContextDir.Stat::isDirectory).orElse(false)) {
                     items.addAll(run.context().walk(rel));
                 }
             }
