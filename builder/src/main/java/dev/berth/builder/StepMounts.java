@@ -50,11 +50,19 @@ final class StepMounts implements AutoCloseable {
 
     /** Removes the secrets and agent sockets of builds that were killed before they could. */
     static void sweep() {
-        Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm)) {
-            TempDirs.removeAbandoned(shm, SECRETS);
-        }
+        secretsParent().ifPresent(dir -> TempDirs.removeAbandoned(dir, SECRETS));
         AgentProxy.sweep();
+    }
+
+    /**
+     * Where secrets are written: a tmpfs, so their bytes never reach a disk: {@code /dev/shm}, else the
+     * user's runtime directory ({@code $XDG_RUNTIME_DIR}, a tmpfs on systemd machines).
+     */
+    private static Optional<Path> secretsParent() {
+        List<Path> candidates = new ArrayList<>(List.of(Path.of("/dev/shm")));
+        Optional.ofNullable(System.getenv("XDG_RUNTIME_DIR")).filter(d -> !d.isBlank()).map(Path::of)
+                .ifPresent(candidates::add);
+        return candidates.stream().filter(d -> Files.isDirectory(d) && Files.isWritable(d)).findFirst();
     }
 
     /** The context files the bind mounts show (for the cache's no-change check), in order. */
@@ -271,8 +279,8 @@ final class StepMounts implements AutoCloseable {
         }
         try {
             if (secretsDir == null) {
-                Path shm = Path.of("/dev/shm");
-                Path parent = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : run.scratch();
+                Path parent = secretsParent().orElseThrow(() -> at.error("secret " + s.id() + ": berth writes "
+                        + "secrets only to a tmpfs, and neither /dev/shm nor $XDG_RUNTIME_DIR is a writable directory"));
                 secretsDir = TempDirs.create(parent, SECRETS);
                 Posix.chmod(secretsDir, 0700);
             }
