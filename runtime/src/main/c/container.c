@@ -213,8 +213,11 @@ static void remount_in_root(int rootfd, const char *path, unsigned long flags) {
  * (rename gives EXDEV and tools copy), a changed file's data is in the upper directory, not only its
  * metadata. A build turns that directory into a layer and a snapshot as it is.
  */
-static const char *const CLEAN_DIFF[][2] = {{"redirect_dir", "off"}, {"metacopy", "off"}, {"index", "off"}};
-#define CLEAN_DIFF_DATA ",redirect_dir=off,metacopy=off,index=off"
+static const char *const CLEAN_DIFF[][2] = {{"metacopy", "off"}, {"index", "off"}};
+#define CLEAN_DIFF_DATA ",metacopy=off,index=off"
+/* Redirects: not made, nor followed in a user namespace, where overlayfs accepts nothing else with userxattr
+ * ("off" means "follow" when the module's redirect_always_follow is on, as it is by default). */
+#define REDIRECT_DIR(s) ((s)->userxattr ? "nofollow" : "off")
 
 /* An overlay file system context, or -1 with *unsupported set when the kernel has no fsopen. */
 static int overlay_open(bool *unsupported) {
@@ -267,8 +270,11 @@ static void mount_overlay_fsconfig(struct spec *s, bool *unsupported) {
     }
     overlay_set(fs, "upperdir", s->upper, "root");
     overlay_set(fs, "workdir", s->work, "root");
+    overlay_set(fs, "redirect_dir", REDIRECT_DIR(s), "root");
     for (size_t i = 0; i < sizeof CLEAN_DIFF / sizeof CLEAN_DIFF[0]; i++)
         overlay_set(fs, CLEAN_DIFF[i][0], CLEAN_DIFF[i][1], "root");
+    if (s->userxattr && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+        fail_errno(sync_fd, EXIT_BERTH, "overlay root: userxattr (needs Linux 5.11)");
     /* See VOLATILE below; a kernel without it (before 5.10) refuses the flag, and that is no error. */
     (void)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0);
     overlay_attach(fs, AT_FDCWD, s->rootfs, "the overlay root");
@@ -355,8 +361,9 @@ static void mount_overlay_fdpaths(struct spec *s) {
         if (fds[i] < 0) fail_errno(sync_fd, EXIT_BERTH, "open layer %s", s->lowers[i]);
         len += (size_t)snprintf(data + len, cap > len ? cap - len : 0, "%s%d", i ? ":" : "", fds[i]);
     }
-    len += (size_t)snprintf(data + len, cap > len ? cap - len : 0, ",upperdir=%s,workdir=%s" CLEAN_DIFF_DATA,
-                            s->upper, s->work);
+    len += (size_t)snprintf(data + len, cap > len ? cap - len : 0,
+                            ",upperdir=%s,workdir=%s,redirect_dir=%s" CLEAN_DIFF_DATA "%s", s->upper, s->work,
+                            REDIRECT_DIR(s), s->userxattr ? ",userxattr" : "");
     if (len >= cap - 1)
         fail(sync_fd, EXIT_BERTH, "the image has too many layers (%zu) for this kernel's mount options", s->nlowers);
     int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -587,6 +594,11 @@ void container_main(struct spec *s, int fd) {
     sync_fd = fd;
     /* M's death kills us, which kills every process of the namespace. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail_errno(sync_fd, EXIT_BERTH, "prctl(PR_SET_PDEATHSIG)");
+    if (s->userns) {
+        char go;
+        if (recv(sync_fd, &go, 1, 0) != 1 || go != 'G') _exit(EXIT_BERTH); /* M failed, and says why */
+        if (userns_become_root(&s->maps) < 0) fail_errno(sync_fd, EXIT_BERTH, "become root of the user namespace");
+    }
     /* Our own session: signals of the user's terminal reach the container only through M. */
     if (setsid() < 0) fail_errno(sync_fd, EXIT_BERTH, "setsid");
     umask(0);

@@ -20,6 +20,9 @@
  *   M -> JVM: text lines: "pid N" (host pid of C), "started" (the command was exec'd), "error CODE MSG"
  *             (setup failed; CODE is 125, 126 or 127), "exited code N" or "exited signal N".
  *   JVM -> M, after the spec: text lines "signal N" (forward signal N to the container).
+ *
+ * Rootless (spec flag userns): C is cloned into a new user namespace too, and M writes its uid and gid
+ * maps (userns.c) before C does anything; C waits for them and becomes root of the namespace.
  *   EOF from the JVM means it died: M kills the container.
  */
 #ifndef BERTH_HELPER_H
@@ -56,6 +59,18 @@ struct device_entry {
     gid_t gid;
 };
 
+struct idmap {
+    unsigned long inside, outside, count;
+};
+
+/* The maps of a user namespace; newuidmap/newgidmap NULL or "" to write them directly (one line each). */
+struct idmaps {
+    struct idmap *uid; size_t nuid;
+    struct idmap *gid; size_t ngid;
+    const char *newuidmap, *newgidmap;
+    bool no_setgroups; /* written directly: setgroups is denied in the namespace */
+};
+
 struct rlimit_entry {
     int resource;
     rlim_t soft, hard;
@@ -77,6 +92,9 @@ struct spec {
     const char **masked; size_t nmasked;
     const char **readonly; size_t nreadonly;
     bool no_pivot, readonly_root, init, tty, interactive, no_new_privs, loopback;
+    bool userns;    /* a user namespace of its own, with maps (rootless) */
+    bool userxattr; /* overlay in a user namespace: its xattrs are user.overlay.* */
+    struct idmaps maps;
     uid_t uid;
     gid_t gid;
     gid_t *groups; size_t ngroups;
@@ -90,6 +108,11 @@ struct spec {
 
 /* spec.c */
 int spec_read(int fd, struct spec *spec, char *err, size_t errlen);
+
+/* userns.c */
+int userns_write_maps(const struct idmaps *maps, pid_t pid, char *err, size_t errlen);
+int userns_become_root(const struct idmaps *maps);
+int userns_exec(const struct idmaps *maps, char **argv);
 
 /* monitor.c */
 int monitor_run(struct spec *spec);

@@ -73,11 +73,47 @@ static void report_error(const char *msg) {
         fprintf(stderr, "berth-helper: %s\n", msg);
 }
 
+/*
+ * --userns-exec [--uidmap IN OUT N]... [--gidmap IN OUT N]... [--idmaptools NEWUIDMAP NEWGIDMAP] -- CMD...
+ * (see userns.c). Dies with the process that started it.
+ */
+static int userns_main(int argc, char **argv) {
+    struct idmaps m = {0};
+    m.uid = calloc((size_t)argc, sizeof *m.uid);
+    m.gid = calloc((size_t)argc, sizeof *m.gid);
+    if (m.uid == NULL || m.gid == NULL) return EXIT_BERTH;
+    int i = 2;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if ((!strcmp(argv[i], "--uidmap") || !strcmp(argv[i], "--gidmap")) && i + 3 < argc) {
+            struct idmap *e = argv[i][2] == 'u' ? &m.uid[m.nuid++] : &m.gid[m.ngid++];
+            e->inside = strtoul(argv[i + 1], NULL, 10);
+            e->outside = strtoul(argv[i + 2], NULL, 10);
+            e->count = strtoul(argv[i + 3], NULL, 10);
+            i += 3;
+        } else if (!strcmp(argv[i], "--idmaptools") && i + 2 < argc) {
+            m.newuidmap = argv[i + 1];
+            m.newgidmap = argv[i + 2];
+            i += 2;
+        } else {
+            fprintf(stderr, "berth-helper: --userns-exec: unexpected %s\n", argv[i]);
+            return EXIT_BERTH;
+        }
+    }
+    if (i + 1 >= argc || m.nuid == 0 || m.ngid == 0) {
+        fprintf(stderr, "berth-helper: --userns-exec needs maps and a command after --\n");
+        return EXIT_BERTH;
+    }
+    m.no_setgroups = m.newuidmap == NULL;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return EXIT_BERTH;
+    return userns_exec(&m, argv + i + 1);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {
         puts(BERTH_HELPER_VERSION);
         return 0;
     }
+    if (argc > 1 && strcmp(argv[1], "--userns-exec") == 0) return userns_main(argc, argv);
     if ((argc != 3 && argc != 5) || strcmp(argv[1], "--parent") != 0
         || (argc == 5 && strcmp(argv[3], "--control") != 0)) {
         fprintf(stderr, "berth-helper: this program is started by berth "

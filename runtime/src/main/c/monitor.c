@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,7 +167,8 @@ int monitor_run(struct spec *s) {
         return EXIT_BERTH;
     }
     /* A fork that also creates the namespaces: the child is PID 1 of the new pid namespace. */
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)s->clone_flags | SIGCHLD, 0, 0, 0, 0);
+    unsigned long flags = (unsigned long)s->clone_flags | (s->userns ? CLONE_NEWUSER : 0);
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) {
         report("error %d clone the container's namespaces: %s", EXIT_BERTH, strerror(errno));
         return EXIT_BERTH;
@@ -177,6 +179,16 @@ int monitor_run(struct spec *s) {
         container_main(s, sv[1]);
     }
     close(sv[1]);
+    if (s->userns) { /* C waits for its maps before anything else */
+        char err[512];
+        if (userns_write_maps(&s->maps, pid, err, sizeof err) < 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            report("error %d %s", EXIT_BERTH, err);
+            return EXIT_BERTH;
+        }
+        if (send(sv[0], "G", 1, MSG_NOSIGNAL) != 1) kill(pid, SIGKILL);
+    }
     report("pid %d", (int)pid);
 
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -55,7 +55,13 @@ static void drop_privileges(struct spec *s, int sync_fd) {
         if (!(s->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
             fail_errno(sync_fd, EXIT_BERTH, "drop capability %d from the bounding set", c);
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_errno(sync_fd, EXIT_BERTH, "prctl(PR_SET_KEEPCAPS)");
-    if (setgroups(s->ngroups, s->groups) < 0) fail_errno(sync_fd, EXIT_BERTH, "setgroups");
+    if (s->maps.no_setgroups) {
+        if (s->ngroups > 0)
+            fail(sync_fd, EXIT_BERTH, "supplementary groups need a user namespace with more ids than yours: add a "
+                 "range for your user to /etc/subuid and /etc/subgid");
+    } else if (setgroups(s->ngroups, s->groups) < 0) {
+        fail_errno(sync_fd, EXIT_BERTH, "setgroups");
+    }
     if (setresgid(s->gid, s->gid, s->gid) < 0) fail_errno(sync_fd, EXIT_BERTH, "setgid %u", (unsigned)s->gid);
     if (setresuid(s->uid, s->uid, s->uid) < 0) fail_errno(sync_fd, EXIT_BERTH, "setuid %u", (unsigned)s->uid);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail_errno(sync_fd, EXIT_BERTH, "prctl(PR_SET_KEEPCAPS)");

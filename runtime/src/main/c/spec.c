@@ -8,6 +8,8 @@
  *   symlink TARGET LINK | masked PATH | readonly PATH
  *   flag no_pivot|readonly_root|init|tty|interactive|no_new_privs|loopback
  *   uid N | gid N | group N | cap N | rlimit RESOURCE SOFT HARD | cwd DIR | path PATH | env K=V | arg ARG
+ *   uidmap INSIDE OUTSIDE COUNT | gidmap INSIDE OUTSIDE COUNT | idmaptools NEWUIDMAP NEWGIDMAP
+ *   flag userns|userxattr|no_setgroups
  *   end
  *
  * Numbers are decimal. Unknown keys, missing values and trailing bytes are errors: the JVM and the
@@ -30,7 +32,8 @@ static const struct key KEYS[] = {
     {"id", 1}, {"rootfs", 1}, {"lower", 1}, {"upper", 1}, {"work", 1}, {"overlay", 1}, {"ns", 1},
     {"hostname", 1}, {"cgroup", 1}, {"mount", 5}, {"device", 7}, {"symlink", 2}, {"masked", 1},
     {"readonly", 1}, {"flag", 1}, {"uid", 1}, {"gid", 1}, {"group", 1}, {"cap", 1}, {"rlimit", 3},
-    {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"end", 0},
+    {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"uidmap", 3}, {"gidmap", 3}, {"idmaptools", 2},
+    {"end", 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -65,7 +68,7 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 }
 
 /* Counts of the repeatable keys, from the first pass. */
-struct counts { size_t lower, cgroup, mount, device, symlink, masked, readonly, group, rlimit, env, arg; };
+struct counts { size_t lower, cgroup, mount, device, symlink, masked, readonly, group, rlimit, env, arg, uidmap, gidmap; };
 
 static void count(struct counts *c, const char *key) {
     if (!strcmp(key, "lower")) c->lower++;
@@ -79,6 +82,8 @@ static void count(struct counts *c, const char *key) {
     else if (!strcmp(key, "rlimit")) c->rlimit++;
     else if (!strcmp(key, "env")) c->env++;
     else if (!strcmp(key, "arg")) c->arg++;
+    else if (!strcmp(key, "uidmap")) c->uidmap++;
+    else if (!strcmp(key, "gidmap")) c->gidmap++;
 }
 
 static void *alloc(size_t n, size_t size) {
@@ -137,6 +142,9 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
         else if (!strcmp(v[0], "interactive")) s->interactive = true;
         else if (!strcmp(v[0], "no_new_privs")) s->no_new_privs = true;
         else if (!strcmp(v[0], "loopback")) s->loopback = true;
+        else if (!strcmp(v[0], "userns")) s->userns = true;
+        else if (!strcmp(v[0], "userxattr")) s->userxattr = true;
+        else if (!strcmp(v[0], "no_setgroups")) s->maps.no_setgroups = true;
         else goto bad;
     } else if (!strcmp(key, "uid")) {
         if (!parse_num(v[0], 0xfffffffeU, &n)) goto bad;
@@ -164,6 +172,18 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
         if (strchr(v[0], '=') == NULL) goto bad;
         s->env[s->nenv++] = v[0];
     } else if (!strcmp(key, "arg")) s->args[s->nargs++] = v[0];
+    else if (!strcmp(key, "uidmap") || !strcmp(key, "gidmap")) {
+        bool uid = key[0] == 'u';
+        struct idmap *e = uid ? &s->maps.uid[s->maps.nuid++] : &s->maps.gid[s->maps.ngid++];
+        if (!parse_num(v[0], 0xfffffffeU, &n) || !parse_num(v[1], 0xfffffffeU, &m)
+            || !parse_num(v[2], 0xffffffffU, &k) || k == 0)
+            goto bad;
+        e->inside = (unsigned long)n; e->outside = (unsigned long)m; e->count = (unsigned long)k;
+    } else if (!strcmp(key, "idmaptools")) {
+        if (v[0][0] != '/' || v[1][0] != '/') goto bad;
+        s->maps.newuidmap = v[0];
+        s->maps.newgidmap = v[1];
+    }
     return true;
 bad:
     snprintf(err, errlen, "invalid spec record \"%s\" (value \"%s\")", key, v[0] ? v[0] : "");
@@ -242,6 +262,8 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     s->rlimits = alloc(c.rlimit, sizeof *s->rlimits);
     s->env = alloc(c.env, sizeof *s->env);
     s->args = alloc(c.arg, sizeof *s->args);
+    s->maps.uid = alloc(c.uidmap, sizeof *s->maps.uid);
+    s->maps.gid = alloc(c.gidmap, sizeof *s->maps.gid);
     if (!walk(buf, len, s, &c, true, err, errlen)) return -1;
     if (s->id == NULL || s->rootfs == NULL || s->nlowers == 0 || s->upper == NULL || s->work == NULL) {
         snprintf(err, errlen, "spec: id, rootfs, lower, upper and work are required");
@@ -249,6 +271,10 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     }
     if (s->nargs == 0) {
         snprintf(err, errlen, "spec: no command");
+        return -1;
+    }
+    if (s->userns && (s->maps.nuid == 0 || s->maps.ngid == 0)) {
+        snprintf(err, errlen, "spec: a user namespace needs uid and gid maps");
         return -1;
     }
     if ((s->clone_flags & (CLONE_NEWNS | CLONE_NEWPID)) != (CLONE_NEWNS | CLONE_NEWPID)) {

@@ -23,7 +23,8 @@ import java.util.function.Consumer;
  *
  * <p>With {@link Kind#OVERLAY} the tree is read as overlayfs records changes: a 0:0 character device is a
  * deleted path ({@code .wh.NAME} in the layer) and a directory with {@code trusted.overlay.opaque=y}
- * replaces the directory below it ({@code .wh..wh..opq}); the overlay's other xattrs are its own business
+ * ({@code user.overlay.opaque=y} for an overlay in a user namespace) replaces the directory below it
+ * ({@code .wh..wh..opq}); the overlay's other xattrs are its own business
  * and never reach a layer. Of the remaining extended attributes only {@code security.capability} (file
  * capabilities, as {@code setcap} sets them) is kept, as containerd keeps it, and only when its bytes fit
  * a PAX record as text; otherwise it is left out with a warning. Sockets have no place in a layer.
@@ -75,8 +76,7 @@ public final class DiskTree {
                 switch (mode & 0170000) {
                     case 0040000 -> {
                         out.add(new LayerEntry.Directory(p, attrs));
-                        if (kind == Kind.OVERLAY && Posix.getXattr(child, "trusted.overlay.opaque")
-                                .map(v -> v.length == 1 && v[0] == 'y').orElse(false)) {
+                        if (kind == Kind.OVERLAY && isOpaque(child)) {
                             out.add(new LayerEntry.OpaqueWhiteout(p));
                         }
                         walk(child, p, kind, clamp, warnings, out);
@@ -97,6 +97,26 @@ public final class DiskTree {
                 }
             }
         }
+    }
+
+    /**
+     * Whether overlayfs takes this directory as opaque: {@code trusted.overlay.opaque=y}, or, for an overlay
+     * mounted with {@code userxattr}, {@code user.overlay.opaque=y} (a process sees only the one its
+     * privileges allow: {@code trusted.*} is invisible outside the initial user namespace's root).
+     */
+    public static boolean isOpaque(Path dir) throws IOException {
+        for (String name : List.of("trusted.overlay.opaque", "user.overlay.opaque")) {
+            Optional<byte[]> v;
+            try {
+                v = Posix.getXattr(dir, name);
+            } catch (IOException unsupported) {
+                continue; // a file system without that namespace of xattrs
+            }
+            if (v.isPresent() && v.get().length == 1 && v.get()[0] == 'y') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static LayerEntry.Attributes withCapability(Path file, LayerPath p, LayerEntry.Attributes attrs,

@@ -50,7 +50,17 @@ public final class LayerExtractor {
         /** Delete the lower content they name, as when flattening an image into one tree. */
         APPLY,
         /** Write overlayfs whiteouts, for a per-layer directory used as an overlay lowerdir. */
-        OVERLAY
+        OVERLAY,
+        /**
+         * As {@link #OVERLAY}, for an overlay mounted in a user namespace ({@code userxattr}): opaque
+         * directories carry {@code user.overlay.opaque}, as {@code trusted.*} is root's alone.
+         */
+        OVERLAY_USERXATTR;
+
+        /** The xattr that marks an opaque directory in this form. */
+        public String opaqueXattr() {
+            return this == OVERLAY_USERXATTR ? "user.overlay.opaque" : "trusted.overlay.opaque";
+        }
     }
 
     private static final String WHITEOUT = ".wh.";
@@ -375,7 +385,7 @@ public final class LayerExtractor {
                     removeExisting(rel, p);
                 }
             }
-            case OVERLAY -> {
+            case OVERLAY, OVERLAY_USERXATTR -> {
                 if (!isAbsent(rel)) {
                     removeExisting(rel, p);
                 }
@@ -393,11 +403,11 @@ public final class LayerExtractor {
                     removeLower(dirPath, d);
                 }
             }
-            case OVERLAY -> {
+            case OVERLAY, OVERLAY_USERXATTR -> {
                 if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
                     Files.createDirectories(d);
                 }
-                Posix.setXattr(d, "trusted.overlay.opaque", "y".getBytes(StandardCharsets.US_ASCII));
+                Posix.setXattr(d, mode.opaqueXattr(), "y".getBytes(StandardCharsets.US_ASCII));
             }
         }
     }
@@ -441,7 +451,7 @@ public final class LayerExtractor {
                 continue;
             }
             String name = h.getKey().substring("SCHILY.xattr.".length());
-            if (name.startsWith("trusted.overlay.")) {
+            if (name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.")) {
                 continue; // overlayfs's own metadata must never come from an image
             }
             try {

@@ -26,8 +26,20 @@ public final class TempDirs {
      * Failures are left for the next sweep.
      */
     public static void removeAbandoned(Path parent, String prefix) {
+        for (Path p : abandoned(parent, prefix)) {
+            try {
+                LayerExtractor.deleteTree(p);
+            } catch (IOException busy) {
+                // left for the next sweep
+            }
+        }
+    }
+
+    /** The directories in {@code parent} made with {@code prefix} by processes that no longer run. */
+    public static java.util.List<Path> abandoned(Path parent, String prefix) {
+        java.util.List<Path> out = new java.util.ArrayList<>();
         if (!Files.isDirectory(parent)) {
-            return;
+            return out;
         }
         long self = ProcessHandle.current().pid();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, prefix + "*")) {
@@ -44,15 +56,12 @@ public final class TempDirs {
                     continue;
                 }
                 if (pid != self && ProcessHandle.of(pid).isEmpty()) {
-                    try {
-                        LayerExtractor.deleteTree(p);
-                    } catch (IOException busy) {
-                        // left for the next sweep
-                    }
+                    out.add(p);
                 }
             }
         } catch (IOException e) {
             // a directory that cannot be listed holds nothing we could remove either
         }
+        return out;
     }
 }

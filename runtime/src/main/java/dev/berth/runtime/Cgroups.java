@@ -265,6 +265,9 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
      * be stored with the container's state and removed by another berth process.
      */
     record ContainerCgroup(String version, List<Path> dirs) {
+        /** No cgroup at all: a rootless container, which has no cgroup it may write. */
+        public static final ContainerCgroup NONE = new ContainerCgroup("none", List.of());
+
         public ContainerCgroup {
             dirs = List.copyOf(dirs);
         }

@@ -1,6 +1,5 @@
 package dev.berth.runtime;
 
-import dev.berth.layers.LayerExtractor;
 import dev.berth.runtime.internal.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -128,7 +127,7 @@ final class ContainerCleanup {
             ContainerStore.tryLock(dir).ifPresent(lock -> {
                 try {
                     detachMounts(dir);
-                    LayerExtractor.deleteTree(dir);
+                    containers.deleteTree(dir);
                 } catch (IOException ignored) {
                     // retried next time
                 } finally {
@@ -148,7 +147,7 @@ final class ContainerCleanup {
                 Optional<ContainerState> s = containers.read(dir);
                 detachMounts(dir);
                 if (s.isEmpty()) {
-                    LayerExtractor.deleteTree(dir); // died before it was started
+                    containers.deleteTree(dir); // died before it was started
                     continue;
                 }
                 kill(s.get());

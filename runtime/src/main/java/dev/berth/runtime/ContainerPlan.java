@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -80,7 +81,7 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
 
     /** The container: the system mounts, then the /etc files, then the volumes and other mounts, parents first. */
     ContainerSpec spec(String id, RunOptions o, ContainerSpec.Root root, List<Mount> system, List<Mount> etc,
-                       List<Mount> extra, List<Path> cgroupProcs) {
+                       List<Mount> extra, List<Path> cgroupProcs, Optional<IdMaps> userns) {
         Set<Namespace> ns = EnumSet.of(Namespace.MOUNT, Namespace.PID, Namespace.UTS, Namespace.IPC);
         if (o.network() == NetworkMode.NONE) {
             ns.add(Namespace.NETWORK);
@@ -89,6 +90,11 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
             ns.add(Namespace.CGROUP);
         }
         List<Mount> mounts = new ArrayList<>(system);
+        // in a user namespace no device can be made: the host's are bound instead, as runc's rootless spec does
+        List<ContainerSpec.Device> devices = userns.isPresent() ? List.of() : Defaults.DEVICES;
+        if (userns.isPresent()) {
+            mounts.addAll(Defaults.deviceBinds());
+        }
         mounts.addAll(etc);
         List<Mount> volumes = new ArrayList<>();
         for (Volume v : o.volumes()) {
@@ -103,8 +109,9 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
         ContainerSpec.ProcessSpec process = new ContainerSpec.ProcessSpec(args, env, cwd, user.uid(), user.gid(),
                 user.additionalGids(), Capability.DOCKER_DEFAULT, o.noNewPrivileges(), Defaults.RLIMITS, o.tty(),
                 o.interactive(), searchPath);
-        return new ContainerSpec(id, hostname, process, root, mounts, Defaults.DEVICES, Defaults.symlinks(),
-                Defaults.MASKED_PATHS, Defaults.READONLY_PATHS, ns, o.resources(), cgroupProcs, o.init(), o.noPivot());
+        return new ContainerSpec(id, hostname, process, root, mounts, devices, Defaults.symlinks(),
+                Defaults.MASKED_PATHS, Defaults.READONLY_PATHS, ns, o.resources(), cgroupProcs, o.init(), o.noPivot(),
+                userns);
     }
 
     /** Where the helper's standard streams go, for these options. */

@@ -51,7 +51,8 @@ public final class ContainerRuntime {
         this.home = home;
         this.images = images;
         this.snapshots = SnapshotStore.of(home);
-        this.containers = new ContainerStore(home.containers());
+        this.containers = new ContainerStore(home.containers(), BerthHome.isRoot() ? Optional.empty()
+                : Optional.of(UsernsTasks.forCurrentUser(home)));
         this.cgroups = cgroups;
         this.hostEnv = hostEnv;
     }
@@ -109,7 +110,8 @@ public final class ContainerRuntime {
 
     private RunningContainer launch(String what, java.util.function.Supplier<ContainerImage> source,
                                     RunOptions options) {
-        requireRoot();
+        requireRootOrUserNamespaces();
+        boolean rootless = !BerthHome.isRoot();
         // While this thread reads the image, what killed berths left behind is cleaned up (before this
         // container's name is reserved: a stale one may hold it).
         java.util.concurrent.CompletableFuture<Void> recovered = new java.util.concurrent.CompletableFuture<>();
@@ -139,18 +141,25 @@ public final class ContainerRuntime {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
 
+        Optional<IdMaps> userns = rootless ? Optional.of(UsernsTasks.forCurrentUser(home).maps()) : Optional.empty();
+        if (rootless && !options.resources().equals(Resources.NONE)) {
+            throw new ContainerException(what + ": --memory, --cpus and --pids-limit need a cgroup, and a berth "
+                    + "that is not root has none it may write here: run without them, or as root");
+        }
         ContainerStore.Slot slot = containers.create(id, options.name());
         Cgroups.ContainerCgroup cgroup = null;
         Monitor monitor = null;
         try {
             EtcFiles.write(slot.path, plan.hostname(), options.network());
-            cgroup = cgroups.create(id, options.resources());
+            cgroup = rootless ? Cgroups.ContainerCgroup.NONE : cgroups.create(id, options.resources());
+            List<Mount> system = userns.isPresent()
+                    ? Defaults.rootlessMounts(options.network() == NetworkMode.HOST, userns.get().hostGid(5).isPresent())
+                    : Defaults.systemMounts(cgroups instanceof Cgroups.V2 && ContainerPlan.hasCgroupNamespaces());
             ContainerSpec spec = plan.spec(id, options,
                     new ContainerSpec.Root.Overlay(lowers, slot.path.resolve("upper"), slot.path.resolve("work"),
                             slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
-                    Defaults.systemMounts(cgroups instanceof Cgroups.V2 && ContainerPlan.hasCgroupNamespaces()),
-                    EtcFiles.mounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer()),
-                    cgroup.procsFiles());
+                    system, EtcFiles.mounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer()),
+                    cgroup.procsFiles(), userns);
             Optional<MountPoints> commit = options.commitTo().map(to -> MountPoints.of(fs, spec.mounts()));
             monitor = Monitor.start(helper, HelperProtocol.encode(spec), ContainerPlan.stdio(options),
                     "berth-" + id.substring(0, 12));
@@ -260,10 +269,10 @@ public final class ContainerRuntime {
             system.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
                     List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
             ContainerSpec spec = plan.spec(id, options, new ContainerSpec.Root.Directory(rootfs, options.readOnly()),
-                    system, List.of(), List.of(), List.of());
+                    system, List.of(), List.of(), List.of(), Optional.empty());
             spec = new ContainerSpec(spec.id(), spec.hostname(), spec.process(), spec.root(), spec.mounts(), List.of(),
                     List.of(), spec.maskedPaths(), spec.readonlyPaths(), spec.namespaces(), spec.resources(),
-                    List.of(), false, false);
+                    List.of(), false, false, Optional.empty());
             Files.write(abs.resolve("config.json"), OciBundle.config(spec));
             return abs;
         } catch (IOException e) {
@@ -300,9 +309,28 @@ public final class ContainerRuntime {
         return HexFormat.of().formatHex(b);
     }
 
-    private static void requireRoot() {
-        if (!BerthHome.isRoot()) {
-            throw new ContainerException("berth run needs root (rootless containers are not supported yet)");
+    /**
+     * As root, containers run as they always have; otherwise in a user namespace of their own (rootless),
+     * which the kernel must allow unprivileged users to make.
+     */
+    private static void requireRootOrUserNamespaces() {
+        if (BerthHome.isRoot()) {
+            return;
+        }
+        String why = null;
+        try {
+            Path clone = Path.of("/proc/sys/kernel/unprivileged_userns_clone");
+            if (Files.exists(clone) && Files.readString(clone).trim().equals("0")) {
+                why = "kernel.unprivileged_userns_clone is 0";
+            } else if (Files.readString(Path.of("/proc/sys/user/max_user_namespaces")).trim().equals("0")) {
+                why = "user.max_user_namespaces is 0";
+            }
+        } catch (IOException e) {
+            why = "cannot read /proc/sys/user/max_user_namespaces: " + e.getMessage();
+        }
+        if (why != null) {
+            throw new ContainerException("berth run needs root, or user namespaces for users who are not ("
+                    + why + ")");
         }
     }
 
@@ -318,7 +346,7 @@ public final class ContainerRuntime {
      * error unless {@code force}, which kills it first. Returns the names removed.
      */
     public List<String> remove(List<String> namesOrIds, boolean force) {
-        requireRoot();
+        requireRootOrUserNamespaces();
         return lifecycle().remove(namesOrIds, force);
     }
 

@@ -15,6 +15,8 @@ import java.util.Set;
  * @param cgroupProcs {@code cgroup.procs} files the container's PID 1 joins (empty for a bundle: the OCI
  *     runtime makes its own)
  * @param init whether the helper stays as PID 1 (reaping, forwarding signals) instead of exec'ing
+ * @param userNamespace rootless: the container's user namespace and its maps (the overlay is then mounted
+ *     with {@code userxattr}); empty as root
  */
 public record ContainerSpec(
         String id,
@@ -30,7 +32,8 @@ public record ContainerSpec(
         Resources resources,
         List<Path> cgroupProcs,
         boolean init,
-        boolean noPivot) {
+        boolean noPivot,
+        Optional<IdMaps> userNamespace) {
 
     public ContainerSpec {
         mounts = List.copyOf(mounts);
@@ -40,6 +43,7 @@ public record ContainerSpec(
         readonlyPaths = List.copyOf(readonlyPaths);
         namespaces = Set.copyOf(namespaces);
         cgroupProcs = List.copyOf(cgroupProcs);
+        java.util.Objects.requireNonNull(userNamespace, "userNamespace");
     }
 
     /**

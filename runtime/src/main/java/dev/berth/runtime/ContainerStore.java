@@ -38,9 +38,12 @@ final class ContainerStore {
     static final String LOCK = "lock";
 
     private final Path dir;
+    /** Rootless: the user's namespace, where the sub-ids that own an upper directory's files can remove them. */
+    private final Optional<UsernsTasks> userns;
 
-    ContainerStore(Path dir) {
+    ContainerStore(Path dir, Optional<UsernsTasks> userns) {
         this.dir = dir.toAbsolutePath().normalize();
+        this.userns = userns;
     }
 
     Path dir() {
@@ -277,10 +280,19 @@ final class ContainerStore {
     /** Deletes a container's directory and its name. */
     void delete(Path container, String name, String id) {
         try {
-            LayerExtractor.deleteTree(container);
+            deleteTree(container);
         } catch (IOException e) {
             throw new ContainerException("cannot remove " + container + ": " + e.getMessage(), e);
         }
         releaseName(name, id);
+    }
+
+    /** Deletes a container's directory, whoever in the user's namespace owns its files. */
+    void deleteTree(Path container) throws IOException {
+        if (userns.isPresent()) {
+            userns.get().deleteTree(container);
+        } else {
+            LayerExtractor.deleteTree(container);
+        }
     }
 }

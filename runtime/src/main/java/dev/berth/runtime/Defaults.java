@@ -46,6 +46,32 @@ final class Defaults {
         return m;
     }
 
+    /**
+     * The kernel-visible mounts of a container in a user namespace (rootless): as {@link #systemMounts}, but
+     * sysfs is the host's, bound read-only, when the container shares the host's network (a fresh sysfs
+     * needs a network namespace the user namespace owns); devpts gives its terminals group tty only when
+     * that group is mapped; no cgroup file system (berth has no cgroup for the container).
+     */
+    static List<Mount> rootlessMounts(boolean hostNetwork, boolean ttyGroupMapped) {
+        List<Mount> m = new ArrayList<>();
+        for (Mount mount : systemMounts(false)) {
+            if (mount.destination().equals("/sys") && hostNetwork) {
+                m.add(new Mount("/sys", "bind", "/sys", List.of("rbind", "rprivate", "nosuid", "noexec", "nodev", "ro")));
+            } else if (mount.destination().equals("/dev/pts") && !ttyGroupMapped) {
+                m.add(new Mount("/dev/pts", "devpts", "devpts", List.of("nosuid", "noexec", "newinstance",
+                        "ptmxmode=0666", "mode=0620")));
+            } else {
+                m.add(mount);
+            }
+        }
+        return m;
+    }
+
+    /** {@link #DEVICES} as bind mounts of the host's nodes, for a user namespace, where none can be made. */
+    static List<Mount> deviceBinds() {
+        return DEVICES.stream().map(d -> new Mount(d.path(), "bind", d.path(), List.of("bind"))).toList();
+    }
+
     /** The runtime-spec's default devices: null, zero, full, random, urandom, tty (0666, root). */
     static final List<Device> DEVICES = List.of(
             new Device("/dev/null", 'c', 1, 3, 0666, 0, 0),

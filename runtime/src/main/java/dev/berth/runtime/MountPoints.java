@@ -1,6 +1,6 @@
 package dev.berth.runtime;
 
-import dev.berth.layers.Posix;
+import dev.berth.layers.DiskTree;
 import dev.berth.runtime.ContainerSpec.Mount;
 import dev.berth.runtime.internal.LayeredFs;
 import java.io.IOException;
@@ -116,6 +116,6 @@ final class MountPoints {
     }
 
     private static boolean isOpaque(Path dir) throws IOException {
-        return Posix.getXattr(dir, "trusted.overlay.opaque").isPresent();
+        return DiskTree.isOpaque(dir);
     }
 }

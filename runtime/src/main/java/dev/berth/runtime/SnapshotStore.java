@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One extracted directory per layer, {@code snapshots/<diff_id hex>}, shared by every container of every
@@ -25,20 +26,47 @@ import java.util.List;
  * lowerdirs unchanged. A snapshot is extracted into {@code tmp/} and renamed into place only when complete
  * and its content matched the diff_id; a directory that exists is therefore whole. Concurrent extractions
  * of the same layer are harmless: the first rename wins and the other copy is deleted.
+ *
+ * <p>Rootless, a snapshot's files belong to the user's sub-ids as they belong to ids inside the container:
+ * the layers are extracted by a process that is root of the user's namespace ({@link UsernsTasks}), with
+ * opaque directories marked for an overlay mounted there ({@code user.overlay.opaque}).
  */
 public final class SnapshotStore {
     private static final String TEMP_PREFIX = "snapshot-";
 
     private final Path dir;
     private final Path tmp;
+    private final LayerExtractor.Whiteouts whiteouts;
+    /** Rootless, outside the namespace: where extractions go, and the home whose store they read. */
+    private final Optional<UsernsTasks> userns;
+    private final Optional<BerthHome> home;
 
     public SnapshotStore(Path dir, Path tmp) {
-        this.dir = dir.toAbsolutePath().normalize();
-        this.tmp = tmp.toAbsolutePath().normalize();
+        this(dir, tmp, LayerExtractor.Whiteouts.OVERLAY, Optional.empty(), Optional.empty());
     }
 
+    private SnapshotStore(Path dir, Path tmp, LayerExtractor.Whiteouts whiteouts, Optional<UsernsTasks> userns,
+                          Optional<BerthHome> home) {
+        this.dir = dir.toAbsolutePath().normalize();
+        this.tmp = tmp.toAbsolutePath().normalize();
+        this.whiteouts = whiteouts;
+        this.userns = userns;
+        this.home = home;
+    }
+
+    /** The snapshots of a home: extracted here as root, or in the user's namespace rootless. */
     public static SnapshotStore of(BerthHome home) {
-        return new SnapshotStore(home.snapshots(), home.tmp());
+        if (BerthHome.isRoot()) {
+            return new SnapshotStore(home.snapshots(), home.tmp());
+        }
+        return new SnapshotStore(home.snapshots(), home.tmp(), LayerExtractor.Whiteouts.OVERLAY_USERXATTR,
+                Optional.of(UsernsTasks.forCurrentUser(home)), Optional.of(home));
+    }
+
+    /** The snapshots of a home as the process that is root of the user's namespace extracts them. */
+    public static SnapshotStore inUserNamespace(BerthHome home) {
+        return new SnapshotStore(home.snapshots(), home.tmp(), LayerExtractor.Whiteouts.OVERLAY_USERXATTR,
+                Optional.empty(), Optional.empty());
     }
 
     /** Where a layer's snapshot lives (whether or not it exists). */
@@ -75,7 +103,17 @@ public final class SnapshotStore {
             }
             out.add(p);
         }
-        extractAll(missing, blobs);
+        if (userns.isPresent() && !missing.isEmpty()) {
+            // rootless: extracted by root of the namespace, from the home's store (where every image is)
+            List<String> args = new ArrayList<>(List.of(home.orElseThrow().root().toString()));
+            for (ContainerImage.Layer l : missing) {
+                args.addAll(List.of(l.blob().mediaType().value(), l.blob().digest().toString(),
+                        Long.toString(l.blob().size()), l.diffId().toString()));
+            }
+            userns.get().java("cannot extract " + missing.size() + " layer(s)", "extract", args);
+        } else {
+            extractAll(missing, blobs);
+        }
         if (out.isEmpty()) {
             out.add(empty());
         }
@@ -101,7 +139,7 @@ public final class SnapshotStore {
                     }
                 }
             }
-            LayerExtractor.deleteTree(dir);
+            delete(dir);
         } catch (IOException e) {
             throw new ContainerException("cannot keep " + dir + " as the snapshot of " + diffId + ": " + e.getMessage(), e);
         }
@@ -175,7 +213,7 @@ public final class SnapshotStore {
             work = TempDirs.create(tmp, TEMP_PREFIX);
             try (InputStream blob = blobs.open(layer);
                  DigestInputStream tar = new DigestInputStream(Compression.decompress(blob), diffId.newHasher())) {
-                LayerExtractor.extract(tar, work, LayerExtractor.Whiteouts.OVERLAY);
+                LayerExtractor.extract(tar, work, whiteouts);
                 tar.transferTo(OutputStream.nullOutputStream());
                 blob.transferTo(OutputStream.nullOutputStream()); // so the store verifies the blob's digest
                 if (!diffId.matches(tar.getMessageDigest().digest())) {
@@ -207,13 +245,26 @@ public final class SnapshotStore {
 
     /** Deletes temp directories of extractions whose process is gone (killed while extracting). */
     public void cleanTemp() {
-        TempDirs.removeAbandoned(tmp, TEMP_PREFIX);
+        if (userns.isPresent()) {
+            TempDirs.abandoned(tmp, TEMP_PREFIX).forEach(this::deleteQuietly);
+        } else {
+            TempDirs.removeAbandoned(tmp, TEMP_PREFIX);
+        }
     }
 
-    private static void deleteQuietly(Path p) {
-        try {
+    /** Deletes a tree (rootless: in the user's namespace, whose sub-ids own its files). */
+    private void delete(Path p) throws IOException {
+        if (userns.isPresent()) {
+            userns.get().deleteTree(p);
+        } else {
             LayerExtractor.deleteTree(p);
-        } catch (IOException ignored) {
+        }
+    }
+
+    private void deleteQuietly(Path p) {
+        try {
+            delete(p);
+        } catch (IOException | ContainerException ignored) {
             // left for the next cleanTemp
         }
     }

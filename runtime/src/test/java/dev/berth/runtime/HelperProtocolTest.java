@@ -25,7 +25,7 @@ class HelperProtocolTest {
                 Path.of("/s/base")), Path.of("/c/upper"), Path.of("/c/work"), Path.of("/c/rootfs"), OverlayMode.FD_PATHS,
                 true), mounts, Defaults.DEVICES.subList(0, 1), List.of(new ContainerSpec.Symlink("pts/ptmx", "/dev/ptmx")),
                 List.of("/proc/kcore"), List.of("/proc/sys"), EnumSet.of(Namespace.MOUNT, Namespace.PID, Namespace.NETWORK),
-                Resources.NONE, List.of(Path.of("/sys/fs/cgroup/pids/x/cgroup.procs")), true, false);
+                Resources.NONE, List.of(Path.of("/sys/fs/cgroup/pids/x/cgroup.procs")), true, false, java.util.Optional.empty());
     }
 
     /** Splits the payload back into strings. */

@@ -176,6 +176,14 @@ public final class HelperProtocol {
         for (String a : p.args()) {
             w.record("arg", a);
         }
+        spec.userNamespace().ifPresent(maps -> {
+            w.record("flag", "userns");
+            w.record("flag", "userxattr");
+            maps.uid().forEach(r -> w.record("uidmap", r.inside(), r.outside(), r.count()));
+            maps.gid().forEach(r -> w.record("gidmap", r.inside(), r.outside(), r.count()));
+            maps.tools().ifPresentOrElse(t -> w.record("idmaptools", t.get(0), t.get(1)),
+                    () -> w.record("flag", "no_setgroups"));
+        });
         w.record("end");
         byte[] payload = w.out.toByteArray();
         byte[] out = new byte[7 + 4 + payload.length];

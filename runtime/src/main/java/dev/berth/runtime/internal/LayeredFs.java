@@ -19,7 +19,7 @@ import java.util.Optional;
 /**
  * A read-only view of an image's merged file system, answered from its snapshot directories (topmost
  * first) the way overlayfs would: a 0:0 character device is a whiteout, a directory with
- * {@code trusted.overlay.opaque=y} hides what lies below it, a non-directory hides everything below, and
+ * {@code trusted.overlay.opaque=y} (or {@code user.overlay.opaque=y}, rootless) hides what lies below it, a non-directory hides everything below, and
  * symlinks are followed inside the image only (an absolute target is relative to the image's root, {@code ..}
  * stops at the root). Used before a container starts, to read {@code /etc/passwd} and to check the command,
  * without mounting anything.
@@ -182,7 +182,6 @@ public final class LayeredFs {
     }
 
     private static boolean isOpaque(Path dir) throws IOException {
-        return Posix.getXattr(dir, "trusted.overlay.opaque")
-                .map(v -> v.length == 1 && v[0] == 'y').orElse(false);
+        return dev.berth.layers.DiskTree.isOpaque(dir);
     }
 }

@@ -1,0 +1,154 @@
+package dev.berth.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The uid and gid maps of a user namespace for a berth that does not run as root, as podman makes them:
+ * root of the namespace is the user, and 1..N are the user's sub-ids from {@code /etc/subuid} and
+ * {@code /etc/subgid}, written by {@code newuidmap}/{@code newgidmap}. Without a sub-id range (or without
+ * those programs, Debian's {@code uidmap} package) the namespace has one id, the user as root, as
+ * {@code unshare -r} makes it: then no other user or group exists inside, and {@link #single} says so.
+ *
+ * @param tools newuidmap and newgidmap, when the maps need them
+ */
+public record IdMaps(List<Range> uid, List<Range> gid, Optional<List<Path>> tools) {
+    /** {@code count} ids from {@code inside} in the namespace are {@code outside} on the host. */
+    public record Range(long inside, long outside, long count) {
+        /** The host id of a namespace id in this range, if it is in it. */
+        Optional<Long> toHost(long id) {
+            return id >= inside && id < inside + count ? Optional.of(outside + id - inside) : Optional.empty();
+        }
+    }
+
+    public IdMaps {
+        uid = List.copyOf(uid);
+        gid = List.copyOf(gid);
+        tools = tools.map(List::copyOf);
+    }
+
+    /** Whether the namespace has only the user's own id (no sub-id range). */
+    public boolean single() {
+        return tools.isEmpty();
+    }
+
+    /** The host uid of {@code id} inside, if it is mapped. */
+    public Optional<Long> hostUid(long id) {
+        return uid.stream().map(r -> r.toHost(id)).flatMap(Optional::stream).findFirst();
+    }
+
+    /** The host gid of {@code id} inside, if it is mapped. */
+    public Optional<Long> hostGid(long id) {
+        return gid.stream().map(r -> r.toHost(id)).flatMap(Optional::stream).findFirst();
+    }
+
+    /**
+     * The maps for the user running berth: root is the user, 1.. its first sub-id range (uids and gids
+     * alike), or the user alone when there is no range or no newuidmap/newgidmap.
+     */
+    public static IdMaps forCurrentUser() {
+        long uid = ids("Uid");
+        long gid = ids("Gid");
+        String name = userName(uid);
+        Optional<Range> subUid = subIds(Path.of("/etc/subuid"), name, uid);
+        Optional<Range> subGid = subIds(Path.of("/etc/subgid"), name, uid);
+        Optional<Path> newuidmap = onPath("newuidmap");
+        Optional<Path> newgidmap = onPath("newgidmap");
+        if (subUid.isPresent() && subGid.isPresent() && newuidmap.isPresent() && newgidmap.isPresent()) {
+            return new IdMaps(List.of(new Range(0, uid, 1), new Range(1, subUid.get().outside(), subUid.get().count())),
+                    List.of(new Range(0, gid, 1), new Range(1, subGid.get().outside(), subGid.get().count())),
+                    Optional.of(List.of(newuidmap.get(), newgidmap.get())));
+        }
+        return new IdMaps(List.of(new Range(0, uid, 1)), List.of(new Range(0, gid, 1)), Optional.empty());
+    }
+
+    /** Why the namespace has one id only, for a warning; empty when it has sub-ids. */
+    public Optional<String> singleReason() {
+        if (!single()) {
+            return Optional.empty();
+        }
+        String name = userName(ids("Uid"));
+        if (onPath("newuidmap").isEmpty() || onPath("newgidmap").isEmpty()) {
+            return Optional.of("newuidmap and newgidmap are missing (Debian: apt-get install uidmap): containers "
+                    + "have one user, root, which is you; other uids and gids are not available");
+        }
+        return Optional.of("no sub-id range for " + name + " in /etc/subuid and /etc/subgid: containers have one "
+                + "user, root, which is you; other uids and gids are not available");
+    }
+
+    /** The helper's arguments for these maps ({@code --uidmap IN OUT N ... [--idmaptools U G]}). */
+    List<String> helperArguments() {
+        List<String> out = new ArrayList<>();
+        for (Range r : uid) {
+            out.addAll(List.of("--uidmap", Long.toString(r.inside()), Long.toString(r.outside()), Long.toString(r.count())));
+        }
+        for (Range r : gid) {
+            out.addAll(List.of("--gidmap", Long.toString(r.inside()), Long.toString(r.outside()), Long.toString(r.count())));
+        }
+        tools.ifPresent(t -> out.addAll(List.of("--idmaptools", t.get(0).toString(), t.get(1).toString())));
+        return out;
+    }
+
+    private static long ids(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[1]); // effective
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new ContainerException("cannot read this process's ids from /proc/self/status: " + e.getMessage(), e);
+        }
+        throw new ContainerException("/proc/self/status has no " + field + " line");
+    }
+
+    private static String userName(long uid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
+                String[] f = line.split(":", -1);
+                if (f.length > 2 && f[2].equals(Long.toString(uid))) {
+                    return f[0];
+                }
+            }
+        } catch (IOException ignored) {
+            // a name is only for /etc/subuid lookups; the uid is tried too
+        }
+        return System.getProperty("user.name", Long.toString(uid));
+    }
+
+    /** The first range of {@code name} (or of the uid as a number) in a sub-id file. */
+    private static Optional<Range> subIds(Path file, String name, long uid) {
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String[] f = line.trim().split(":");
+                if (f.length == 3 && (f[0].equals(name) || f[0].equals(Long.toString(uid)))) {
+                    long start = Long.parseLong(f[1].trim());
+                    long count = Long.parseLong(f[2].trim());
+                    if (count > 0) {
+                        return Optional.of(new Range(1, start, count));
+                    }
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // no file, or a line berth cannot read: no range
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Path> onPath(String program) {
+        String path = System.getenv("PATH");
+        for (String dir : (path == null ? "/usr/bin:/bin" : path + ":/usr/bin:/bin").split(":")) {
+            if (!dir.isEmpty()) {
+                Path p = Path.of(dir, program);
+                if (Files.isExecutable(p)) {
+                    return Optional.of(p);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+}

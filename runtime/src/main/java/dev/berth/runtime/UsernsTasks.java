@@ -1,0 +1,121 @@
+package dev.berth.runtime;
+
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.LayerExtractor;
+import dev.berth.runtime.internal.HelperBinary;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Work a rootless berth does as root of a user namespace with its {@link IdMaps}, because the files are
+ * owned by the user's sub-ids: extracting layers (so that a file of uid 1000 is owned by the sub-id that
+ * is uid 1000 inside), writing a layer from a container's changes, deleting such trees. Each is a process
+ * under {@code berth-helper --userns-exec}: {@code rm} for deletions, and for the rest a JVM running
+ * {@code UsernsWorker} with this JVM's class path and options (a JVM cannot enter a user namespace: it
+ * is multithreaded).
+ */
+public final class UsernsTasks {
+    private final Path helper;
+    private final IdMaps maps;
+
+    UsernsTasks(Path helper, IdMaps maps) {
+        this.helper = helper;
+        this.maps = maps;
+    }
+
+    /** The tasks of the current user, with the helper of {@code home}. */
+    public static UsernsTasks forCurrentUser(BerthHome home) {
+        return new UsernsTasks(HelperBinary.ensure(home.root().resolve("lib")), IdMaps.forCurrentUser());
+    }
+
+    public IdMaps maps() {
+        return maps;
+    }
+
+    /** Deletes trees, whoever inside the namespace owns their files. */
+    public void delete(List<Path> trees, String what) {
+        List<Path> present = trees.stream().filter(p -> Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                .toList();
+        if (present.isEmpty()) {
+            return;
+        }
+        List<String> cmd = new ArrayList<>(List.of("rm", "-rf", "--"));
+        present.forEach(p -> cmd.add(p.toString()));
+        run(cmd, what);
+    }
+
+    /** Deletes a tree: as this user when it can, else inside the namespace. */
+    public void deleteTree(Path tree) throws IOException {
+        try {
+            LayerExtractor.deleteTree(tree);
+        } catch (IOException e) {
+            delete(List.of(tree), "delete " + tree);
+        }
+    }
+
+    /**
+     * Runs {@code UsernsWorker TASK ARGS...} in the namespace; returns what it printed on stdout, or throws
+     * with what it printed on stderr (its last line: the worker's one-line error).
+     */
+    public String java(String what, String task, List<String> args) {
+        List<String> cmd = new ArrayList<>(jvm());
+        cmd.add("dev.berth.runtime.internal.UsernsWorker");
+        cmd.add(task);
+        cmd.addAll(args);
+        return run(cmd, what);
+    }
+
+    /** The command that starts a JVM as this one was started: its java, options and class path. */
+    private static List<String> jvm() {
+        List<String> cmd = new ArrayList<>();
+        ProcessHandle.Info info = ProcessHandle.current().info();
+        cmd.add(info.command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String a : info.arguments().orElse(new String[0])) {
+            if (a.equals("-jar") || a.equals("-cp") || a.equals("-classpath") || !a.startsWith("-")) {
+                break; // options end here: the class path follows, then the main class and its arguments
+            }
+            if (!a.startsWith("-XX:AOTCacheOutput") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        return cmd;
+    }
+
+    private String run(List<String> command, String what) {
+        List<String> cmd = new ArrayList<>(List.of(helper.toString(), "--userns-exec"));
+        cmd.addAll(maps.helperArguments());
+        cmd.add("--");
+        cmd.addAll(command);
+        try {
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return p.getErrorStream().readAllBytes();
+                } catch (IOException e) {
+                    return new byte[0];
+                }
+            });
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int code = p.waitFor();
+            if (code != 0) {
+                String[] lines = new String(err.join(), StandardCharsets.UTF_8).strip().split("\n");
+                String last = lines[lines.length - 1].strip();
+                throw new ContainerException(what + ": " + (last.isEmpty() ? "exit status " + code : last));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new ContainerException(what + ": cannot start " + helper + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException(what + ": interrupted");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.layers.BerthException;
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.Compression;
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.Digest;
+import dev.berth.layers.DiskTree;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.LayerEntry;
+import dev.berth.layers.LayerWriter;
+import dev.berth.layers.MediaType;
+import dev.berth.runtime.ContainerImage;
+import dev.berth.runtime.SnapshotStore;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a rootless berth runs as root of its user namespace (see {@code UsernsTasks}), as a JVM of its own:
+ * <ul>
+ *   <li>{@code extract HOME (MEDIATYPE DIGEST SIZE DIFFID)...}: the snapshots of those layers of HOME's store;
+ *   <li>{@code layer HOME DIR COMPRESSION TIME CLAMP|-}: a layer from the overlay upper directory DIR into
+ *       HOME's store, printed as {@code MEDIATYPE DIGEST SIZE DIFFID}, then one line per warning.
+ * </ul>
+ * Errors are one line on stderr and exit status 1.
+ */
+public final class UsernsWorker {
+    private UsernsWorker() {}
+
+    public static void main(String[] args) {
+        try {
+            switch (args[0]) {
+                case "extract" -> extract(args);
+                case "layer" -> layer(args);
+                default -> throw new IllegalArgumentException("unknown task " + args[0]);
+            }
+        } catch (BerthException | IllegalArgumentException | java.io.IOException e) {
+            System.err.println(e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void extract(String[] args) {
+        BerthHome home = new BerthHome(Path.of(args[1]));
+        List<ContainerImage.Layer> layers = new ArrayList<>();
+        for (int i = 2; i + 3 < args.length; i += 4) {
+            layers.add(new ContainerImage.Layer(Descriptor.of(MediaType.of(args[i]), Digest.parse(args[i + 1]),
+                    Long.parseLong(args[i + 2])), Digest.parse(args[i + 3])));
+        }
+        try (ImageStore store = home.openStore()) {
+            SnapshotStore.inUserNamespace(home).prepare(layers, store.blobs("layer"));
+        }
+    }
+
+    private static void layer(String[] args) throws java.io.IOException {
+        BerthHome home = new BerthHome(Path.of(args[1]));
+        Path upper = Path.of(args[2]);
+        Compression compression = Compression.parse(args[3]);
+        Instant time = Instant.ofEpochSecond(Long.parseLong(args[4]));
+        Optional<Instant> clamp = args[5].equals("-") ? Optional.empty()
+                : Optional.of(Instant.ofEpochSecond(Long.parseLong(args[5])));
+        List<String> warnings = new ArrayList<>();
+        List<LayerEntry> entries = DiskTree.entries(upper, DiskTree.Kind.OVERLAY, clamp, warnings::add);
+        LayerWriter writer = LayerWriter.create(time);
+        entries.forEach(writer::add);
+        try (ImageStore store = home.openStore()) {
+            LayerWriter.Result r = writer.write(store, compression, false);
+            System.out.println(r.blob().mediaType().value() + " " + r.blob().digest() + " " + r.blob().size() + " "
+                    + r.diffId());
+        }
+        warnings.forEach(System.out::println);
+    }
+}
