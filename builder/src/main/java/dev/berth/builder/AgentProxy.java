@@ -35,7 +35,12 @@ final class AgentProxy implements AutoCloseable {
      * Starts forwarding to {@code agent}; the socket is made in the system's temporary directory (Unix
      * socket paths are short), where a killed build's leftovers are swept by the next one.
      */
-    static AgentProxy start(Path agent, int mode, int uid, int gid) throws IOException {
+    /** What gives the socket its owner: the step runner's {@link StepRunner#own}. */
+    interface Owner {
+        void own(Path socket) throws IOException;
+    }
+
+    static AgentProxy start(Path agent, int mode, Owner owner) throws IOException {
         if (!Files.exists(agent)) {
             throw new BuildException("SSH agent socket " + agent + " does not exist");
         }
@@ -45,7 +50,7 @@ final class AgentProxy implements AutoCloseable {
         try {
             server.bind(UnixDomainSocketAddress.of(socket));
             Posix.chmod(socket, mode);
-            Posix.lchown(socket, uid, gid);
+            owner.own(socket);
         } catch (IOException | RuntimeException e) {
             server.close();
             LayerExtractor.deleteTree(dir);

@@ -12,7 +12,6 @@ import dev.berth.builder.dockerfile.Location;
 import dev.berth.builder.dockerfile.ShellLexer;
 import dev.berth.builder.dockerfile.StageScope;
 import dev.berth.builder.dockerfile.Stages;
-import dev.berth.layers.Compression;
 import dev.berth.layers.ContainerConfig;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
@@ -323,11 +322,7 @@ final class BuildRun {
     }
 
     String compressionKey() {
-        return switch (request.compression()) {
-            case Compression.None n -> "none";
-            case Compression.Gzip g -> "gzip:" + g.level();
-            case Compression.Zstd z -> "zstd:" + z.level();
-        };
+        return request.compression().spec();
     }
 
     // ---------------------------------------------------------------- what the steps use

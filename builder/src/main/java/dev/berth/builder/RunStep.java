@@ -5,9 +5,6 @@ import dev.berth.builder.dockerfile.Expander;
 import dev.berth.builder.dockerfile.Heredoc;
 import dev.berth.builder.dockerfile.Instruction;
 import dev.berth.builder.dockerfile.Location;
-import dev.berth.layers.DiskTree;
-import dev.berth.layers.LayerEntry;
-import dev.berth.layers.LayerWriter;
 import dev.berth.layers.LayersException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -193,21 +190,16 @@ final class RunStep {
                 }
                 throw at.error(summary() + ": exit code " + changes.exitCode());
             }
-            List<String> warnings = new ArrayList<>();
-            List<LayerEntry> entries = DiskTree.entries(changes.directory(), DiskTree.Kind.OVERLAY, run.epoch(),
-                    warnings::add);
-            warnings.forEach(w -> run.warning(at.file() + ":" + at.startLine() + ": " + w));
-            LayerWriter writer = LayerWriter.create(run.layerTime());
-            entries.forEach(writer::add);
-            LayerWriter.Result layer = writer.write(run.store(), run.request().compression(), false);
-            changes.keep(layer.diffId());
-            run.addLayer(stage, layer.blob(), layer.diffId(), Optional.of(ImageFs.nodesOf(entries, run.layerTime())),
-                    createdBy);
+            StepRunner.Committed layer = changes.commit(run.store(), run.request().compression(), run.layerTime(),
+                    run.epoch());
+            List<String> warnings = layer.warnings().stream().map(w -> at.file() + ":" + at.startLine() + ": " + w)
+                    .toList();
+            warnings.forEach(run::warning);
+            run.addLayer(stage, layer.blob(), layer.diffId(),
+                    layer.entries().map(e -> ImageFs.nodesOf(e, run.layerTime())), createdBy);
             return new BuildCache.Result(Optional.of(layer.diffId()), Optional.of(layer.blob()), warnings);
         } catch (LayersException e) {
             throw at.error(summary() + ": " + e.getMessage());
-        } catch (IOException e) {
-            throw at.error(summary() + ": writing its layer: " + e.getMessage());
         } catch (BuildException e) {
             String prefix = at.file() + ":";
             throw e.getMessage().startsWith(prefix) ? e : at.error(summary() + ": " + e.getMessage());

@@ -236,7 +236,7 @@ final class StepMounts implements AutoCloseable {
                         ImageFs.of(run.store(), layersOf(c.from().get())).extractTo(ContextDir.clean(c.source()), fresh);
                     }
                     Posix.chmod(fresh, c.mode());
-                    Posix.lchown(fresh, c.uid(), c.gid());
+                    run.steps().own(fresh, c.uid(), c.gid());
                     Files.move(fresh, data, StandardCopyOption.ATOMIC_MOVE);
                 }
                 return data;
@@ -287,7 +287,7 @@ final class StepMounts implements AutoCloseable {
             Path file = secretsDir.resolve(Integer.toString(index));
             Files.write(file, bytes);
             Posix.chmod(file, s.mode());
-            Posix.lchown(file, s.uid(), s.gid());
+            run.steps().own(file, s.uid(), s.gid());
             out.add(new StepRunner.Mount.Bind(s.target(), file, true));
         } catch (IOException e) {
             throw at.error("secret " + s.id() + ": " + e.getMessage());
@@ -304,7 +304,7 @@ final class StepMounts implements AutoCloseable {
             return;
         }
         try {
-            AgentProxy proxy = AgentProxy.start(agent, s.mode(), s.uid(), s.gid());
+            AgentProxy proxy = AgentProxy.start(agent, s.mode(), (socket) -> run.steps().own(socket, s.uid(), s.gid()));
             held.add(proxy);
             out.add(new StepRunner.Mount.Bind(s.target(), proxy.socket(), false));
             if (env.stream().noneMatch(e -> e.startsWith("SSH_AUTH_SOCK="))) {

@@ -92,19 +92,39 @@ public interface StepRunner {
         record Directory(String target, Path source, List<String> hidden, boolean writable) implements Mount {}
     }
 
+    /**
+     * Gives a host file that a step will see (a cache directory, a secret, an agent's socket) the owner
+     * that is {@code uid}:{@code gid} in the step's container; as root those are the host's ids too.
+     */
+    default void own(Path file, int uid, int gid) throws java.io.IOException {
+        dev.berth.layers.Posix.lchown(file, uid, gid);
+    }
+
+    /** The layer made of a step's changes. {@code entries} when they were read in this process. */
+    record Committed(Descriptor blob, Digest diffId, Optional<List<dev.berth.layers.LayerEntry>> entries,
+                 List<String> warnings) {
+        public Committed {
+            Objects.requireNonNull(blob, "blob");
+            Objects.requireNonNull(diffId, "diffId");
+            Objects.requireNonNull(entries, "entries");
+            warnings = List.copyOf(warnings);
+        }
+    }
+
     /** How a step ended, and what it changed. */
     interface Changes extends AutoCloseable {
         /** The process's exit code (128+N when signal N killed it). */
         int exitCode();
 
         /**
-         * The changes as an overlayfs upper directory records them (whiteout devices, opaque directories),
-         * complete (no metacopy, no redirects), without the mount points the runtime made; only after exit 0.
+         * Writes the changes (after exit 0) as a layer into {@code store}: the container's upper directory,
+         * a complete diff without the mount points the runtime made, its whiteouts and opaque directories as
+         * OCI whiteouts, owners as the container saw them, times clamped to {@code clamp} when given and
+         * {@code time} where a file has none; then keeps the directory as the layer's snapshot, so nothing is
+         * extracted again.
          */
-        Path directory();
-
-        /** Keeps {@link #directory()} as the snapshot of the layer made from it, so nothing is extracted again. */
-        void keep(Digest diffId);
+        Committed commit(dev.berth.layers.ImageStore store, dev.berth.layers.Compression compression,
+                     java.time.Instant time, Optional<java.time.Instant> clamp);
 
         /** Deletes the changes unless they were kept. */
         @Override

@@ -4,7 +4,9 @@ import dev.berth.builder.BuildException;
 import dev.berth.builder.StepRunner;
 import dev.berth.layers.BerthHome;
 import dev.berth.layers.ContainerConfig;
-import dev.berth.layers.Digest;
+import dev.berth.layers.Compression;
+import dev.berth.layers.DiskTree;
+import dev.berth.layers.ImageStore;
 import dev.berth.layers.LayerExtractor;
 import dev.berth.layers.Platform;
 import dev.berth.layers.TempDirs;
@@ -18,6 +20,7 @@ import dev.berth.runtime.RunResult;
 import dev.berth.runtime.RunningContainer;
 import dev.berth.runtime.SnapshotStore;
 import dev.berth.runtime.Stdio;
+import dev.berth.runtime.UsernsTasks;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,6 +28,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -38,6 +44,7 @@ final class RuntimeStepRunner implements StepRunner {
 
     private final BerthHome home;
     private ContainerRuntime runtime;
+    private UsernsTasks userns;
     private RunningContainer current;
     private boolean interrupted;
 
@@ -45,17 +52,40 @@ final class RuntimeStepRunner implements StepRunner {
         this.home = home;
     }
 
+    /** As root, always; otherwise in a user namespace (rootless), which {@code berth run} checks for too. */
     @Override
     public Optional<String> unavailable() {
-        return BerthHome.isRoot() ? Optional.empty()
-                : Optional.of("root: berth runs it in a container of its own runtime, which needs root "
-                        + "(rootless builds are not supported yet)");
+        return Optional.empty();
+    }
+
+    @Override
+    public void own(Path file, int uid, int gid) throws IOException {
+        if (BerthHome.isRoot()) {
+            dev.berth.layers.Posix.lchown(file, uid, gid);
+        } else if (uid != 0 || gid != 0) { // root of the namespace is the user, who owns the file already
+            try {
+                userns().chown(file, uid, gid);
+            } catch (ContainerException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+    }
+
+    private synchronized UsernsTasks userns() {
+        if (userns == null) {
+            userns = UsernsTasks.forCurrentUser(home);
+        }
+        return userns;
     }
 
     /** Synchronized with a step's start, which recovers too: two recoveries in one process would collide. */
     @Override
     public synchronized void recover() {
-        TempDirs.removeAbandoned(home.tmp(), PREFIX);
+        if (BerthHome.isRoot()) {
+            TempDirs.removeAbandoned(home.tmp(), PREFIX);
+        } else { // a killed rootless step's changes belong to the user's sub-ids
+            userns().delete(TempDirs.abandoned(home.tmp(), PREFIX), "remove the changes of killed steps");
+        }
         if (BerthHome.isRoot()) {
             try {
                 runtime().recover();
@@ -97,7 +127,8 @@ final class RuntimeStepRunner implements StepRunner {
         Path changes = dir.resolve("upper");
         try {
             RunResult result = execute(step, output, changes);
-            return new StepChanges(result.exitCode(), dir, changes, SnapshotStore.of(home));
+            return new StepChanges(result.exitCode(), dir, changes, home, BerthHome.isRoot() ? Optional.empty()
+                    : Optional.of(userns()));
         } catch (RuntimeException e) {
             delete(dir);
             throw e;
@@ -165,24 +196,46 @@ final class RuntimeStepRunner implements StepRunner {
         }
     }
 
-    /** A step's exit code and its upper directory, deleted on close unless it became a snapshot. */
-    private record StepChanges(int exitCode, Path dir, Path changes, SnapshotStore snapshots) implements Changes {
+    /**
+     * A step's exit code and its upper directory, made a layer in this process as root, or in the user's
+     * namespace rootless (its files belong to sub-ids); deleted on close unless it became a snapshot.
+     */
+    private record StepChanges(int exitCode, Path dir, Path changes, BerthHome home, Optional<UsernsTasks> userns)
+            implements Changes {
         @Override
-        public Path directory() {
+        public Committed commit(ImageStore store, Compression compression, Instant time, Optional<Instant> clamp) {
             if (!Files.isDirectory(changes)) {
                 throw new BuildException("the step left no changes (exit code " + exitCode + ")");
             }
-            return changes;
-        }
-
-        @Override
-        public void keep(Digest diffId) {
-            snapshots.adopt(directory(), diffId);
+            Committed c;
+            if (userns.isPresent()) {
+                UsernsTasks.Layer l = userns.get().layer(home, changes, compression.spec(), time, clamp);
+                c = new Committed(l.blob(), l.diffId(), Optional.empty(), l.warnings());
+            } else {
+                List<String> warnings = new ArrayList<>();
+                try {
+                    DiskTree.Written w = DiskTree.writeLayer(changes, DiskTree.Kind.OVERLAY, store, compression, time,
+                            clamp, warnings::add);
+                    c = new Committed(w.layer().blob(), w.layer().diffId(), Optional.of(w.entries()), warnings);
+                } catch (IOException e) {
+                    throw new BuildException("writing its layer: " + e.getMessage(), e);
+                }
+            }
+            SnapshotStore.of(home).adopt(changes, c.diffId());
+            return c;
         }
 
         @Override
         public void close() {
-            delete(dir);
+            if (userns.isPresent()) {
+                try {
+                    userns.get().deleteTree(dir);
+                } catch (IOException | ContainerException ignored) {
+                    // swept by the next build (the directory is named after this process)
+                }
+            } else {
+                delete(dir);
+            }
         }
     }
 }

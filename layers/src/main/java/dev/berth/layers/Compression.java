@@ -25,6 +25,15 @@ public sealed interface Compression permits Compression.None, Compression.Gzip, 
     /** Wraps {@code out}; closing the result finishes the compressed stream and closes {@code out}. */
     OutputStream compress(OutputStream out) throws IOException;
 
+    /** This compression as {@link #parse} reads it: {@code none}, {@code gzip:LEVEL} or {@code zstd:LEVEL}. */
+    default String spec() {
+        return switch (this) {
+            case None n -> "none";
+            case Gzip g -> "gzip:" + g.level();
+            case Zstd z -> "zstd:" + z.level();
+        };
+    }
+
     /**
      * Starts loading what {@link #compress} will need on another core, and returns at once: for a caller
      * that will write a layer and first has other work to do (walking the files that go into it). Without

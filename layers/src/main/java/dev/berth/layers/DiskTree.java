@@ -99,6 +99,21 @@ public final class DiskTree {
         }
     }
 
+    /** A layer written from a tree: where it is in the store, and the entries it holds. */
+    public record Written(LayerWriter.Result layer, List<LayerEntry> entries) {}
+
+    /**
+     * Writes the tree below {@code root} as a layer into {@code store}: {@link #entries} given to a
+     * {@link LayerWriter} whose entries without a time get {@code time}.
+     */
+    public static Written writeLayer(Path root, Kind kind, ImageStore store, Compression compression, Instant time,
+                                     Optional<Instant> clamp, Consumer<String> warnings) throws IOException {
+        List<LayerEntry> entries = entries(root, kind, clamp, warnings);
+        LayerWriter writer = LayerWriter.create(time);
+        entries.forEach(writer::add);
+        return new Written(writer.write(store, compression, false), entries);
+    }
+
     /**
      * Whether overlayfs takes this directory as opaque: {@code trusted.overlay.opaque=y}, or, for an overlay
      * mounted with {@code userxattr}, {@code user.overlay.opaque=y} (a process sees only the one its

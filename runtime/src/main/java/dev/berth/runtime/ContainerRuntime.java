@@ -158,7 +158,7 @@ public final class ContainerRuntime {
             ContainerSpec spec = plan.spec(id, options,
                     new ContainerSpec.Root.Overlay(lowers, slot.path.resolve("upper"), slot.path.resolve("work"),
                             slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
-                    system, EtcFiles.mounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer()),
+                    system, EtcFiles.mounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer(), rootless),
                     cgroup.procsFiles(), userns);
             Optional<MountPoints> commit = options.commitTo().map(to -> MountPoints.of(fs, spec.mounts()));
             monitor = Monitor.start(helper, HelperProtocol.encode(spec), ContainerPlan.stdio(options),

@@ -95,9 +95,10 @@ final class ExtraMounts {
 
     /**
      * The spec's mounts for resolved mounts, making what they need under {@code dir} (the container's
-     * directory); {@code empty} is an empty directory, the second layer of an overlay that has only one.
+     * directory); {@code empty} is an empty directory, the second layer of an overlay that has only one;
+     * {@code userxattr} for overlays mounted in a user namespace (rootless).
      */
-    static List<Mount> mounts(List<Resolved> resolved, Path dir, Path empty) {
+    static List<Mount> mounts(List<Resolved> resolved, Path dir, Path empty, boolean userxattr) {
         List<Mount> out = new ArrayList<>(resolved.size());
         int n = 0;
         for (Resolved r : resolved) {
@@ -115,7 +116,7 @@ final class ExtraMounts {
                         yield new Mount(f.target(), "bind", source.toString(),
                                 List.of("rbind", "rprivate", f.writable() ? "rw" : "ro"));
                     }
-                    case Overlay v -> overlay(v, own, empty);
+                    case Overlay v -> overlay(v, own, empty, userxattr);
                 });
             } catch (IOException e) {
                 throw new ContainerException("cannot prepare the mount on " + r.target() + " in " + own
@@ -125,7 +126,7 @@ final class ExtraMounts {
         return out;
     }
 
-    private static Mount overlay(Overlay v, Path own, Path empty) throws IOException {
+    private static Mount overlay(Overlay v, Path own, Path empty, boolean userxattr) throws IOException {
         List<Path> lowers = new ArrayList<>();
         if (v.maskOver().isPresent()) {
             Path mask = own.resolve("mask");
@@ -149,6 +150,9 @@ final class ExtraMounts {
             opts.add("upperdir=" + escape(upper));
             opts.add("workdir=" + escape(work));
             opts.add("volatile"); // thrown away with the container: nothing to sync
+        }
+        if (userxattr) {
+            opts.add("userxattr"); // mounted in a user namespace, over snapshots marked for one
         }
         return new Mount(v.target(), "overlay", "overlay", opts);
     }
@@ -196,6 +200,11 @@ final class ExtraMounts {
     private static void copyAttributes(Path from, Path to) throws IOException {
         Map<String, Object> a = Files.readAttributes(from, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
         Posix.chmod(to, (Integer) a.get("mode") & 07777);
-        Posix.lchown(to, (Integer) a.get("uid"), (Integer) a.get("gid"));
+        int uid = (Integer) a.get("uid");
+        int gid = (Integer) a.get("gid");
+        if (!Files.getAttribute(to, "unix:uid", LinkOption.NOFOLLOW_LINKS).equals(uid)
+                || !Files.getAttribute(to, "unix:gid", LinkOption.NOFOLLOW_LINKS).equals(gid)) {
+            Posix.lchown(to, uid, gid); // as root; a rootless berth makes the mask of its own directories
+        }
     }
 }

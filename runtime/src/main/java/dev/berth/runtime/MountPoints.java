@@ -84,7 +84,7 @@ final class MountPoints {
             }
             int type = (Integer) a.get("mode") & 0170000;
             if ((type == 0040000 && isEmpty(f) && !isOpaque(f)) || (type == 0100000 && (Long) a.get("size") == 0)) {
-                Files.delete(f);
+                deleteIfAllowed(f);
             }
         }
         for (Map.Entry<String, LayeredFs.Entry> d : above.entrySet()) {
@@ -96,8 +96,20 @@ final class MountPoints {
             LayeredFs.Entry image = d.getValue();
             if ((Integer) a.get("mode") == image.mode() && (Integer) a.get("uid") == image.uid()
                     && (Integer) a.get("gid") == image.gid() && isEmpty(f) && !isOpaque(f)) {
-                Files.delete(f);
+                deleteIfAllowed(f);
             }
+        }
+    }
+
+    /**
+     * Deletes a stub; rootless, one in a directory of a sub-id (a mount under {@code /home/app}) cannot be,
+     * and stays in the layer: an empty mount point is all it is.
+     */
+    private static void deleteIfAllowed(Path f) throws IOException {
+        try {
+            Files.delete(f);
+        } catch (java.nio.file.AccessDeniedException e) {
+            // see above
         }
     }
 

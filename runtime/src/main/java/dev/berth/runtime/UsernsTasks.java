@@ -1,6 +1,9 @@
 package dev.berth.runtime;
 
 import dev.berth.layers.BerthHome;
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.Digest;
+import dev.berth.layers.MediaType;
 import dev.berth.layers.LayerExtractor;
 import dev.berth.runtime.internal.HelperBinary;
 import java.io.IOException;
@@ -56,6 +59,31 @@ public final class UsernsTasks {
         } catch (IOException e) {
             delete(List.of(tree), "delete " + tree);
         }
+    }
+
+    /** A layer a task wrote into the store, and what it could not keep. */
+    public record Layer(Descriptor blob, Digest diffId, List<String> warnings) {}
+
+    /**
+     * Writes the changes in {@code upper} (an overlay upper directory, files owned by ids of the namespace)
+     * as a layer into {@code home}'s store, with the entries' ids as they are inside.
+     *
+     * @param compression as {@code --compression} takes it ({@code gzip:1})
+     */
+    public Layer layer(BerthHome home, Path upper, String compression, java.time.Instant time,
+                       java.util.Optional<java.time.Instant> clamp) {
+        String out = java("cannot write the layer of " + upper, "layer", List.of(home.root().toString(),
+                upper.toString(), compression, Long.toString(time.getEpochSecond()),
+                clamp.map(c -> Long.toString(c.getEpochSecond())).orElse("-")));
+        List<String> lines = out.lines().toList();
+        String[] f = lines.getFirst().split(" ");
+        return new Layer(Descriptor.of(MediaType.of(f[0]), Digest.parse(f[1]), Long.parseLong(f[2])),
+                Digest.parse(f[3]), lines.subList(1, lines.size()));
+    }
+
+    /** Gives a file the owner that ids {@code uid}:{@code gid} of the namespace are (no symlink followed). */
+    public void chown(Path file, int uid, int gid) {
+        run(List.of("chown", "-h", uid + ":" + gid, "--", file.toString()), "chown " + file);
     }
 
     /**

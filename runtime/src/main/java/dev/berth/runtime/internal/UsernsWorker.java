@@ -7,7 +7,6 @@ import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
 import dev.berth.layers.DiskTree;
 import dev.berth.layers.ImageStore;
-import dev.berth.layers.LayerEntry;
 import dev.berth.layers.LayerWriter;
 import dev.berth.layers.MediaType;
 import dev.berth.runtime.ContainerImage;
@@ -63,11 +62,9 @@ public final class UsernsWorker {
         Optional<Instant> clamp = args[5].equals("-") ? Optional.empty()
                 : Optional.of(Instant.ofEpochSecond(Long.parseLong(args[5])));
         List<String> warnings = new ArrayList<>();
-        List<LayerEntry> entries = DiskTree.entries(upper, DiskTree.Kind.OVERLAY, clamp, warnings::add);
-        LayerWriter writer = LayerWriter.create(time);
-        entries.forEach(writer::add);
         try (ImageStore store = home.openStore()) {
-            LayerWriter.Result r = writer.write(store, compression, false);
+            LayerWriter.Result r = DiskTree.writeLayer(upper, DiskTree.Kind.OVERLAY, store, compression, time, clamp,
+                    warnings::add).layer();
             System.out.println(r.blob().mediaType().value() + " " + r.blob().digest() + " " + r.blob().size() + " "
                     + r.diffId());
         }
