@@ -55,10 +55,11 @@ static void drop_privileges(struct spec *s, int sync_fd) {
         if (!(s->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
             fail_errno(sync_fd, EXIT_BERTH, "drop capability %d from the bounding set", c);
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_errno(sync_fd, EXIT_BERTH, "prctl(PR_SET_KEEPCAPS)");
-    if (s->maps.no_setgroups) {
-        if (s->ngroups > 0)
-            fail(sync_fd, EXIT_BERTH, "supplementary groups need a user namespace with more ids than yours: add a "
-                 "range for your user to /etc/subuid and /etc/subgid");
+    if (s->maps.no_setgroups) { /* the namespace has one gid and may not call setgroups: only it can be asked */
+        for (size_t i = 0; i < s->ngroups; i++)
+            if (s->groups[i] != s->gid)
+                fail(sync_fd, EXIT_BERTH, "supplementary group %u needs a user namespace with more ids than yours: "
+                     "add a range for your user to /etc/subuid and /etc/subgid", (unsigned)s->groups[i]);
     } else if (setgroups(s->ngroups, s->groups) < 0) {
         fail_errno(sync_fd, EXIT_BERTH, "setgroups");
     }

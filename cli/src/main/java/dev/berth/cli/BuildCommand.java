@@ -132,7 +132,7 @@ final class BuildCommand implements Runnable {
             default -> throw new BuildException("--progress " + progress + ": use auto, plain or tty");
         };
         BuildResult result;
-        RuntimeStepRunner steps = new RuntimeStepRunner(Stores.home());
+        RuntimeStepRunner steps = new RuntimeStepRunner(Stores.home(), err);
         interruptsStop(steps);
         try (LazyRegistry registry = new LazyRegistry()) {
             Builder builder = Builder.create(Stores.home())

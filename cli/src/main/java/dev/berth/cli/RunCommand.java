@@ -66,6 +66,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
                 b.name(name);
             }
             Signals signals = Signals.install();
+            Rootless.warn(spec.commandLine().getErr());
             ContainerRuntime runtime = ImagePulls.runtime(spec.commandLine().getErr());
             RunningContainer c = runtime.start(image, b.build());
             signals.forwardTo(c);

@@ -45,11 +45,15 @@ final class RuntimeStepRunner implements StepRunner {
     private final BerthHome home;
     private ContainerRuntime runtime;
     private UsernsTasks userns;
+    private final java.io.PrintWriter warnings;
+    private boolean warned;
     private RunningContainer current;
     private boolean interrupted;
 
-    RuntimeStepRunner(BerthHome home) {
+    /** @param warnings where the warning of a rootless namespace with one id goes (once) */
+    RuntimeStepRunner(BerthHome home, java.io.PrintWriter warnings) {
         this.home = home;
+        this.warnings = warnings;
     }
 
     /** As root, always; otherwise in a user namespace (rootless), which {@code berth run} checks for too. */
@@ -152,6 +156,10 @@ final class RuntimeStepRunner implements StepRunner {
             synchronized (this) {
                 if (interrupted) {
                     throw new BuildException("interrupted");
+                }
+                if (!warned) {
+                    warned = true;
+                    Rootless.warn(warnings);
                 }
                 c = runtime().start(image, o.build());
                 current = c;

@@ -17,8 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A build stopped in the middle of a RUN, as a user stops it: INT (Ctrl-C) cleans up at once; after
- * {@code kill -9} the container dies with berth and the next build cleans up what was left. And a user
- * who is not root is told before anything is built.
+ * {@code kill -9} the container dies with berth and the next build cleans up what was left.
  */
 class BuildInterruptTest {
     static Path home;
@@ -85,40 +84,6 @@ class BuildInterruptTest {
         assertThat(Builds.leftovers(home)).isEmpty();
         assertThat(RunStepTest.cgroupsOf(home)).isEmpty();
         assertThat(secretDirsOf(p.pid())).isEmpty();
-    }
-
-    @Test
-    void aUserWhoIsNotRootIsToldBeforeAnythingIsBuilt(@TempDir Path tmp) throws Exception {
-        Path setpriv = Tools.require("setpriv");
-        Path cp = Files.createDirectories(tmp.resolve("cp"));
-        List<String> entries = new ArrayList<>();
-        int n = 0;
-        for (String e : System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
-                .split(java.io.File.pathSeparator)) {
-            Path from = Path.of(e);
-            if (!Files.exists(from)) {
-                continue;
-            }
-            Path to = cp.resolve(n++ + (Files.isDirectory(from) ? "" : ".jar"));
-            Tools.run("cp", "-r", from.toString(), to.toString()).ok();
-            entries.add(to.toString());
-        }
-        Tools.run("chmod", "-R", "a+rX", tmp.toString()).ok();
-        Path userHome = Files.createDirectories(tmp.resolve("home"));
-        Path context = Files.createDirectories(tmp.resolve("ctx"));
-        Builds.dockerfile(context, "FROM scratch", "RUN true");
-        Tools.run("chown", "-R", "65534:65534", userHome.toString(), context.toString()).ok();
-        List<String> cmd = List.of(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups", "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", String.join(java.io.File.pathSeparator, entries), Berth.class.getName(), "build",
-                context.toString());
-        Tools.Result r = Tools.run(cmd, java.util.Map.of("BERTH_HOME", userHome.toString(), "HOME", userHome.toString()),
-                null);
-        assertThat(r.exitCode()).isEqualTo(1);
-        assertThat(r.stderr()).isEqualTo("berth: Dockerfile:2: RUN needs root: berth runs it in a container of its own "
-                + "runtime, which needs root (rootless builds are not supported yet)\n");
-        assertThat(userHome.resolve("store/blobs/sha256")).satisfiesAnyOf(
-                d -> assertThat(d).doesNotExist(), d -> assertThat(d).isEmptyDirectory());
     }
 
     private static List<Path> secretDirsOf(long pid) throws IOException {

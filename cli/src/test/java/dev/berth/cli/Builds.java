@@ -45,7 +45,7 @@ final class Builds {
         final AtomicInteger runs = new AtomicInteger();
 
         CountingRunner(Path home) {
-            this.real = new RuntimeStepRunner(new BerthHome(home));
+            this.real = new RuntimeStepRunner(new BerthHome(home), new java.io.PrintWriter(System.err, true));
         }
 
         @Override

@@ -115,7 +115,7 @@ class RunStepTest {
                 + "echo one; echo two >&2; touch /new; exit 3");
         List<BuildEvent> events = new java.util.ArrayList<>();
         assertThatThrownBy(() -> dev.berth.builder.Builder.create(new dev.berth.layers.BerthHome(home))
-                .withStepRunner(new RuntimeStepRunner(new dev.berth.layers.BerthHome(home)))
+                .withStepRunner(new RuntimeStepRunner(new dev.berth.layers.BerthHome(home), new java.io.PrintWriter(System.err, true)))
                 .build(dev.berth.builder.BuildRequest.builder(ctx).tag("failed:1").build(), events::add))
                 .isInstanceOf(BuildException.class)
                 .hasMessage("Dockerfile:2: RUN --mount=type=cache,target=/c --mount=type=tmpfs,target=/t echo one; "

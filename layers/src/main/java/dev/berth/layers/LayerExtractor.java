@@ -441,7 +441,16 @@ public final class LayerExtractor {
         if (uid == 0 && gid == 0 && freshDirs.contains(slash < 0 ? "" : rel.substring(0, slash))) {
             return false;
         }
-        Posix.lchown(p, (int) uid, (int) gid);
+        try {
+            Posix.lchown(p, (int) uid, (int) gid);
+        } catch (Posix.Failure f) {
+            if (f.errno() != Posix.EINVAL) {
+                throw f;
+            }
+            // A user namespace that maps no such id (a rootless berth without sub-ids): the file stays root's,
+            // as podman's storage does with ignore_chown_errors.
+            return false;
+        }
         return true;
     }
 

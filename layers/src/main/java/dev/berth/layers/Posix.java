@@ -229,7 +229,24 @@ public final class Posix {
         }
     }
 
+    /** EINVAL: from {@link #lchown}, an id the process's user namespace does not map. */
+    public static final int EINVAL = 22;
+
+    /** A failed call, with its errno. */
+    public static final class Failure extends IOException {
+        private final int errno;
+
+        Failure(String message, int errno) {
+            super(message);
+            this.errno = errno;
+        }
+
+        public int errno() {
+            return errno;
+        }
+    }
+
     private static IOException failure(String call, Path path, int errno) {
-        return new IOException(call + " " + path + ": " + strerror(errno));
+        return new Failure(call + " " + path + ": " + strerror(errno), errno);
     }
 }

@@ -1,0 +1,138 @@
+package dev.berth.cli;
+
+import static dev.berth.cli.AsUser.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.layers.BerthHome;
+import dev.berth.layers.Descriptor;
+import dev.berth.layers.Image;
+import dev.berth.layers.ImageStore;
+import dev.berth.layers.Platform;
+import dev.berth.layers.Reference;
+import dev.berth.layers.testing.Tools;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * berth run and RUN as a user who is not root, in a user namespace mapped with the user's sub-ids
+ * ({@code berth-rootless}, 300000..365535), and for a user without a range ({@code berth-single}).
+ */
+class RootlessTest {
+    static AsUser user;
+    static Path home;
+
+    @BeforeAll
+    static void setUp() {
+        user = AsUser.get("berth-rootless", 300000);
+        home = user.dir("home");
+        copyBusybox(home);
+        user.own(home);
+    }
+
+    /** busybox:test, copied into a home of the user's (as root; the user then owns it all). */
+    private static void copyBusybox(Path to) {
+        Path source = TestBases.busybox("rootless-source");
+        try (ImageStore src = new BerthHome(source).openStore(); ImageStore dst = new BerthHome(to).openStore()) {
+            Descriptor d = src.resolve(Reference.parse("busybox:test")).orElseThrow();
+            dst.copyFrom(src, d);
+            dst.tag(Reference.parse("busybox:test"), d);
+        }
+    }
+
+    @Test
+    void theContainerIsRootOfANamespaceMappedWithTheUsersSubIds() {
+        Tools.Result r = ok(user.berth(home, "run", "--rm", "busybox:test", "sh", "-c",
+                "id -u; tr -s ' ' < /proc/self/uid_map; echo pid $$; hostname | wc -c; ip link | grep -c ': '; "
+                        + "grep -E 'NoNewPrivs|CapEff' /proc/self/status | tr -d '\\t'; cat /proc/keys | wc -c; "
+                        + "touch /sys/x 2>/dev/null || echo sys read-only"));
+        assertThat(r.stdout()).isEqualTo("0\n 0 " + user.uid + " 1\n 1 300000 65536\npid 1\n13\n1\nCapEff:00000000a80425fb\n"
+                + "NoNewPrivs:1\n0\nsys read-only\n");
+        assertThat(r.stderr()).isEmpty();
+    }
+
+    @Test
+    void filesOfContainerUsersAreTheirSubIdsOnTheHostAndRmRemovesThem() throws Exception {
+        ok(user.berth(home, "run", "--name", "kept", "busybox:test", "sh", "-c",
+                "mkdir -p /x/y && echo data > /x/y/f && chmod 700 /x/y && chown -R 1000:2000 /x"));
+        Path container;
+        try (var dirs = Files.list(home.resolve("containers"))) {
+            container = dirs.filter(d -> d.getFileName().toString().matches("[0-9a-f]{64}")).findFirst().orElseThrow();
+        }
+        assertThat(Files.getAttribute(container.resolve("upper/x"), "unix:uid")).isEqualTo(300000 + 999);
+        assertThat(Files.getAttribute(container.resolve("upper/x"), "unix:gid")).isEqualTo(300000 + 1999);
+        assertThat(ok(user.berth(home, "run", "--rm", "-u", "app", "busybox:test", "id")).stdout())
+                .isEqualTo("uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)\n");
+        ok(user.berth(home, "rm", "kept"));
+        assertThat(container).doesNotExist();
+    }
+
+    @Test
+    void exitCodesAndLimitsAsRoot() {
+        assertThat(user.berth(home, "run", "--rm", "busybox:test", "sh", "-c", "exit 3").exitCode()).isEqualTo(3);
+        Tools.Result notFound = user.berth(home, "run", "--rm", "busybox:test", "nosuch");
+        assertThat(notFound.exitCode()).isEqualTo(127);
+        Tools.Result limit = user.berth(home, "run", "--rm", "--memory", "32m", "busybox:test", "true");
+        assertThat(limit.exitCode()).isEqualTo(125);
+        assertThat(limit.stderr()).isEqualTo("berth: run busybox:test: --memory, --cpus and --pids-limit need a cgroup, "
+                + "and a berth that is not root has none it may write here: run without them, or as root\n");
+    }
+
+    @Test
+    void aRootlessBuildWithRunGivesTheDiffIdsOfARootBuild() throws Exception {
+        Path ctx = user.dir("build-context");
+        Builds.dockerfile(ctx, "FROM busybox:test",
+                "RUN mkdir -p /data/keep /data/gone /opq && echo a > /data/keep/x && echo b > /data/gone/y "
+                        + "&& echo 1 > /opq/1",
+                "RUN rm -rf /data/gone /opq && mkdir /opq && echo 2 > /opq/2 && chown 1000:1000 /data/keep/x "
+                        + "&& ln /data/keep/x /hard && rm /bin/vi",
+                "RUN --mount=type=cache,target=/cache,uid=1000 sh -c 'stat -c %u /cache; echo in > /cache/f'");
+        user.own(ctx);
+        Map<String, String> epoch = Map.of("SOURCE_DATE_EPOCH", "1700000000");
+        Tools.Result build = ok(user.berth(home, epoch, "build", "--progress", "plain", "-t", "rootless:1", ctx.toString()));
+        assertThat(build.stderr()).contains("#4 ").contains(" 1000\n");
+        Path rootHome = TestBases.busybox("rootless-compare");
+        Tools.Result asRoot = Tools.run(dev.berth.layers.testing.Jvm.command(Berth.class, "build", "-q", "-t", "root:1",
+                ctx.toString()), Map.of("BERTH_HOME", rootHome.toString(), "SOURCE_DATE_EPOCH", "1700000000"), null);
+        assertThat(asRoot.exitCode()).as(asRoot.stderr()).isZero();
+        List<?> rootless;
+        List<?> root;
+        try (ImageStore a = new BerthHome(home).openStore(); ImageStore b = new BerthHome(rootHome).openStore()) {
+            rootless = a.image(Reference.parse("rootless:1"), Platform.host()).diffIds();
+            root = b.image(Reference.parse("root:1"), Platform.host()).diffIds();
+        }
+        assertThat(rootless).isEqualTo(root);
+        Image image;
+        try (ImageStore a = new BerthHome(home).openStore()) {
+            image = a.image(Reference.parse("rootless:1"), Platform.host());
+        }
+        var layer = Builds.layer(home, new dev.berth.builder.BuildResult(image.descriptor(), image.id(), List.of(),
+                List.of()), 2);
+        assertThat(layer.get("data/keep/x").getLongUserId()).as("the container's ids, not the host's").isEqualTo(1000);
+        assertThat(layer).containsKeys("data/.wh.gone", "opq/.wh..wh..opq", "bin/.wh.vi");
+        assertThat(ok(user.berth(home, "run", "--rm", "rootless:1", "sh", "-c", "ls /opq; ls /data; stat -c %u /data/keep/x"))
+                .stdout()).isEqualTo("2\nkeep\n1000\n");
+    }
+
+    @Test
+    void aUserWithoutSubIdsGetsOneIdAndAWarning() {
+        AsUser single = AsUser.get("berth-single", 0);
+        Path singleHome = single.dir("home");
+        copyBusybox(singleHome);
+        single.own(singleHome);
+        Tools.Result r = ok(single.berth(singleHome, "run", "--rm", "busybox:test", "sh", "-c",
+                "id -u; tr -s ' ' < /proc/self/uid_map; echo x > /tmp/f && cat /tmp/f"));
+        assertThat(r.stdout()).isEqualTo("0\n 0 " + single.uid + " 1\nx\n");
+        assertThat(r.stderr()).isEqualTo("berth: warning: no sub-id range for berth-single in /etc/subuid and "
+                + "/etc/subgid: containers have one user, root, which is you; other uids and gids are not available\n");
+        Path ctx = single.dir("ctx");
+        Builds.dockerfile(ctx, "FROM busybox:test", "RUN echo made > /made");
+        single.own(ctx);
+        ok(single.berth(singleHome, "build", "-q", "-t", "single:1", ctx.toString()));
+        Tools.Result chown = single.berth(singleHome, "run", "--rm", "busybox:test", "chown", "1000", "/tmp");
+        assertThat(chown.exitCode()).as("no uid 1000 inside").isNotZero();
+    }
+}
