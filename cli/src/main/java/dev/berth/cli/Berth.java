@@ -50,6 +50,7 @@ public final class Berth implements Runnable {
             PruneCommand.class,
             PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, TagsCommand.class,
             RunCommand.class, PsCommand.class, RmCommand.class, BundleCommand.class,
+            InfoCommand.class,
             VersionCommand.class,
             CompletionCommand.class);
 
@@ -120,7 +121,8 @@ public final class Berth implements Runnable {
             Map.entry("push", PushCommand.class), Map.entry("login", LoginCommand.class),
             Map.entry("logout", LogoutCommand.class), Map.entry("tags", TagsCommand.class),
             Map.entry("run", RunCommand.class), Map.entry("ps", PsCommand.class), Map.entry("rm", RmCommand.class),
-            Map.entry("bundle", BundleCommand.class), Map.entry("version", VersionCommand.class),
+            Map.entry("bundle", BundleCommand.class), Map.entry("info", InfoCommand.class),
+            Map.entry("version", VersionCommand.class),
             Map.entry("completion", CompletionCommand.class));
 
     /** The verb the arguments name: the first argument that is not one of berth's own options. */

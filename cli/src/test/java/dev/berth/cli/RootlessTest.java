@@ -71,6 +71,16 @@ class RootlessTest {
     }
 
     @Test
+    void infoShowsTheUsersMaps() {
+        String out = ok(user.berth(home, "info")).stdout();
+        assertThat(out).contains("rootless: yes\n")
+                .contains("uid map: 0 -> " + user.uid + ", 1-65536 -> 300000-365535\n")
+                .contains("gid map: 0 -> ")
+                .containsPattern("id maps written by: \\S*/newuidmap, \\S*/newgidmap\n")
+                .contains("home: " + home + "\n");
+    }
+
+    @Test
     void exitCodesAndLimitsAsRoot() {
         assertThat(user.berth(home, "run", "--rm", "busybox:test", "sh", "-c", "exit 3").exitCode()).isEqualTo(3);
         Tools.Result notFound = user.berth(home, "run", "--rm", "busybox:test", "nosuch");

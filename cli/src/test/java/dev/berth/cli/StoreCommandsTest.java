@@ -168,4 +168,11 @@ class StoreCommandsTest {
         assertThat(berth(home, "version").ok().out()).startsWith("berth ");
         assertThat(berth(home, "completion").ok().out()).contains("complete -F");
     }
+
+    @Test
+    void infoAsRoot() {
+        assertThat(berth(home, "info").ok().out()).contains("home: " + home + "\n").contains("rootless: no (root)\n")
+                .containsPattern("cgroups: v[12].*; --memory, --cpus, --pids-limit available\n")
+                .doesNotContain("uid map");
+    }
 }
