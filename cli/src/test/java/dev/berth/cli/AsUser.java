@@ -1,86 +1,41 @@
 package dev.berth.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import dev.berth.layers.testing.TestUser;
 import dev.berth.layers.testing.Tools;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/**
- * berth run by a real user who is not root, for the rootless tests: the account is made when missing (as
- * root, with {@code useradd}), with a range of sub-ids in /etc/subuid and /etc/subgid, or explicitly without
- * one; berth runs as that user in a JVM of its own, from a copy of the test class path the user can read.
- */
+/** berth run by a real user who is not root (a {@link TestUser}), for the rootless tests. */
 final class AsUser {
-    private static final Path DIR = Path.of(System.getProperty("user.dir"), "target", "test-bases", "users");
-    private static String classPath;
-
+    private final TestUser user;
     final String name;
     final int uid;
     final int gid;
     final Path home;
 
-    private AsUser(String name, int uid, int gid, Path home) {
-        this.name = name;
-        this.uid = uid;
-        this.gid = gid;
-        this.home = home;
+    private AsUser(TestUser user) {
+        this.user = user;
+        this.name = user.name;
+        this.uid = user.uid;
+        this.gid = user.gid;
+        this.home = user.home;
     }
 
     /** The user {@code name}, made when missing, with the sub-id range {@code subStart}..+65536 or none (0). */
-    static synchronized AsUser get(String name, long subStart) {
-        Tools.requireRoot();
-        Tools.require("setpriv");
-        Tools.require("newuidmap");
-        if (Tools.run("id", "-u", name).exitCode() != 0) {
-            Tools.run("useradd", "--create-home", "--shell", "/bin/sh", "--no-user-group", "--gid", "users", name).ok();
-        }
-        subIds(Path.of("/etc/subuid"), name, subStart);
-        subIds(Path.of("/etc/subgid"), name, subStart);
-        int uid = Integer.parseInt(Tools.run("id", "-u", name).ok().stdout().trim());
-        int gid = Integer.parseInt(Tools.run("id", "-g", name).ok().stdout().trim());
-        Path home = Path.of(Tools.run("sh", "-c", "getent passwd " + name + " | cut -d: -f6").ok().stdout().trim());
-        return new AsUser(name, uid, gid, home);
-    }
-
-    /** The user's line in a sub-id file: exactly {@code name:start:65536}, or none when {@code start} is 0. */
-    private static void subIds(Path file, String name, long start) {
-        try {
-            List<String> lines = new ArrayList<>(Files.exists(file) ? Files.readAllLines(file) : List.of());
-            lines.removeIf(l -> l.startsWith(name + ":"));
-            if (start > 0) {
-                lines.add(name + ":" + start + ":65536");
-            }
-            Files.write(file, lines);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    static AsUser get(String name, long subStart) {
+        return new AsUser(TestUser.get(name, subStart));
     }
 
     /** A fresh directory of this user's (a BERTH_HOME, a context). */
     Path dir(String what) {
-        Path d = DIR.resolve(name).resolve(what);
-        try {
-            if (Files.exists(d)) {
-                Tools.run("rm", "-rf", d.toString()).ok(); // as root: it may hold files of the user's sub-ids
-            }
-            Files.createDirectories(d);
-            Tools.run("chmod", "a+rx", DIR.toString(), DIR.resolve(name).toString()).ok();
-            Tools.run("chown", "-R", uid + ":" + gid, d.toString()).ok();
-            return d;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return user.dir(what);
     }
 
     /** Gives a tree to this user. */
     void own(Path tree) {
-        Tools.run("chown", "-R", uid + ":" + gid, tree.toString()).ok();
+        user.own(tree);
     }
 
     /** Runs {@code berth ARGS...} as this user with BERTH_HOME {@code berthHome}. */
@@ -89,49 +44,13 @@ final class AsUser {
     }
 
     Tools.Result berth(Path berthHome, Map<String, String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Tools.require("setpriv").toString(), "--reuid=" + uid,
-                "--regid=" + gid, "--init-groups", "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classPath(), Berth.class.getName()));
-        cmd.addAll(List.of(args));
-        java.util.HashMap<String, String> all = new java.util.HashMap<>(env);
+        Map<String, String> all = new HashMap<>(env);
         all.put("BERTH_HOME", berthHome.toString());
-        all.put("HOME", home.toString());
-        all.put("USER", name);
-        return Tools.run(cmd, all, null);
-    }
-
-    /** A copy of the test class path that every user can read (the build's own files may be root's only). */
-    private static synchronized String classPath() {
-        if (classPath == null) {
-            Path cp = DIR.resolve("classpath");
-            Tools.run("rm", "-rf", cp.toString()).ok();
-            List<String> entries = new ArrayList<>();
-            int n = 0;
-            for (String e : System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))
-                    .split(java.io.File.pathSeparator)) {
-                Path from = Path.of(e);
-                if (!Files.exists(from)) {
-                    continue;
-                }
-                Path to = cp.resolve(n++ + (Files.isDirectory(from) ? "" : ".jar"));
-                try {
-                    Files.createDirectories(cp);
-                } catch (IOException x) {
-                    throw new UncheckedIOException(x);
-                }
-                Tools.run("cp", "-r", from.toString(), to.toString()).ok();
-                entries.add(to.toString());
-            }
-            Tools.run("chmod", "-R", "a+rX", DIR.toString()).ok();
-            classPath = String.join(java.io.File.pathSeparator, entries);
-        }
-        return classPath;
+        return user.java(all, Map.of(), Berth.class.getName(), List.of(args));
     }
 
     /** Asserts a command succeeded, with its stderr in the message. */
     static Tools.Result ok(Tools.Result r) {
-        assertThat(r.exitCode()).as("exit code; stderr: %s", r.stderr()).isZero();
-        return r;
+        return TestUser.ok(r);
     }
 }

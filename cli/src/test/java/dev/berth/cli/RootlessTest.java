@@ -71,6 +71,17 @@ class RootlessTest {
     }
 
     @Test
+    void theHostIsNoMoreWritableToTheContainerThanToTheUser() {
+        Tools.Result r = user.berth(home, "run", "--rm", "--network", "host", "-v", "/etc:/host-etc", "busybox:test",
+                "sh", "-c", "stat -c %u:%g /host-etc; touch /host-etc/berth-probe || echo no-write; "
+                        + "cat /host-etc/shadow > /dev/null || echo no-read; ip link set lo down || echo no-net-admin; "
+                        + "echo 1 > /proc/sys/vm/drop_caches || echo no-sysctl");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.stdout()).isEqualTo("65534:65534\nno-write\nno-read\nno-net-admin\nno-sysctl\n");
+        assertThat(java.nio.file.Path.of("/etc/berth-probe")).doesNotExist();
+    }
+
+    @Test
     void infoShowsTheUsersMaps() {
         String out = ok(user.berth(home, "info")).stdout();
         assertThat(out).contains("rootless: yes\n")
@@ -99,7 +110,8 @@ class RootlessTest {
                         + "&& echo 1 > /opq/1",
                 "RUN rm -rf /data/gone /opq && mkdir /opq && echo 2 > /opq/2 && chown 1000:1000 /data/keep/x "
                         + "&& ln /data/keep/x /hard && rm /bin/vi",
-                "RUN --mount=type=cache,target=/cache,uid=1000 sh -c 'stat -c %u /cache; echo in > /cache/f'");
+                "RUN --mount=type=cache,target=/cache,uid=1000 sh -c 'stat -c %u /cache; echo in > /cache/f'",
+                "RUN --mount=type=tmpfs,target=/home/app/scratch/t echo a stub in a directory of uid 1000");
         user.own(ctx);
         Map<String, String> epoch = Map.of("SOURCE_DATE_EPOCH", "1700000000");
         Tools.Result build = ok(user.berth(home, epoch, "build", "--progress", "plain", "-t", "rootless:1", ctx.toString()));

@@ -88,6 +88,8 @@ final class CommandCheck {
             Header h = header(e);
             loader = h.interpreter();
             kind = h.elf() ? "is dynamically linked: its ELF interpreter " : "is a script: its interpreter ";
+        } catch (java.nio.file.AccessDeniedException x) {
+            return; // rootless, a file of a sub-id's this user may not read: the helper reports at exec time
         } catch (IOException x) {
             throw new UncheckedIOException(x);
         }

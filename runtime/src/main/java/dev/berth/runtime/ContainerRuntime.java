@@ -126,7 +126,9 @@ public final class ContainerRuntime {
         ContainerImage image = source.get();
         List<Path> lowers = snapshots.prepare(image.layers(), image.blobs());
         String id = newId();
-        LayeredFs fs = new LayeredFs(lowers);
+        Optional<IdMaps> userns = rootless ? Optional.of(UsernsTasks.forCurrentUser(home).maps()) : Optional.empty();
+        LayeredFs fs = userns.map(m -> new LayeredFs(lowers, m::containerUid, m::containerGid))
+                .orElseGet(() -> new LayeredFs(lowers));
         ContainerPlan plan = ContainerPlan.resolve(what, image, fs, options, id, hostEnv);
         List<ExtraMounts.Resolved> extra;
         try {
@@ -141,7 +143,6 @@ public final class ContainerRuntime {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
 
-        Optional<IdMaps> userns = rootless ? Optional.of(UsernsTasks.forCurrentUser(home).maps()) : Optional.empty();
         if (rootless && !options.resources().equals(Resources.NONE)) {
             throw new ContainerException(what + ": --memory, --cpus and --pids-limit need a cgroup, and a berth "
                     + "that is not root has none it may write here: run without them, or as root");
@@ -160,7 +161,9 @@ public final class ContainerRuntime {
                             slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
                     system, EtcFiles.mounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer(), rootless),
                     cgroup.procsFiles(), userns);
-            Optional<MountPoints> commit = options.commitTo().map(to -> MountPoints.of(fs, spec.mounts()));
+            // MountPoints compares the upper directory's owners with the image's as the host sees them
+            Optional<MountPoints> commit = options.commitTo().map(to -> MountPoints.of(new LayeredFs(lowers),
+                    spec.mounts()));
             monitor = Monitor.start(helper, HelperProtocol.encode(spec), ContainerPlan.stdio(options),
                     "berth-" + id.substring(0, 12));
             OptionalLong pid = monitor.containerPid();
@@ -195,7 +198,7 @@ public final class ContainerRuntime {
         int code = outcome.dockerCode();
         try {
             if (c.commit.isPresent() && outcome.error().isEmpty()) {
-                commit(c.slot, c.commit.get());
+                commit(c.slot, c.commit.get(), home);
             }
         } finally {
             try {
@@ -221,10 +224,16 @@ public final class ContainerRuntime {
     }
 
     /** Moves an exited container's upper directory to where its commit goes, without the runtime's mount points. */
-    private static void commit(ContainerStore.Slot slot, Commit commit) {
+    private static void commit(ContainerStore.Slot slot, Commit commit, BerthHome home) {
         Path upper = slot.path.resolve("upper");
         try {
-            commit.mountPoints().removeFrom(upper);
+            commit.mountPoints().removeFrom(upper, BerthHome.isRoot() ? Files::delete : f -> {
+                try {
+                    Files.delete(f);
+                } catch (java.nio.file.AccessDeniedException e) { // in a directory of a sub-id's
+                    UsernsTasks.forCurrentUser(home).delete(List.of(f), "remove mount point " + f);
+                }
+            });
             Files.move(upper, commit.target(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new ContainerException("cannot keep the changes of container " + slot.name + " in "

@@ -23,6 +23,12 @@ public record IdMaps(List<Range> uid, List<Range> gid, Optional<List<Path>> tool
         Optional<Long> toHost(long id) {
             return id >= inside && id < inside + count ? Optional.of(outside + id - inside) : Optional.empty();
         }
+
+        /** The namespace id of a host id in this range, if it is in it. */
+        Optional<Long> toInside(long hostId) {
+            return hostId >= outside && hostId < outside + count ? Optional.of(inside + hostId - outside)
+                    : Optional.empty();
+        }
     }
 
     public IdMaps {
@@ -39,6 +45,24 @@ public record IdMaps(List<Range> uid, List<Range> gid, Optional<List<Path>> tool
     /** The host uid of {@code id} inside, if it is mapped. */
     public Optional<Long> hostUid(long id) {
         return uid.stream().map(r -> r.toHost(id)).flatMap(Optional::stream).findFirst();
+    }
+
+    /** What the kernel shows in the namespace for a host id that is not mapped (overflowuid, overflowgid). */
+    public static final int OVERFLOW_ID = 65534;
+
+    /** The uid a file of host uid {@code hostId} has in the namespace ({@link #OVERFLOW_ID} when unmapped). */
+    public int containerUid(int hostId) {
+        return inside(uid, hostId);
+    }
+
+    /** The gid a file of host gid {@code hostId} has in the namespace ({@link #OVERFLOW_ID} when unmapped). */
+    public int containerGid(int hostId) {
+        return inside(gid, hostId);
+    }
+
+    private static int inside(List<Range> ranges, int hostId) {
+        return ranges.stream().map(r -> r.toInside(Integer.toUnsignedLong(hostId))).flatMap(Optional::stream)
+                .findFirst().map(Long::intValue).orElse(OVERFLOW_ID);
     }
 
     /** The host gid of {@code id} inside, if it is mapped. */

@@ -74,8 +74,17 @@ final class MountPoints {
         return new MountPoints(List.copyOf(created), ordered);
     }
 
-    /** Removes the stubs from a container's upper directory (after the container exited). */
-    void removeFrom(Path upper) throws IOException {
+    /** Deletes one file or empty directory of an upper directory. */
+    @FunctionalInterface
+    interface Deleter {
+        void delete(Path file) throws IOException;
+    }
+
+    /**
+     * Removes the stubs from a container's upper directory (after the container exited) with
+     * {@code deleter} (rootless, a stub in a directory of a sub-id's is deleted in the user's namespace).
+     */
+    void removeFrom(Path upper, Deleter deleter) throws IOException {
         for (String p : created) {
             Path f = upper.resolve(p.substring(1));
             Map<String, Object> a = attributes(f);
@@ -84,7 +93,7 @@ final class MountPoints {
             }
             int type = (Integer) a.get("mode") & 0170000;
             if ((type == 0040000 && isEmpty(f) && !isOpaque(f)) || (type == 0100000 && (Long) a.get("size") == 0)) {
-                deleteIfAllowed(f);
+                deleter.delete(f);
             }
         }
         for (Map.Entry<String, LayeredFs.Entry> d : above.entrySet()) {
@@ -96,20 +105,8 @@ final class MountPoints {
             LayeredFs.Entry image = d.getValue();
             if ((Integer) a.get("mode") == image.mode() && (Integer) a.get("uid") == image.uid()
                     && (Integer) a.get("gid") == image.gid() && isEmpty(f) && !isOpaque(f)) {
-                deleteIfAllowed(f);
+                deleter.delete(f);
             }
-        }
-    }
-
-    /**
-     * Deletes a stub; rootless, one in a directory of a sub-id (a mount under {@code /home/app}) cannot be,
-     * and stays in the layer: an empty mount point is all it is.
-     */
-    private static void deleteIfAllowed(Path f) throws IOException {
-        try {
-            Files.delete(f);
-        } catch (java.nio.file.AccessDeniedException e) {
-            // see above
         }
     }
 
@@ -121,9 +118,12 @@ final class MountPoints {
         }
     }
 
+    /** Whether a directory is empty; one this user may not read (a sub-id's, 0700) is kept as if it were not. */
     private static boolean isEmpty(Path dir) throws IOException {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             return !ds.iterator().hasNext();
+        } catch (java.nio.file.AccessDeniedException e) {
+            return false;
         }
     }
 

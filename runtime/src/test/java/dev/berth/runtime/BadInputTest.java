@@ -83,6 +83,8 @@ class BadInputTest {
         fails(() -> f.run(Fixture.BUSYBOX, rm().user("app").command("/bin/secret")), 126,
                 "exec /bin/secret: permission denied: mode 0700, owner 0:0", "runs as 1000:1000");
         assertThat(f.run(Fixture.BUSYBOX, rm().command("/bin/secret")).out()).as("root may").isEqualTo("secret\n");
+        assertThat(f.run(Fixture.BUSYBOX, rm().user("app").command("/bin/app-only")).out()).as("its owner may")
+                .isEqualTo("app's\n");
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +34,15 @@ class CommitTest {
     @BeforeAll
     static void setUp() {
         f = Fixture.get();
+    }
+
+    /** Rootless, the changes are owned by the user's sub-ids: only the user's namespace may remove them. */
+    @AfterEach
+    void removeChanges() throws java.io.IOException {
+        if (Fixture.rootless()) {
+            UsernsTasks.forCurrentUser(f.home).deleteTree(tmp);
+            Files.createDirectories(tmp);
+        }
     }
 
     private static Image image(String name) {

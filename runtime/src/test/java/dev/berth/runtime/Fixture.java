@@ -54,13 +54,27 @@ final class Fixture {
         this.scratch = scratch;
     }
 
-    /** The shared fixture; requires root and busybox (fails in CI, skips elsewhere). */
+    /**
+     * The system property that makes the fixture rootless: its value is the directory (the user's) to keep
+     * the fixture's home in. {@link RootlessParityTest} sets it for the JVM it runs as a user.
+     */
+    static final String ROOTLESS_BASE = "berth.test.rootless.base";
+
+    /** Whether this run is the rootless one: berth runs as a user who is not root. */
+    static boolean rootless() {
+        return System.getProperty(ROOTLESS_BASE) != null;
+    }
+
+    /** The shared fixture; requires root (unless {@link #rootless()}) and busybox (fails in CI, skips elsewhere). */
     static synchronized Fixture get() {
-        Tools.requireRoot();
+        if (!rootless()) {
+            Tools.requireRoot();
+        }
         Path busybox = Tools.require("busybox");
         if (instance == null) {
             try {
-                Path base = Path.of(System.getProperty("user.dir"), "target", "test-berth");
+                Path base = rootless() ? Path.of(System.getProperty(ROOTLESS_BASE))
+                        : Path.of(System.getProperty("user.dir"), "target", "test-berth");
                 if (Files.exists(base)) {
                     ContainerRuntime.detachMounts(base);
                     LayerExtractor.deleteTree(base);
@@ -122,11 +136,16 @@ final class Fixture {
         return Busybox.config(cmd);
     }
 
-    /** {@link Busybox#layer}, plus a 0700 script /bin/secret and /bin/noshell, whose interpreter is missing. */
+    /**
+     * {@link Busybox#layer}, plus 0700 scripts /bin/secret (root's) and /bin/app-only (1000's), and
+     * /bin/noshell, whose interpreter is missing.
+     */
     static LayerWriter busyboxLayer(Path busybox, Path scratch) throws IOException {
         LayerWriter w = Busybox.layer(busybox);
         w.add(new LayerEntry.Content(LayerPath.of("bin/secret"), bytes("#!/bin/sh\necho secret\n"),
                 Attributes.of(0700, 0, 0)));
+        w.add(new LayerEntry.Content(LayerPath.of("bin/app-only"), bytes("#!/bin/sh\necho app\\'s\n"),
+                Attributes.of(0700, 1000, 1000)));
         w.add(new LayerEntry.Content(LayerPath.of("bin/noshell"), bytes("#!/no/such/shell\necho hi\n"),
                 Attributes.of(0755, 0, 0)));
         return w;

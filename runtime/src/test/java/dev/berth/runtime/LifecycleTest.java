@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -119,6 +120,7 @@ class LifecycleTest {
     }
 
     @Test
+    @Tag(RootlessSuite.ROOT_ONLY) // a rootless container's mounts are in its own namespace: none is on the host
     void mountsLeftUnderContainersAreDetachedByTheNextBerth() throws IOException {
         Path stale = f.home.containers().resolve("0".repeat(64));
         Files.createDirectories(stale.resolve("rootfs"));
@@ -132,6 +134,7 @@ class LifecycleTest {
     }
 
     @Test
+    @Tag(RootlessSuite.ROOT_ONLY) // berth makes no cgroups rootless
     void cgroupsWhoseContainerIsGoneAreRemovedByTheNextBerth() throws IOException {
         String id = "f".repeat(64);
         Cgroups.ContainerCgroup orphan = f.runtime.cgroups().create(id, Resources.NONE); // as if berth died here

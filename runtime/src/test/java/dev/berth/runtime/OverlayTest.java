@@ -2,6 +2,7 @@ package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.layers.BerthHome;
 import dev.berth.layers.Digest;
 import dev.berth.layers.Image;
 import dev.berth.layers.ImageStore;
@@ -46,7 +47,7 @@ class OverlayTest {
 
     @Test
     void writesDeletesAndReplacementsLeaveEveryLayerUnchanged() {
-        f.sh("true"); // the snapshots exist
+        f.run("layers:test", RunOptions.builder().remove(true).command("true")); // the snapshots exist
         List<Path> layers = snapshots("layers:test");
         Map<Path, Map<String, String>> before = new LinkedHashMap<>();
         for (Path l : layers) {
@@ -94,8 +95,12 @@ class OverlayTest {
     void theMergedViewOfWhiteoutsAndOpaqueDirectoriesIsWhatUmociUnpacks() throws IOException {
         Path umoci = Tools.require("umoci");
         Path bundle = f.scratch.resolve("umoci-layers");
-        Tools.run(umoci.toString(), "unpack", "--image", f.home.store() + ":docker.io/library/layers:test",
-                bundle.toString()).ok();
+        List<String> unpack = new ArrayList<>(List.of(umoci.toString(), "unpack"));
+        if (Fixture.rootless()) {
+            unpack.add("--rootless");
+        }
+        unpack.addAll(List.of("--image", f.home.store() + ":docker.io/library/layers:test", bundle.toString()));
+        Tools.run(unpack).ok();
         String script = "cd / && find . -xdev \\( -path ./proc -o -path ./sys -o -path ./dev \\) -prune -o -print "
                 + "| sort | while read p; do "
                 + "if [ -L \"$p\" ]; then echo \"$p link $(readlink \"$p\")\"; "
@@ -199,11 +204,25 @@ class OverlayTest {
     @Test
     void concurrentExtractionsOfTheSameLayersAgree() throws Exception {
         Path dir = Files.createTempDirectory(f.scratch, "snapshots");
-        Path tmp = Files.createDirectories(dir.resolve("tmp"));
-        SnapshotStore store = new SnapshotStore(dir.resolve("snap"), tmp);
+        Path tmp;
+        SnapshotStore store;
         Image image;
-        try (ImageStore s = f.home.openStore()) {
-            image = s.image(Reference.parse("layers:test"), Platform.parse("linux/amd64"));
+        if (Fixture.rootless()) { // extractions in the user's namespace, into a home of their own
+            BerthHome home = new BerthHome(dir.resolve("home"));
+            try (ImageStore from = f.home.openStore(); ImageStore to = home.openStore()) {
+                var d = from.resolve(Reference.parse("layers:test")).orElseThrow();
+                to.copyFrom(from, d);
+                to.tag(Reference.parse("layers:test"), d);
+                image = to.image(Reference.parse("layers:test"), Platform.parse("linux/amd64"));
+            }
+            tmp = home.tmp();
+            store = SnapshotStore.of(home);
+        } else {
+            tmp = Files.createDirectories(dir.resolve("tmp"));
+            store = new SnapshotStore(dir.resolve("snap"), tmp);
+            try (ImageStore s = f.home.openStore()) {
+                image = s.image(Reference.parse("layers:test"), Platform.parse("linux/amd64"));
+            }
         }
         var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
         try {

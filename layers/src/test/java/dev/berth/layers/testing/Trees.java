@@ -72,7 +72,7 @@ public final class Trees {
                     if (a.isSymbolicLink()) {
                         out.put(rel, "symlink -> " + Files.readSymbolicLink(f));
                     } else if (a.isRegularFile()) {
-                        out.put(rel, "file " + attrs(f, withOwners) + " " + sha256(f));
+                        out.put(rel, "file " + attrs(f, withOwners) + " " + content(f));
                     } else {
                         Map<String, Object> m = Files.readAttributes(f, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
                         out.put(rel, "special " + Integer.toOctalString((Integer) m.get("mode")) + " rdev " + m.get("rdev"));
@@ -90,6 +90,19 @@ public final class Trees {
         Map<String, Object> m = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
         String mode = Integer.toOctalString((Integer) m.get("mode") & 07777);
         return withOwners ? mode + " " + m.get("uid") + ":" + m.get("gid") : mode;
+    }
+
+    /**
+     * A file's sha256; for one this user may not read (rootless: a sub-id's, 0700), its size and times
+     * instead, which a change of content would change too.
+     */
+    private static String content(Path f) throws IOException {
+        try {
+            return sha256(f);
+        } catch (java.nio.file.AccessDeniedException e) {
+            Map<String, Object> m = Files.readAttributes(f, "unix:size,lastModifiedTime,ctime", LinkOption.NOFOLLOW_LINKS);
+            return "unreadable size " + m.get("size") + " mtime " + m.get("lastModifiedTime") + " ctime " + m.get("ctime");
+        }
     }
 
     public static String sha256(Path f) throws IOException {

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntUnaryOperator;
 
 /**
  * A read-only view of an image's merged file system, answered from its snapshot directories (topmost
@@ -30,10 +31,22 @@ public final class LayeredFs {
             S_IFCHR = 0020000;
 
     private final List<Path> layers;
+    private final IntUnaryOperator uids;
+    private final IntUnaryOperator gids;
 
     /** @param layersTopFirst the snapshot directories, topmost layer first */
     public LayeredFs(List<Path> layersTopFirst) {
+        this(layersTopFirst, IntUnaryOperator.identity(), IntUnaryOperator.identity());
+    }
+
+    /**
+     * A view whose entries' owners are the ids the container sees: {@code uids} and {@code gids} turn a
+     * host id of the snapshots into the container's (a rootless container's user namespace).
+     */
+    public LayeredFs(List<Path> layersTopFirst, IntUnaryOperator uids, IntUnaryOperator gids) {
         this.layers = List.copyOf(layersTopFirst);
+        this.uids = uids;
+        this.gids = gids;
     }
 
     /**
@@ -142,10 +155,10 @@ public final class LayeredFs {
                         return walk(split(String.join("/", next)), followLast, links + 1);
                     }
                     if (type != S_IFDIR) {
-                        found = new Entry(p, logical, mode, (Integer) a.get("uid"), (Integer) a.get("gid"));
+                        found = entry(p, logical, mode, a);
                         break;
                     }
-                    dirEntry = new Entry(p, logical, mode, (Integer) a.get("uid"), (Integer) a.get("gid"));
+                    dirEntry = entry(p, logical, mode, a);
                 } else if (type != S_IFDIR) {
                     break; // a non-directory below a directory is hidden, and hides the rest
                 }
@@ -176,9 +189,14 @@ public final class LayeredFs {
         return Optional.of(new Found(dirEntry, dirs));
     }
 
-    private static Entry entry(Path p, String logical) throws IOException {
+    private Entry entry(Path p, String logical) throws IOException {
         Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
-        return new Entry(p, logical, (Integer) a.get("mode"), (Integer) a.get("uid"), (Integer) a.get("gid"));
+        return entry(p, logical, (Integer) a.get("mode"), a);
+    }
+
+    private Entry entry(Path p, String logical, int mode, Map<String, Object> a) {
+        return new Entry(p, logical, mode, uids.applyAsInt((Integer) a.get("uid")),
+                gids.applyAsInt((Integer) a.get("gid")));
     }
 
     private static boolean isOpaque(Path dir) throws IOException {
