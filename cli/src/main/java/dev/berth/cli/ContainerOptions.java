@@ -55,6 +55,11 @@ final class ContainerOptions {
     @Option(names = {"-t", "--tty"}, description = "Give the container a terminal (a pty).")
     boolean tty;
 
+    @Option(names = "--userns", paramLabel = "host|keep-id",
+            description = "Rootless: host (default): root inside is you; keep-id: your uid and gid are the same "
+                    + "inside, and the command runs as them.")
+    String userns;
+
     /** The options as a builder; invalid values are {@link dev.berth.runtime.ContainerException}s (exit 125). */
     RunOptions.Builder toBuilder(List<String> command) {
         RunOptions.Builder b = RunOptions.builder().env(env).readOnly(readOnly).tty(tty)
@@ -73,6 +78,14 @@ final class ContainerOptions {
             b.hostname(hostname);
         }
         volumes.forEach(v -> b.volume(Volume.parse(v)));
+        if (userns != null) {
+            switch (userns) {
+                case "host", "" -> { }
+                case "keep-id" -> b.keepId(true);
+                default -> throw new dev.berth.runtime.ContainerException("--userns: unknown mode \"" + userns
+                        + "\" (berth has host, the default, and keep-id)");
+            }
+        }
         b.resources(new Resources(
                 memory == null ? OptionalLong.empty() : OptionalLong.of(Resources.parseMemory(memory)),
                 cpus == null ? OptionalLong.empty() : OptionalLong.of(Resources.parseCpus(cpus)),

@@ -55,6 +55,29 @@ class RootlessTest {
     }
 
     @Test
+    void withKeepIdTheUserIsItselfInsideAndItsFilesAreItsOwn() throws Exception {
+        Path data = user.dir("keep-id-data");
+        Tools.Result r = ok(user.berth(home, "run", "--rm", "--userns=keep-id", "-v", data + ":/data", "busybox:test",
+                "sh", "-c", "id; whoami; echo $HOME; stat -c %u:%g / /etc/passwd /home/app; echo made > /data/f; "
+                        + "tr -s ' ' < /proc/self/uid_map"));
+        int after = user.uid + 1;
+        assertThat(r.stdout()).isEqualTo("uid=" + user.uid + "(" + user.name + ") gid=" + user.gid + "(users) groups="
+                + user.gid + "(users)\n" + user.name + "\n" + user.home + "\n0:0\n0:0\n1000:1000\n"
+                + " 0 300000 " + user.uid + "\n " + user.uid + " " + user.uid + " 1\n " + after + " "
+                + (300000 + user.uid) + " " + (65536 - user.uid) + "\n");
+        assertThat(Files.getAttribute(data.resolve("f"), "unix:uid")).as("the user's own file").isEqualTo(user.uid);
+        assertThat(ok(user.berth(home, "run", "--rm", "--userns=keep-id", "-u", "app", "busybox:test", "id", "-u"))
+                .stdout()).as("-u wins").isEqualTo("1000\n");
+        ok(user.berth(home, "run", "--name", "kept-id", "--userns=keep-id", "-u", "0", "busybox:test", "sh", "-c",
+                "mkdir /x && chown 1000 /x && touch /x/y"));
+        ok(user.berth(home, "rm", "kept-id"));
+        Tools.Result wrong = user.berth(home, "run", "--rm", "--userns=auto", "busybox:test", "true");
+        assertThat(wrong.exitCode()).isEqualTo(125);
+        assertThat(wrong.stderr()).isEqualTo("berth: --userns: unknown mode \"auto\" (berth has host, the "
+                + "default, and keep-id)\n");
+    }
+
+    @Test
     void filesOfContainerUsersAreTheirSubIdsOnTheHostAndRmRemovesThem() throws Exception {
         ok(user.berth(home, "run", "--name", "kept", "busybox:test", "sh", "-c",
                 "mkdir -p /x/y && echo data > /x/y/f && chmod 700 /x/y && chown -R 1000:2000 /x"));
@@ -156,5 +179,8 @@ class RootlessTest {
         ok(single.berth(singleHome, "build", "-q", "-t", "single:1", ctx.toString()));
         Tools.Result chown = single.berth(singleHome, "run", "--rm", "busybox:test", "chown", "1000", "/tmp");
         assertThat(chown.exitCode()).as("no uid 1000 inside").isNotZero();
+        Tools.Result keepId = single.berth(singleHome, "run", "--rm", "--userns=keep-id", "busybox:test", "true");
+        assertThat(keepId.exitCode()).isEqualTo(125);
+        assertThat(keepId.stderr()).contains("berth: run busybox:test: --userns=keep-id needs a sub-id range");
     }
 }

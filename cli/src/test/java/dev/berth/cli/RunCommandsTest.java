@@ -108,6 +108,10 @@ class RunCommandsTest {
         Tools.Result missing = berth("run", "--rm", "absent:1");
         assertThat(missing.exitCode()).isEqualTo(125);
         assertThat(missing.stderr()).contains("image absent:1 is not in the local store");
+        Tools.Result keepId = berth("run", "--rm", "--userns=keep-id", "bb:cli", "true");
+        assertThat(keepId.exitCode()).isEqualTo(125);
+        assertThat(keepId.stderr()).isEqualTo("berth: run bb:cli: --userns=keep-id is for a berth that is not root "
+                + "(as root, the container's ids are the host's already)\n");
     }
 
     @Test

@@ -124,15 +124,31 @@ public final class ContainerRuntime {
             }
         });
         ContainerImage image = source.get();
-        List<Path> lowers = snapshots.prepare(image.layers(), image.blobs());
+        Optional<UsernsTasks> tasks = rootless ? Optional.of(UsernsTasks.forCurrentUser(home)) : Optional.empty();
+        Optional<KeepId.HostUser> keepId = Optional.empty();
+        if (options.keepId()) {
+            if (tasks.isEmpty()) {
+                throw new ContainerException(what + ": --userns=keep-id is for a berth that is not root (as root, "
+                        + "the container's ids are the host's already)");
+            }
+            keepId = Optional.of(KeepId.HostUser.current(tasks.get().maps()));
+            try {
+                tasks = Optional.of(tasks.get().withMaps(tasks.get().maps().keepId()));
+            } catch (ContainerException e) {
+                throw new ContainerException(what + ": " + e.getMessage(), e);
+            }
+        }
+        SnapshotStore snaps = keepId.isPresent() ? SnapshotStore.forMaps(home, tasks.orElseThrow(), "keep-id") : snapshots;
+        List<Path> lowers = snaps.prepare(image.layers(), image.blobs());
         String id = newId();
-        Optional<IdMaps> userns = rootless ? Optional.of(UsernsTasks.forCurrentUser(home).maps()) : Optional.empty();
+        Optional<IdMaps> userns = tasks.map(UsernsTasks::maps);
         LayeredFs fs = userns.map(m -> new LayeredFs(lowers, m::containerUid, m::containerGid))
                 .orElseGet(() -> new LayeredFs(lowers));
-        ContainerPlan plan = ContainerPlan.resolve(what, image, fs, options, id, hostEnv);
+        RunOptions o = keepId.isPresent() ? KeepId.options(options, keepId.get(), fs) : options;
+        ContainerPlan plan = ContainerPlan.resolve(what, image, fs, o, id, hostEnv);
         List<ExtraMounts.Resolved> extra;
         try {
-            extra = ExtraMounts.resolve(options.mounts(), snapshots);
+            extra = ExtraMounts.resolve(o.mounts(), snaps);
         } catch (ContainerException e) {
             throw new ContainerException(what + ": " + e.getMessage(), e);
         }
@@ -143,37 +159,45 @@ public final class ContainerRuntime {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
 
-        if (rootless && !options.resources().equals(Resources.NONE)) {
+        if (rootless && !o.resources().equals(Resources.NONE)) {
             throw new ContainerException(what + ": --memory, --cpus and --pids-limit need a cgroup, and a berth "
                     + "that is not root has none it may write here: run without them, or as root");
         }
-        ContainerStore.Slot slot = containers.create(id, options.name());
+        ContainerStore.Slot slot = containers.create(id, o.name());
         Cgroups.ContainerCgroup cgroup = null;
         Monitor monitor = null;
         try {
-            EtcFiles.write(slot.path, plan.hostname(), options.network());
-            cgroup = rootless ? Cgroups.ContainerCgroup.NONE : cgroups.create(id, options.resources());
+            EtcFiles.write(slot.path, plan.hostname(), o.network());
+            List<Mount> etc = new ArrayList<>(EtcFiles.mounts(slot.path));
+            if (keepId.isPresent()) { // the root directory and /etc files are the container's root's, not the user's
+                List<Mount> users = KeepId.etcFiles(fs, slot.path, keepId.get());
+                List<Path> owned = new ArrayList<>(List.of(slot.path.resolve("upper")));
+                users.forEach(m -> owned.add(Path.of(m.source())));
+                tasks.orElseThrow().chown(owned, 0, 0);
+                etc.addAll(users);
+            }
+            cgroup = rootless ? Cgroups.ContainerCgroup.NONE : cgroups.create(id, o.resources());
             List<Mount> system = userns.isPresent()
-                    ? Defaults.rootlessMounts(options.network() == NetworkMode.HOST, userns.get().hostGid(5).isPresent())
+                    ? Defaults.rootlessMounts(o.network() == NetworkMode.HOST, userns.get().hostGid(5).isPresent())
                     : Defaults.systemMounts(cgroups instanceof Cgroups.V2 && ContainerPlan.hasCgroupNamespaces());
-            ContainerSpec spec = plan.spec(id, options,
+            ContainerSpec spec = plan.spec(id, o,
                     new ContainerSpec.Root.Overlay(lowers, slot.path.resolve("upper"), slot.path.resolve("work"),
-                            slot.path.resolve("rootfs"), options.overlayMode(), options.readOnly()),
-                    system, EtcFiles.mounts(slot.path), ExtraMounts.mounts(extra, slot.path, snapshots.emptyLayer(), rootless),
+                            slot.path.resolve("rootfs"), o.overlayMode(), o.readOnly()),
+                    system, etc, ExtraMounts.mounts(extra, slot.path, snaps.emptyLayer(), rootless),
                     cgroup.procsFiles(), userns);
             // MountPoints compares the upper directory's owners with the image's as the host sees them
-            Optional<MountPoints> commit = options.commitTo().map(to -> MountPoints.of(new LayeredFs(lowers),
+            Optional<MountPoints> commit = o.commitTo().map(to -> MountPoints.of(new LayeredFs(lowers),
                     spec.mounts()));
-            monitor = Monitor.start(helper, HelperProtocol.encode(spec), ContainerPlan.stdio(options),
+            monitor = Monitor.start(helper, HelperProtocol.encode(spec), ContainerPlan.stdio(o),
                     "berth-" + id.substring(0, 12));
             OptionalLong pid = monitor.containerPid();
             ContainerState state = new ContainerState(id, slot.name, image.name(), image.id(),
                     plan.args(), Instant.now().toString(), ContainerInfo.Status.RUNNING,
                     OptionalLong.of(monitor.helperPid()), pid, OptionalInt.empty(), false, Optional.empty(),
-                    options.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList());
+                    o.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList());
             containers.write(slot.path, state);
             return new RunningContainer(this, what, slot, state, monitor, cgroup,
-                    commit.map(m -> new Commit(m, options.commitTo().orElseThrow())));
+                    commit.map(m -> new Commit(m, o.commitTo().orElseThrow())));
         } catch (RuntimeException e) {
             if (monitor != null) { // started, then recording it failed: it must not run unrecorded
                 monitor.signal(Linux.SIGKILL);
@@ -254,6 +278,9 @@ public final class ContainerRuntime {
         String what = "bundle " + ref.familiar();
         if (options.init()) {
             throw new ContainerException(what + ": --init is not available in a bundle (its runtime has no init)");
+        }
+        if (options.keepId()) {
+            throw new ContainerException(what + ": --userns=keep-id is not available in a bundle");
         }
         Path abs = dir.toAbsolutePath().normalize();
         try {

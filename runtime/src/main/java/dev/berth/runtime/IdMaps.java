@@ -90,6 +90,45 @@ public record IdMaps(List<Range> uid, List<Range> gid, Optional<List<Path>> tool
         return new IdMaps(List.of(new Range(0, uid, 1)), List.of(new Range(0, gid, 1)), Optional.empty());
     }
 
+    /**
+     * These maps with the user keeping its own ids inside ({@code --userns=keep-id}, as podman): uid
+     * {@code U} inside is the user's host uid {@code U}; 0..U-1 and U+1.. are the sub-ids in their order
+     * (root is the first sub-id), so that the namespace has every id it had, plus one. Gids alike.
+     *
+     * @throws ContainerException with one id only (no sub-ids): there is no other id to be root
+     */
+    public IdMaps keepId() {
+        if (single()) {
+            throw new ContainerException("--userns=keep-id needs a sub-id range in /etc/subuid and /etc/subgid "
+                    + "(and newuidmap, newgidmap): " + singleReason().orElse(""));
+        }
+        return new IdMaps(keepId(uid), keepId(gid), tools);
+    }
+
+    /** The user's own id (the range at 0 of one id) kept; the rest moved around it. */
+    private static List<Range> keepId(List<Range> ranges) {
+        long self = ranges.getFirst().outside();
+        List<Range> out = new ArrayList<>();
+        long next = 0;
+        for (Range r : ranges.subList(1, ranges.size())) {
+            long below = Math.max(0, Math.min(r.count(), self - next)); // the part that goes before the user's id
+            if (below > 0) {
+                out.add(new Range(next, r.outside(), below));
+                next += below;
+            }
+            if (below < r.count()) {
+                if (next == self) {
+                    next++;
+                }
+                out.add(new Range(next, r.outside() + below, r.count() - below));
+                next += r.count() - below;
+            }
+        }
+        out.add(new Range(self, self, 1));
+        out.sort(java.util.Comparator.comparingLong(Range::inside));
+        return List.copyOf(out);
+    }
+
     /** Why the namespace has one id only, for a warning; empty when it has sub-ids. */
     public Optional<String> singleReason() {
         if (!single()) {

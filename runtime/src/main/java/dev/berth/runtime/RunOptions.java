@@ -21,6 +21,8 @@ import java.util.Optional;
  *     the file system of berth's home): its changes as overlay whiteouts and opaque directories, a complete
  *     diff (no metacopy, no redirects), without the mount points the runtime created. Empty: it is deleted
  *     with the container or kept in it.
+ * @param keepId rootless only ({@code --userns=keep-id}): the user's uid and gid are the same inside, and the
+ *     command runs as them unless {@code user} says otherwise (see {@link IdMaps#keepId()})
  */
 public record RunOptions(
         Optional<String> name,
@@ -46,7 +48,8 @@ public record RunOptions(
         boolean noPivot,
         List<ContainerMount> mounts,
         boolean noNewPrivileges,
-        Optional<Path> commitTo) {
+        Optional<Path> commitTo,
+        boolean keepId) {
 
     public RunOptions {
         env = List.copyOf(env);
@@ -86,6 +89,7 @@ public record RunOptions(
         b.mounts = new ArrayList<>(mounts);
         b.noNewPrivileges = noNewPrivileges;
         b.commitTo = commitTo;
+        b.keepId = keepId;
         return b;
     }
 
@@ -115,6 +119,7 @@ public record RunOptions(
         private List<ContainerMount> mounts = new ArrayList<>();
         private boolean noNewPrivileges = true;
         private Optional<Path> commitTo = Optional.empty();
+        private boolean keepId;
 
         private Builder() {}
 
@@ -144,12 +149,13 @@ public record RunOptions(
         public Builder mount(ContainerMount v) { mounts.add(v); return this; }
         public Builder noNewPrivileges(boolean v) { noNewPrivileges = v; return this; }
         public Builder commitTo(Path v) { commitTo = Optional.of(v); return this; }
+        public Builder keepId(boolean v) { keepId = v; return this; }
 
         public RunOptions build() {
             return new RunOptions(name, remove, env, envFiles, workdir, user, entrypoint, hostname, volumes,
                     readOnly, network, resources, init, tty, interactive, command,
                     stdin.orElse(interactive ? Stdio.INHERIT : Stdio.NULL), stdout, stderr, overlayMode, noPivot,
-                    mounts, noNewPrivileges, commitTo);
+                    mounts, noNewPrivileges, commitTo, keepId);
         }
     }
 }

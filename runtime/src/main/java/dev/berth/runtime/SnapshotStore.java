@@ -63,9 +63,18 @@ public final class SnapshotStore {
                 Optional.of(UsernsTasks.forCurrentUser(home)), Optional.of(home));
     }
 
-    /** The snapshots of a home as the process that is root of the user's namespace extracts them. */
-    public static SnapshotStore inUserNamespace(BerthHome home) {
-        return new SnapshotStore(home.snapshots(), home.tmp(), LayerExtractor.Whiteouts.OVERLAY_USERXATTR,
+    /**
+     * Rootless snapshots for a namespace of other maps than the user's own ({@code --userns=keep-id}): their
+     * files' owners differ, so they are extracted apart, under {@code snapshots/NAME/}.
+     */
+    static SnapshotStore forMaps(BerthHome home, UsernsTasks tasks, String name) {
+        return new SnapshotStore(home.snapshots().resolve(name), home.tmp(), LayerExtractor.Whiteouts.OVERLAY_USERXATTR,
+                Optional.of(tasks), Optional.of(home));
+    }
+
+    /** The snapshots in {@code dir} as the process that is root of the user's namespace extracts them. */
+    public static SnapshotStore inUserNamespace(BerthHome home, Path dir) {
+        return new SnapshotStore(dir, home.tmp(), LayerExtractor.Whiteouts.OVERLAY_USERXATTR,
                 Optional.empty(), Optional.empty());
     }
 
@@ -104,8 +113,15 @@ public final class SnapshotStore {
             out.add(p);
         }
         if (userns.isPresent() && !missing.isEmpty()) {
-            // rootless: extracted by root of the namespace, from the home's store (where every image is)
-            List<String> args = new ArrayList<>(List.of(home.orElseThrow().root().toString()));
+            // rootless: extracted by root of the namespace, from the home's store (where every image is);
+            // this user makes the directories, which root of a namespace with other maps would own
+            try {
+                Files.createDirectories(dir);
+                Files.createDirectories(tmp);
+            } catch (IOException e) {
+                throw new ContainerException("cannot create " + dir + ": " + e.getMessage(), e);
+            }
+            List<String> args = new ArrayList<>(List.of(home.orElseThrow().root().toString(), dir.toString()));
             for (ContainerImage.Layer l : missing) {
                 args.addAll(List.of(l.blob().mediaType().value(), l.blob().digest().toString(),
                         Long.toString(l.blob().size()), l.diffId().toString()));

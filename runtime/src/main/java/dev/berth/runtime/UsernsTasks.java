@@ -36,6 +36,11 @@ public final class UsernsTasks {
         return new UsernsTasks(HelperBinary.ensure(home.root().resolve("lib")), IdMaps.forCurrentUser());
     }
 
+    /** The same tasks in a namespace of other maps (of the same host ids, e.g. {@link IdMaps#keepId()}). */
+    public UsernsTasks withMaps(IdMaps other) {
+        return new UsernsTasks(helper, other);
+    }
+
     public IdMaps maps() {
         return maps;
     }
@@ -83,7 +88,14 @@ public final class UsernsTasks {
 
     /** Gives a file the owner that ids {@code uid}:{@code gid} of the namespace are (no symlink followed). */
     public void chown(Path file, int uid, int gid) {
-        run(List.of("chown", "-h", uid + ":" + gid, "--", file.toString()), "chown " + file);
+        chown(List.of(file), uid, gid);
+    }
+
+    /** {@link #chown(Path, int, int)} of several files, in one process. */
+    public void chown(List<Path> files, int uid, int gid) {
+        List<String> cmd = new ArrayList<>(List.of("chown", "-h", uid + ":" + gid, "--"));
+        files.forEach(f -> cmd.add(f.toString()));
+        run(cmd, "chown " + files.getFirst());
     }
 
     /**

@@ -20,7 +20,8 @@ import java.util.Optional;
 /**
  * What a rootless berth runs as root of its user namespace (see {@code UsernsTasks}), as a JVM of its own:
  * <ul>
- *   <li>{@code extract HOME (MEDIATYPE DIGEST SIZE DIFFID)...}: the snapshots of those layers of HOME's store;
+ *   <li>{@code extract HOME DIR (MEDIATYPE DIGEST SIZE DIFFID)...}: the snapshots, in DIR, of those layers of
+ *       HOME's store;
  *   <li>{@code layer HOME DIR COMPRESSION TIME CLAMP|-}: a layer from the overlay upper directory DIR into
  *       HOME's store, printed as {@code MEDIATYPE DIGEST SIZE DIFFID}, then one line per warning.
  * </ul>
@@ -45,12 +46,13 @@ public final class UsernsWorker {
     private static void extract(String[] args) {
         BerthHome home = new BerthHome(Path.of(args[1]));
         List<ContainerImage.Layer> layers = new ArrayList<>();
-        for (int i = 2; i + 3 < args.length; i += 4) {
+        Path dir = Path.of(args[2]);
+        for (int i = 3; i + 3 < args.length; i += 4) {
             layers.add(new ContainerImage.Layer(Descriptor.of(MediaType.of(args[i]), Digest.parse(args[i + 1]),
                     Long.parseLong(args[i + 2])), Digest.parse(args[i + 3])));
         }
         try (ImageStore store = home.openStore()) {
-            SnapshotStore.inUserNamespace(home).prepare(layers, store.blobs("layer"));
+            SnapshotStore.inUserNamespace(home, dir).prepare(layers, store.blobs("layer"));
         }
     }
 
