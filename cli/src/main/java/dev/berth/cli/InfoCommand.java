@@ -36,10 +36,27 @@ final class InfoCommand implements Runnable {
         }
         out.println("kernel: " + read("/proc/sys/kernel/osrelease"));
         out.println("overlay: " + (root ? "trusted.overlay.* xattrs" : "in the user namespace, userxattr (Linux 5.11+)"));
-        Cgroups cgroups = Cgroups.detect(Cgroups.group(home.root()));
-        out.println("cgroups: " + cgroups.version() + (root ? "; --memory, --cpus, --pids-limit available"
-                : "; limits not available rootless (berth has no cgroup it may write)"));
+        Cgroups cgroups = Cgroups.forThisProcess(Cgroups.group(home.root()));
+        out.println("cgroups: " + switch (cgroups) {
+            case Cgroups.None none -> "none: " + none.reason();
+            default -> cgroups.version() + (root ? "" : ", delegated (" + cgroups.parents().getFirst().getParent() + ")")
+                    + "; limits available: " + limits(cgroups.controllers());
+        });
         out.flush();
+    }
+
+    private static String limits(java.util.List<String> controllers) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if (controllers.contains("memory")) {
+            out.add("--memory");
+        }
+        if (controllers.contains("cpu")) {
+            out.add("--cpus");
+        }
+        if (controllers.contains("pids")) {
+            out.add("--pids-limit");
+        }
+        return out.isEmpty() ? "none" : String.join(", ", out);
     }
 
     private static String ranges(java.util.List<IdMaps.Range> ranges) {

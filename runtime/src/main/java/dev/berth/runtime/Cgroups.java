@@ -1,9 +1,7 @@
 package dev.berth.runtime;
 
-import dev.berth.runtime.internal.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +23,7 @@ import java.util.Set;
  * berth. The group is {@code berth-<hash of BERTH_HOME>}: each home has its own, so one home's clean-up
  * never touches another's containers.
  */
-public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
+public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2, Cgroups.None {
     Path DEFAULT_ROOT = Path.of("/sys/fs/cgroup");
 
     /** The layout of this machine, with container cgroups in {@code group}. */
@@ -34,6 +32,51 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
             return new V2(DEFAULT_ROOT, group);
         }
         return V1.fromProc(group);
+    }
+
+    /**
+     * The cgroups this process may use: as root, {@link #detect}; otherwise the subtree delegated to the
+     * user, if any (see {@link CgroupDelegation}), else {@link None}.
+     */
+    static Cgroups forThisProcess(String group) {
+        return dev.berth.layers.BerthHome.isRoot() ? detect(group) : CgroupDelegation.find(DEFAULT_ROOT, group);
+    }
+
+    /** The controllers a container's cgroup can have here (of cpu, memory, pids). */
+    List<String> controllers();
+
+    /**
+     * No cgroup berth may write: a berth that is not root, with none delegated to its user. A container
+     * gets no cgroup; limits are refused with {@code reason}.
+     */
+    record None(String reason) implements Cgroups {
+        @Override
+        public List<Path> parents() {
+            return List.of();
+        }
+
+        @Override
+        public ContainerCgroup forId(String id) {
+            return ContainerCgroup.NONE;
+        }
+
+        @Override
+        public String version() {
+            return "none";
+        }
+
+        @Override
+        public List<String> controllers() {
+            return List.of();
+        }
+
+        @Override
+        public ContainerCgroup create(String id, Resources resources) {
+            if (!resources.equals(Resources.NONE)) {
+                throw new ContainerException(reason);
+            }
+            return ContainerCgroup.NONE;
+        }
     }
 
     /** The group name of a berth home: {@code berth-} and 8 hex digits of the sha256 of its path. */
@@ -74,6 +117,16 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
         @Override
         public ContainerCgroup forId(String id) {
             return new ContainerCgroup("v2", List.of(root.resolve(group).resolve(id)));
+        }
+
+        @Override
+        public List<String> controllers() {
+            try {
+                Set<String> available = Set.of(read(root.resolve("cgroup.controllers")).trim().split("\\s+"));
+                return List.of("cpu", "memory", "pids").stream().filter(available::contains).toList();
+            } catch (IOException e) {
+                return List.of();
+            }
         }
 
         @Override
@@ -197,6 +250,11 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
         }
 
         @Override
+        public List<String> controllers() {
+            return List.of("cpu", "memory", "pids").stream().filter(hierarchies::containsKey).toList();
+        }
+
+        @Override
         public ContainerCgroup create(String id, Resources resources) {
             requireController(resources.memoryBytes(), List.copyOf(hierarchies.keySet()), "memory", "--memory");
             requireController(resources.cpuQuotaMicros(), List.copyOf(hierarchies.keySet()), "cpu", "--cpus");
@@ -257,114 +315,6 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2 {
             Files.writeString(file, value);
         } catch (IOException e) {
             throw new IOException("write " + value + " to " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * A container's cgroups: one directory for v2, one per hierarchy for v1. Records only paths, so it can
-     * be stored with the container's state and removed by another berth process.
-     */
-    record ContainerCgroup(String version, List<Path> dirs) {
-        /** No cgroup at all: a rootless container, which has no cgroup it may write. */
-        public static final ContainerCgroup NONE = new ContainerCgroup("none", List.of());
-
-        public ContainerCgroup {
-            dirs = List.copyOf(dirs);
-        }
-
-        /** The {@code cgroup.procs} files the container's PID 1 writes itself into. */
-        public List<Path> procsFiles() {
-            return dirs.stream().map(d -> d.resolve("cgroup.procs")).toList();
-        }
-
-        /**
-         * The pids in the container's cgroups. A cgroup that is gone or being removed (the kernel then
-         * answers ENODEV) has none.
-         */
-        public List<Long> pids() {
-            List<Long> out = new ArrayList<>();
-            for (Path d : dirs) {
-                List<String> lines;
-                try {
-                    lines = Files.readAllLines(d.resolve("cgroup.procs"));
-                } catch (IOException e) {
-                    continue;
-                }
-                for (String l : lines) {
-                    if (!l.isBlank() && !out.contains(Long.parseLong(l.trim()))) {
-                        out.add(Long.parseLong(l.trim()));
-                    }
-                }
-            }
-            return out;
-        }
-
-        /** How many processes the kernel's OOM killer killed in the container (memory.events / memory.oom_control). */
-        public long oomKills() {
-            for (Path d : dirs) {
-                Path f = d.resolve(version.equals("v2") ? "memory.events" : "memory.oom_control");
-                try {
-                    for (String l : Files.readAllLines(f)) {
-                        if (l.startsWith("oom_kill ")) {
-                            return Long.parseLong(l.substring("oom_kill ".length()).trim());
-                        }
-                    }
-                } catch (NoSuchFileException e) {
-                    // not the memory hierarchy
-                } catch (IOException e) {
-                    throw new ContainerException("cannot read " + f + ": " + e.getMessage(), e);
-                }
-            }
-            return 0;
-        }
-
-        /**
-         * Kills whatever is left in the cgroups and removes them. A cgroup can only be removed when empty,
-         * and dying processes leave it asynchronously, so removal is retried for a few seconds.
-         */
-        public void destroy() {
-            for (Path d : dirs) {
-                if (!Files.isDirectory(d)) {
-                    continue;
-                }
-                Path kill = d.resolve("cgroup.kill");
-                if (Files.exists(kill)) {
-                    try {
-                        Files.writeString(kill, "1");
-                    } catch (IOException ignored) {
-                        // fall back to signalling each process below
-                    }
-                }
-                for (int attempt = 0; ; attempt++) {
-                    try {
-                        Files.deleteIfExists(d);
-                        break;
-                    } catch (IOException e) {
-                        if (attempt >= 500) {
-                            throw new ContainerException("cannot remove cgroup " + d + ": " + e.getMessage(), e);
-                        }
-                    }
-                    killAll(d);
-                    try {
-                        Thread.sleep(10);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new ContainerException("interrupted while removing cgroup " + d);
-                    }
-                }
-            }
-        }
-
-        private static void killAll(Path dir) {
-            try {
-                for (String l : Files.readAllLines(dir.resolve("cgroup.procs"))) {
-                    if (!l.isBlank()) {
-                        Linux.kill(Long.parseLong(l.trim()), Linux.SIGKILL);
-                    }
-                }
-            } catch (IOException | NumberFormatException ignored) {
-                // gone meanwhile, or unreadable: the next rmdir attempt tells
-            }
         }
     }
 }

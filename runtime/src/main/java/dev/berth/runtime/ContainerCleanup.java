@@ -73,7 +73,7 @@ final class ContainerCleanup {
             }
             Optional<ContainerStore.Slot> lock = ContainerStore.tryLock(dir);
             try {
-                new Cgroups.ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).destroy();
+                new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).destroy();
                 detachMounts(dir);
                 containers.delete(dir, s.name(), s.id());
             } finally {
@@ -89,7 +89,7 @@ final class ContainerCleanup {
             if (s.monitorPid().isPresent()) {
                 Linux.kill(s.monitorPid().getAsLong(), Linux.SIGKILL); // its PID 1 and namespace die with it
             }
-            new Cgroups.ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).pids()
+            new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).pids()
                     .forEach(p -> {
                         try {
                             Linux.kill(p, Linux.SIGKILL);
@@ -151,7 +151,7 @@ final class ContainerCleanup {
                     continue;
                 }
                 kill(s.get());
-                new Cgroups.ContainerCgroup(s.get().cgroupVersion(), s.get().cgroups().stream().map(Path::of).toList())
+                new ContainerCgroup(s.get().cgroupVersion(), s.get().cgroups().stream().map(Path::of).toList())
                         .destroy();
                 if (s.get().autoRemove()) {
                     containers.delete(dir, s.get().name(), s.get().id());

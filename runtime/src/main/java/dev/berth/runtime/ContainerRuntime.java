@@ -61,7 +61,7 @@ public final class ContainerRuntime {
     public static ContainerRuntime open(BerthHome home) {
         ImageStore store = home.openStore();
         return new ContainerRuntime(home, ImageResolver.store(store, Platform.host()),
-                Cgroups.detect(Cgroups.group(home.root())), System.getenv());
+                Cgroups.forThisProcess(Cgroups.group(home.root())), System.getenv());
     }
 
     /** The same runtime, taking images from {@code resolver} (e.g. the store, then a registry). */
@@ -159,12 +159,18 @@ public final class ContainerRuntime {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
 
-        if (rootless && !o.resources().equals(Resources.NONE)) {
-            throw new ContainerException(what + ": --memory, --cpus and --pids-limit need a cgroup, and a berth "
-                    + "that is not root has none it may write here: run without them, or as root");
+        if (rootless) {
+            try {
+                if (cgroups instanceof Cgroups.None none && !o.resources().equals(Resources.NONE)) {
+                    throw new ContainerException(none.reason());
+                }
+                CgroupDelegation.requireControllers(cgroups, o.resources());
+            } catch (ContainerException e) {
+                throw new ContainerException(what + ": " + e.getMessage(), e);
+            }
         }
         ContainerStore.Slot slot = containers.create(id, o.name());
-        Cgroups.ContainerCgroup cgroup = null;
+        ContainerCgroup cgroup = null;
         Monitor monitor = null;
         try {
             EtcFiles.write(slot.path, plan.hostname(), o.network());
@@ -176,7 +182,9 @@ public final class ContainerRuntime {
                 tasks.orElseThrow().chown(owned, 0, 0);
                 etc.addAll(users);
             }
-            cgroup = rootless ? Cgroups.ContainerCgroup.NONE : cgroups.create(id, o.resources());
+            // rootless, a container has a cgroup (in the user's delegated subtree) only for its limits
+            cgroup = rootless && o.resources().equals(Resources.NONE) ? ContainerCgroup.NONE
+                    : cgroups.create(id, o.resources());
             List<Mount> system = userns.isPresent()
                     ? Defaults.rootlessMounts(o.network() == NetworkMode.HOST, userns.get().hostGid(5).isPresent())
                     : Defaults.systemMounts(cgroups instanceof Cgroups.V2 && ContainerPlan.hasCgroupNamespaces());

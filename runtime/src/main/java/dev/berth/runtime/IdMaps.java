@@ -156,6 +156,11 @@ public record IdMaps(List<Range> uid, List<Range> gid, Optional<List<Path>> tool
         return out;
     }
 
+    /** This process's effective uid. */
+    static long currentUid() {
+        return ids("Uid");
+    }
+
     private static long ids(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

@@ -14,12 +14,12 @@ public final class RunningContainer {
     final ContainerStore.Slot slot;
     final ContainerState state;
     final Monitor monitor;
-    final Cgroups.ContainerCgroup cgroup;
+    final ContainerCgroup cgroup;
     final java.util.Optional<ContainerRuntime.Commit> commit;
     private final java.util.concurrent.CompletableFuture<RunResult> result;
 
     RunningContainer(ContainerRuntime runtime, String what, ContainerStore.Slot slot, ContainerState state,
-                     Monitor monitor, Cgroups.ContainerCgroup cgroup, java.util.Optional<ContainerRuntime.Commit> commit) {
+                     Monitor monitor, ContainerCgroup cgroup, java.util.Optional<ContainerRuntime.Commit> commit) {
         this.runtime = runtime;
         this.what = what;
         this.slot = slot;

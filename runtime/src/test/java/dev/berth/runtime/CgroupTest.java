@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.runtime.internal.Linux;
+import dev.berth.layers.testing.Tools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -110,6 +112,7 @@ class CgroupTest {
     }
 
     @Test
+    @Tag(RootlessSuite.ROOT_ONLY) // it makes its cgroups at the top of the unified hierarchy
     void cgroupV2WorksOnTheUnifiedHierarchyAndSaysWhichControllerIsMissing() throws IOException {
         Path unified = f.runtime.cgroups() instanceof Cgroups.V2 v2 ? v2.root() : Path.of("/sys/fs/cgroup/unified");
         assertThat(unified.resolve("cgroup.controllers")).as("a cgroup2 mount").exists();
@@ -137,7 +140,7 @@ class CgroupTest {
         Files.writeString(root.resolve("cgroup.subtree_control"), "");
         Files.createDirectories(root.resolve("berth"));
         Files.writeString(root.resolve("berth/cgroup.subtree_control"), "memory\n");
-        Cgroups.ContainerCgroup cg = new Cgroups.V2(root, "berth").create("abc", new Resources(OptionalLong.of(1L << 30),
+        ContainerCgroup cg = new Cgroups.V2(root, "berth").create("abc", new Resources(OptionalLong.of(1L << 30),
                 OptionalLong.of(150_000), OptionalLong.of(100)));
         assertThat(cg.dirs()).containsExactly(root.resolve("berth/abc"));
         assertThat(cg.procsFiles()).containsExactly(root.resolve("berth/abc/cgroup.procs"));
@@ -148,5 +151,39 @@ class CgroupTest {
         assertThat(read(root.resolve("berth/abc/pids.max"))).isEqualTo("100");
         Files.writeString(root.resolve("berth/abc/memory.events"), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
         assertThat(cg.oomKills()).isEqualTo(1);
+    }
+
+    @Test
+    @Tag(RootlessSuite.ROOT_ONLY) // it gives the fake tree to another user
+    void aUsersDelegatedV2SubtreeIsTheHighestCgroupItOwns() throws IOException {
+        // A directory shaped like a systemd host's cgroup2: user@4242.service is delegated to uid 4242.
+        Path root = Files.createTempDirectory(f.scratch, "fake-delegation");
+        Files.writeString(root.resolve("cgroup.controllers"), "cpu memory pids\n");
+        Path slice = Files.createDirectories(root.resolve("user.slice/user-4242.slice"));
+        Path service = slice.resolve("user@4242.service");
+        Path scope = Files.createDirectories(service.resolve("app.slice/run-1.scope"));
+        Path session = Files.createDirectories(slice.resolve("session-3.scope"));
+        for (Path d : List.of(slice, service, service.resolve("app.slice"), scope, session)) {
+            Files.writeString(d.resolve("cgroup.procs"), "");
+        }
+        Tools.run("chown", "-R", "4242", service.toString()).ok();
+        Cgroups inService = CgroupDelegation.v2(root, "/user.slice/user-4242.slice/user@4242.service/app.slice/run-1.scope",
+                4242, "berth-x");
+        assertThat(inService).isEqualTo(new Cgroups.V2(service, "berth-x"));
+        assertThat(inService.parents()).containsExactly(service.resolve("berth-x"));
+        Cgroups inSession = CgroupDelegation.v2(root, "/user.slice/user-4242.slice/session-3.scope", 4242, "berth-x");
+        assertThat(inSession).isInstanceOf(Cgroups.None.class);
+        assertThat(((Cgroups.None) inSession).reason()).isEqualTo("--memory, --cpus and --pids-limit need a cgroup "
+                + "this user may write, and berth runs in cgroup /user.slice/user-4242.slice/session-3.scope, which is "
+                + "not delegated to this user (systemd delegates user@UID.service to a user who is logged in: run "
+                + "berth in it, e.g. with systemd-run --user --scope): run without them, or as root");
+        assertThatThrownBy(() -> inSession.create("abc", Resources.NONE.withPidsLimit(OptionalLong.of(5))))
+                .isInstanceOf(ContainerException.class).hasMessageStartingWith("--memory, --cpus and --pids-limit");
+        assertThat(inSession.create("abc", Resources.NONE)).isEqualTo(ContainerCgroup.NONE);
+        Files.writeString(service.resolve("cgroup.controllers"), "pids\n");
+        assertThatThrownBy(() -> CgroupDelegation.requireControllers(inService,
+                Resources.NONE.withMemory(OptionalLong.of(64L << 20))))
+                .hasMessage("--memory needs the memory cgroup controller, which is not delegated to this user ("
+                        + service + " has pids)");
     }
 }

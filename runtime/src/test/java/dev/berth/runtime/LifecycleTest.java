@@ -134,10 +134,9 @@ class LifecycleTest {
     }
 
     @Test
-    @Tag(RootlessSuite.ROOT_ONLY) // berth makes no cgroups rootless
     void cgroupsWhoseContainerIsGoneAreRemovedByTheNextBerth() throws IOException {
         String id = "f".repeat(64);
-        Cgroups.ContainerCgroup orphan = f.runtime.cgroups().create(id, Resources.NONE); // as if berth died here
+        ContainerCgroup orphan = f.runtime.cgroups().create(id, Resources.NONE); // as if berth died here
         assertThat(orphan.dirs()).allSatisfy(d -> assertThat(d).isDirectory());
         f.runtime.recover();
         assertThat(orphan.dirs()).allSatisfy(d -> assertThat(d).doesNotExist());

@@ -90,7 +90,22 @@ public final class TestUser {
      */
     public Tools.Result java(Map<String, String> env, Map<String, String> properties, String mainClass,
             List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Tools.require("setpriv").toString(), "--reuid=" + uid,
+        return java(List.of(), env, properties, mainClass, args);
+    }
+
+    /**
+     * {@link #java(Map, Map, String, List)} in the cgroups {@code cgroups} (directories of cgroupfs): the
+     * JVM is moved into each, as root, before it becomes the user, as a login moves a session.
+     */
+    public Tools.Result java(List<Path> cgroups, Map<String, String> env, Map<String, String> properties,
+            String mainClass, List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        if (!cgroups.isEmpty()) {
+            cmd.addAll(List.of("sh", "-c", "n=$1; shift; while [ $n -gt 0 ]; do echo $$ > \"$1/cgroup.procs\" || exit 125; "
+                    + "shift; n=$((n - 1)); done; exec \"$@\"", "sh", Integer.toString(cgroups.size())));
+            cgroups.forEach(c -> cmd.add(c.toString()));
+        }
+        cmd.addAll(List.of(Tools.require("setpriv").toString(), "--reuid=" + uid,
                 "--regid=" + gid, "--init-groups", "--",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
