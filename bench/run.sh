@@ -9,7 +9,8 @@
 # bench/lib/make-tree.py) with buildah into podman's store and copied into a berth home of their own,
 # kept in $BENCH_WORK (default /var/tmp/berth-bench-run) between invocations.
 # Targets: berth <= 0.7x podman; the 200 MB image <= 1.1x the 2 MB one; berth pull + berth run (extract +
-# start) of the 200 MB image <= 0.5x podman pull + podman run.
+# start) of the 200 MB image <= 0.5x podman pull + podman run. Then the same as a user who is not root
+# (see "rootless" below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -159,3 +160,67 @@ printf '  %-56s %6.2f s\n' "berth pull (into an empty home)" "$c"
 printf '  %-56s %6.2f s\n' "berth run (extract 200 MB into snapshots + start)" "$e"
 echo "  berth / podman: $(echo "scale=2; $b / $p" | bc)x   (target <= 0.5x)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------- rootless
+# The same, as a user who is not root (berth-bench, made here with sub-ids 400000..465535): rootless
+# berth (a user namespace of each container's own, mapped with the user's sub-ids by newuidmap) beside
+# rootless podman (its pause process's user namespace, native overlay, runc, no cgroup), the same user
+# for both; then the first run of the 200 MB image pulled from the loopback registry, into fresh stores.
+# Targets: rootless berth run <= 1.0x rootless podman run; first run (pull + extract + start) <= 0.5x.
+# ROOTLESS=0 skips this part.
+if [ "${ROOTLESS:-1}" = 1 ]; then
+  buser=berth-bench
+  id -u "$buser" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$buser"
+  for f in /etc/subuid /etc/subgid; do grep -q "^$buser:" "$f" || echo "$buser:400000:65536" >>"$f"; done
+  buid=$(id -u "$buser"); bgid=$(id -g "$buser"); bhome=$(getent passwd "$buser" | cut -d: -f6)
+  rl=$work/rootless
+  mkdir -p "$rl"; chmod 755 "$work"; chown "$buid:$bgid" "$rl"
+  xdg=$rl/xdg; mkdir -p "$xdg"; chown "$buid:$bgid" "$xdg"; chmod 700 "$xdg"
+  as_user() {
+    setpriv --reuid="$buid" --regid="$bgid" --init-groups -- env -i HOME="$bhome" USER="$buser" LOGNAME="$buser" \
+      PATH="$PATH" XDG_RUNTIME_DIR="$xdg" BERTH_HOME="$rl/home" "$@"
+  }
+  # The images, from podman's (root's) store, as an OCI layout every user can read.
+  if [ ! -f "$rl/oci/index.json" ]; then
+    skopeo copy -q "containers-storage:$small" "oci:$rl/oci:small"
+    skopeo copy -q "containers-storage:$big" "oci:$rl/oci:big"
+    chmod -R a+rX "$rl/oci"
+  fi
+  as_user podman image exists "$small" || as_user skopeo copy -q "oci:$rl/oci:small" "containers-storage:$small"
+  as_user podman image exists "$big" || as_user skopeo copy -q "oci:$rl/oci:big" "containers-storage:$big"
+  as_user "$root/berth" inspect "$small" >/dev/null 2>&1 || as_user skopeo copy -q "oci:$rl/oci:small" "oci:$rl/home/store:$small"
+  as_user "$root/berth" inspect "$big" >/dev/null 2>&1 || as_user skopeo copy -q "oci:$rl/oci:big" "oci:$rl/home/store:$big"
+  ./berth run --rm "$small" true   # the launcher's run cache, fresh for this jar (the user cannot write it)
+  rpodman=(podman run --rm --runtime runc --cgroup-manager cgroupfs --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+  as_user "$root/berth" run --rm "$small" true && as_user "${rpodman[@]}" "$small" true   # snapshots, pause process
+  rjson=$rl/start.json
+  as_user hyperfine -N --warmup 3 --runs "$runs" --export-json "$rjson" \
+    -n "rootless berth run --rm (2 MB)" "$root/berth run --rm $small true" \
+    -n "rootless podman run --rm (2 MB)" "${rpodman[*]} $small true" \
+    -n "rootless berth version (JVM floor)" "$root/berth version" >/dev/null
+  echo
+  echo "rootless, as $buser (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+  python3 - "$rjson" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+for name, x in r.items():
+    print(f"  {name:40} {x['median']*1000:8.1f} ms median")
+b, p = r["rootless berth run --rm (2 MB)"]["median"], r["rootless podman run --rm (2 MB)"]["median"]
+print(f"  rootless berth / rootless podman: {b/p:.2f}x   (target <= 1.0x)")
+PY
+  : >"$rl/podman.times"; : >"$rl/berth.times"
+  for i in $(seq "$first_runs"); do
+    mkdir -p "$rl/first/podman-$i" "$rl/first/berth-$i"; chown -R "$buid:$bgid" "$rl/first"
+    proot=(--root "$rl/first/podman-$i/root" --runroot "$rl/first/podman-$i/run")
+    sync
+    seconds as_user bash -c "podman ${proot[*]} pull -q --tls-verify=false $remote && podman ${proot[*]} ${rpodman[*]:1} $remote true" \
+      >>"$rl/podman.times"
+    sync
+    seconds as_user env BERTH_HOME="$rl/first/berth-$i" bash -c "$root/berth pull -q $remote && $root/berth run --rm $remote true" \
+      >>"$rl/berth.times"
+  done
+  rp=$(median <"$rl/podman.times"); rb=$(median <"$rl/berth.times")
+  echo "  first run of the pulled 200 MB image (median of $first_runs): rootless podman pull + run $rp s, rootless berth pull + run $rb s"
+  echo "  rootless berth / rootless podman: $(echo "scale=2; $rb / $rp" | bc)x   (target <= 0.5x)"
+  rm -rf "$rl/first"
+fi

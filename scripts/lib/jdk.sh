@@ -64,3 +64,13 @@ berth_jvm_opts=(-XX:+UseSerialGC -XX:-UsePerfData -XX:-ProfileInterpreter
   -XX:CompileCommand=CompileThresholdScaling,sun.security.provider.DigestBase::implCompressMultiBlock0,0.001
   -XX:CompileCommand=CompileThresholdScaling,sun.security.provider.SHA2::implCompress0,0.001
   --enable-native-access=ALL-UNNAMED)
+
+# The JVM takes the encoding of file names from the locale; in the POSIX locale (LANG unset, as under
+# `env -i`, in cron, in many containers and CI jobs) it is ASCII, and a layer entry such as
+# `Főtanúsítvány.crt` could not be named on disk. A UTF-8 locale for names, unless one is set already.
+berth_utf8_locale() {
+  case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
+    *[Uu][Tt][Ff]-8*|*[Uu][Tt][Ff]8*) ;;
+    *) export LC_ALL=C.UTF-8 ;;
+  esac
+}

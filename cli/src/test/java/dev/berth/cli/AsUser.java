@@ -49,6 +49,11 @@ final class AsUser {
         return user.java(all, Map.of(), Berth.class.getName(), List.of(args));
     }
 
+    /** Runs {@code mainClass ARGS...} of the class path as this user. */
+    Tools.Result java(Class<?> mainClass, String... args) {
+        return user.java(Map.of(), Map.of(), mainClass.getName(), List.of(args));
+    }
+
     /** Asserts a command succeeded, with its stderr in the message. */
     static Tools.Result ok(Tools.Result r) {
         return TestUser.ok(r);

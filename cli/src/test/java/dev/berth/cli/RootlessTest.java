@@ -105,6 +105,13 @@ class RootlessTest {
     }
 
     @Test
+    void theLaunchersTrainingRunsRootlessToo() {
+        // a user who cannot write the build's directory trains caches of its own (see the launcher)
+        ok(user.java(AotTraining.class, "run"));
+        ok(user.java(AotTraining.class, "build"));
+    }
+
+    @Test
     void infoShowsTheUsersMaps() {
         String out = ok(user.berth(home, "info")).stdout();
         assertThat(out).contains("rootless: yes\n")

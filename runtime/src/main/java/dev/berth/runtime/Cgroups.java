@@ -72,7 +72,7 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2, Cgroups.None {
 
         @Override
         public ContainerCgroup create(String id, Resources resources) {
-            if (!resources.equals(Resources.NONE)) {
+            if (!resources.none()) {
                 throw new ContainerException(reason);
             }
             return ContainerCgroup.NONE;

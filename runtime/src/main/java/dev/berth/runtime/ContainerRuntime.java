@@ -161,7 +161,7 @@ public final class ContainerRuntime {
 
         if (rootless) {
             try {
-                if (cgroups instanceof Cgroups.None none && !o.resources().equals(Resources.NONE)) {
+                if (cgroups instanceof Cgroups.None none && !o.resources().none()) {
                     throw new ContainerException(none.reason());
                 }
                 CgroupDelegation.requireControllers(cgroups, o.resources());
@@ -183,7 +183,7 @@ public final class ContainerRuntime {
                 etc.addAll(users);
             }
             // rootless, a container has a cgroup (in the user's delegated subtree) only for its limits
-            cgroup = rootless && o.resources().equals(Resources.NONE) ? ContainerCgroup.NONE
+            cgroup = rootless && o.resources().none() ? ContainerCgroup.NONE
                     : cgroups.create(id, o.resources());
             List<Mount> system = userns.isPresent()
                     ? Defaults.rootlessMounts(o.network() == NetworkMode.HOST, userns.get().hostGid(5).isPresent())

@@ -33,6 +33,11 @@ public record Resources(OptionalLong memoryBytes, OptionalLong cpuQuotaMicros, O
         }
     }
 
+    /** Whether there is no limit at all (cheaper than {@code equals(NONE)}, whose first call links the record's methods). */
+    public boolean none() {
+        return memoryBytes.isEmpty() && cpuQuotaMicros.isEmpty() && pidsLimit.isEmpty();
+    }
+
     public Resources withMemory(OptionalLong bytes) {
         return new Resources(bytes, cpuQuotaMicros, pidsLimit);
     }
