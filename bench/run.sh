@@ -210,8 +210,10 @@ print(f"  rootless berth / rootless podman: {b/p:.2f}x   (target <= 1.0x)")
 PY
   : >"$rl/podman.times"; : >"$rl/berth.times"
   for i in $(seq "$first_runs"); do
-    mkdir -p "$rl/first/podman-$i" "$rl/first/berth-$i"; chown -R "$buid:$bgid" "$rl/first"
-    proot=(--root "$rl/first/podman-$i/root" --runroot "$rl/first/podman-$i/run")
+    prun=/tmp/berth-bench-podman-$i   # podman refuses a runroot longer than 50 characters
+    rm -rf "$prun"; mkdir -p "$rl/first/podman-$i" "$rl/first/berth-$i" "$prun"
+    chown -R "$buid:$bgid" "$rl/first" "$prun"
+    proot=(--root "$rl/first/podman-$i/root" --runroot "$prun")
     sync
     seconds as_user bash -c "podman ${proot[*]} pull -q --tls-verify=false $remote && podman ${proot[*]} ${rpodman[*]:1} $remote true" \
       >>"$rl/podman.times"
@@ -222,5 +224,5 @@ PY
   rp=$(median <"$rl/podman.times"); rb=$(median <"$rl/berth.times")
   echo "  first run of the pulled 200 MB image (median of $first_runs): rootless podman pull + run $rp s, rootless berth pull + run $rb s"
   echo "  rootless berth / rootless podman: $(echo "scale=2; $rb / $rp" | bc)x   (target <= 0.5x)"
-  rm -rf "$rl/first"
+  rm -rf "$rl/first" /tmp/berth-bench-podman-*
 fi

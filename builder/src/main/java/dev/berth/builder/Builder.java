@@ -87,7 +87,7 @@ public final class Builder {
                                 Path data = instance.resolve("data");
                                 if (Files.exists(data)) {
                                     count(data, counts);
-                                    LayerExtractor.deleteTree(data);
+                                    steps.deleteTree(data);
                                 }
                             }
                         }
@@ -100,15 +100,26 @@ public final class Builder {
         return new CachePruned(counts[0], counts[1]);
     }
 
+    /** Counts a tree's files and bytes; a directory this user may not read (a sub-id's, rootless) counts none. */
     private static void count(Path dir, long[] counts) throws IOException {
-        try (var files = Files.walk(dir)) {
-            for (Path f : files.toList()) {
-                if (Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+                if (a.isRegularFile()) {
                     counts[0]++;
-                    counts[1] += Files.size(f);
+                    counts[1] += a.size();
                 }
+                return java.nio.file.FileVisitResult.CONTINUE;
             }
-        }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                if (e instanceof java.nio.file.AccessDeniedException) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
     }
 
     /** Builds, reporting progress to {@code events}; throws {@link BuildException} (a one-line message) on failure. */

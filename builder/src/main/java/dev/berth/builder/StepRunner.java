@@ -93,6 +93,14 @@ public interface StepRunner {
     }
 
     /**
+     * Deletes a tree that steps' containers wrote into (a cache mount's directory): rootless, its files may
+     * belong to the user's sub-ids, which only the user's namespace may remove.
+     */
+    default void deleteTree(Path tree) throws java.io.IOException {
+        dev.berth.layers.LayerExtractor.deleteTree(tree);
+    }
+
+    /**
      * Gives a host file that a step will see (a cache directory, a secret, an agent's socket) the owner
      * that is {@code uid}:{@code gid} in the step's container; as root those are the host's ids too.
      */

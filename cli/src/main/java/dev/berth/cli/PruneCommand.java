@@ -18,7 +18,10 @@ final class PruneCommand implements Runnable {
     @Override
     public void run() {
         if (buildCache) {
-            Builder.CachePruned c = Builder.create(Stores.home()).pruneCache();
+            java.io.PrintWriter err = spec.commandLine().getErr();
+            Builder.CachePruned c = Builder.create(Stores.home())
+                    .withStepRunner(new RuntimeStepRunner(Stores.home(), err)).pruneCache(); // deletes as RUN wrote
+            err.flush();
             spec.commandLine().getOut().println("Deleted " + c.entries() + " build cache file"
                     + (c.entries() == 1 ? "" : "s") + ", freed " + Format.size(c.bytes()));
         }

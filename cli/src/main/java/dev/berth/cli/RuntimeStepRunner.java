@@ -75,6 +75,19 @@ final class RuntimeStepRunner implements StepRunner {
         }
     }
 
+    @Override
+    public void deleteTree(Path tree) throws IOException {
+        if (BerthHome.isRoot()) {
+            LayerExtractor.deleteTree(tree);
+        } else {
+            try {
+                userns().deleteTree(tree);
+            } catch (ContainerException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+    }
+
     private synchronized UsernsTasks userns() {
         if (userns == null) {
             userns = UsernsTasks.forCurrentUser(home);

@@ -168,6 +168,11 @@ class RootlessTest {
         assertThat(layer).containsKeys("data/.wh.gone", "opq/.wh..wh..opq", "bin/.wh.vi");
         assertThat(ok(user.berth(home, "run", "--rm", "rootless:1", "sh", "-c", "ls /opq; ls /data; stat -c %u /data/keep/x"))
                 .stdout()).isEqualTo("2\nkeep\n1000\n");
+        // the cache mount's file is a sub-id's: pruning removes it in the user's namespace
+        assertThat(ok(user.berth(home, "prune", "--build-cache")).stdout()).startsWith("Deleted ");
+        try (var left = Files.walk(home.resolve("cache/mounts"))) {
+            assertThat(left.filter(p -> p.getFileName().toString().equals("data")).toList()).isEmpty();
+        }
     }
 
     @Test

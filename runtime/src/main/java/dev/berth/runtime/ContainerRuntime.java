@@ -376,6 +376,22 @@ public final class ContainerRuntime {
             throw new ContainerException("berth run needs root, or user namespaces for users who are not ("
                     + why + ")");
         }
+        String release = System.getProperty("os.version", "");
+        if (!kernelAtLeast(release, 5, 11)) {
+            throw new ContainerException("a berth that is not root needs Linux 5.11 or newer, whose overlayfs mounts "
+                    + "in a user namespace (userxattr); this kernel is " + release + ": run as root");
+        }
+    }
+
+    /** Whether a kernel release ({@code 6.1.0-13-amd64}) is at least {@code major.minor}; unparsable is taken as new. */
+    static boolean kernelAtLeast(String release, int major, int minor) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.find()) {
+            return true;
+        }
+        int a = Integer.parseInt(m.group(1));
+        int b = Integer.parseInt(m.group(2));
+        return a > major || (a == major && b >= minor);
     }
 
     // ------------------------------------------------------------------ ps, rm, recovery

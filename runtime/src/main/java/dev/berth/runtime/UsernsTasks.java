@@ -57,13 +57,49 @@ public final class UsernsTasks {
         run(cmd, what);
     }
 
-    /** Deletes a tree: as this user when it can, else inside the namespace. */
+    /**
+     * Deletes a tree: as this user when it can (after opening up directories of its own that it may not
+     * list, such as the overlay's {@code work/work}, mode 0), else inside the namespace, which takes a
+     * process of the helper's and newuidmap's.
+     */
     public void deleteTree(Path tree) throws IOException {
         try {
             LayerExtractor.deleteTree(tree);
+            return;
         } catch (IOException e) {
-            delete(List.of(tree), "delete " + tree);
+            // below
         }
+        try {
+            if (openOwnDirectories(tree)) {
+                LayerExtractor.deleteTree(tree);
+                return;
+            }
+        } catch (IOException e) {
+            // files of sub-ids: the namespace's root deletes them
+        }
+        delete(List.of(tree), "delete " + tree);
+    }
+
+    /** Gives this user's directories in {@code tree} that it may not list or enter rwx; whether it found any. */
+    private static boolean openOwnDirectories(Path tree) throws IOException {
+        long uid = IdMaps.currentUid();
+        boolean[] changed = {false};
+        Files.walkFileTree(tree, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                // the walker opens a directory before it visits it: one it may not read fails here
+                if (e instanceof java.nio.file.AccessDeniedException
+                        && Files.isDirectory(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        && ((Integer) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)) == uid) {
+                    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+                    changed[0] = true;
+                    openOwnDirectories(file);
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        return changed[0];
     }
 
     /** A layer a task wrote into the store, and what it could not keep. */

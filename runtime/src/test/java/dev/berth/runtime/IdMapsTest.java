@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The maps of a rootless namespace: host ids to the container's and back, and keep-id's, as podman makes them. */
+/** The maps of a rootless namespace (host ids to the container's and back, keep-id's as podman makes them), and its kernel. */
 class IdMapsTest {
     private static IdMaps user(long uid, long gid) {
         return new IdMaps(List.of(new Range(0, uid, 1), new Range(1, 100000, 65536)),
@@ -45,5 +45,14 @@ class IdMapsTest {
                 .hasMessageStartingWith("--userns=keep-id needs a sub-id range in /etc/subuid and /etc/subgid");
         assertThat(single.containerUid(1000)).isZero();
         assertThat(single.containerGid(101)).isEqualTo(IdMaps.OVERFLOW_ID);
+    }
+
+    @Test
+    void rootlessNeedsLinux511() {
+        assertThat(ContainerRuntime.kernelAtLeast("6.18.44-fc", 5, 11)).isTrue();
+        assertThat(ContainerRuntime.kernelAtLeast("5.11.0", 5, 11)).isTrue();
+        assertThat(ContainerRuntime.kernelAtLeast("5.10.209-1-amd64", 5, 11)).isFalse();
+        assertThat(ContainerRuntime.kernelAtLeast("4.19.0", 5, 11)).isFalse();
+        assertThat(ContainerRuntime.kernelAtLeast("unknown", 5, 11)).isTrue();
     }
 }
