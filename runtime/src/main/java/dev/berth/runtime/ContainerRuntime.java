@@ -110,7 +110,7 @@ public final class ContainerRuntime {
 
     private RunningContainer launch(String what, java.util.function.Supplier<ContainerImage> source,
                                     RunOptions options) {
-        requireRootOrUserNamespaces();
+        Rootless.requireUserNamespaces();
         boolean rootless = !BerthHome.isRoot();
         // While this thread reads the image, what killed berths left behind is cleaned up (before this
         // container's name is reserved: a stale one may hold it).
@@ -124,20 +124,9 @@ public final class ContainerRuntime {
             }
         });
         ContainerImage image = source.get();
-        Optional<UsernsTasks> tasks = rootless ? Optional.of(UsernsTasks.forCurrentUser(home)) : Optional.empty();
-        Optional<KeepId.HostUser> keepId = Optional.empty();
-        if (options.keepId()) {
-            if (tasks.isEmpty()) {
-                throw new ContainerException(what + ": --userns=keep-id is for a berth that is not root (as root, "
-                        + "the container's ids are the host's already)");
-            }
-            keepId = Optional.of(KeepId.HostUser.current(tasks.get().maps()));
-            try {
-                tasks = Optional.of(tasks.get().withMaps(tasks.get().maps().keepId()));
-            } catch (ContainerException e) {
-                throw new ContainerException(what + ": " + e.getMessage(), e);
-            }
-        }
+        Optional<Rootless.Namespace> ns = Rootless.namespace(home, options, what);
+        Optional<UsernsTasks> tasks = ns.map(Rootless.Namespace::tasks);
+        Optional<KeepId.HostUser> keepId = ns.flatMap(Rootless.Namespace::keepId);
         SnapshotStore snaps = keepId.isPresent() ? SnapshotStore.forMaps(home, tasks.orElseThrow(), "keep-id") : snapshots;
         List<Path> lowers = snaps.prepare(image.layers(), image.blobs());
         String id = newId();
@@ -160,14 +149,7 @@ public final class ContainerRuntime {
         }
 
         if (rootless) {
-            try {
-                if (cgroups instanceof Cgroups.None none && !o.resources().none()) {
-                    throw new ContainerException(none.reason());
-                }
-                CgroupDelegation.requireControllers(cgroups, o.resources());
-            } catch (ContainerException e) {
-                throw new ContainerException(what + ": " + e.getMessage(), e);
-            }
+            Rootless.requireLimits(cgroups, o.resources(), what);
         }
         ContainerStore.Slot slot = containers.create(id, o.name());
         ContainerCgroup cgroup = null;
@@ -353,47 +335,6 @@ public final class ContainerRuntime {
         return HexFormat.of().formatHex(b);
     }
 
-    /**
-     * As root, containers run as they always have; otherwise in a user namespace of their own (rootless),
-     * which the kernel must allow unprivileged users to make.
-     */
-    private static void requireRootOrUserNamespaces() {
-        if (BerthHome.isRoot()) {
-            return;
-        }
-        String why = null;
-        try {
-            Path clone = Path.of("/proc/sys/kernel/unprivileged_userns_clone");
-            if (Files.exists(clone) && Files.readString(clone).trim().equals("0")) {
-                why = "kernel.unprivileged_userns_clone is 0";
-            } else if (Files.readString(Path.of("/proc/sys/user/max_user_namespaces")).trim().equals("0")) {
-                why = "user.max_user_namespaces is 0";
-            }
-        } catch (IOException e) {
-            why = "cannot read /proc/sys/user/max_user_namespaces: " + e.getMessage();
-        }
-        if (why != null) {
-            throw new ContainerException("berth run needs root, or user namespaces for users who are not ("
-                    + why + ")");
-        }
-        String release = System.getProperty("os.version", "");
-        if (!kernelAtLeast(release, 5, 11)) {
-            throw new ContainerException("a berth that is not root needs Linux 5.11 or newer, whose overlayfs mounts "
-                    + "in a user namespace (userxattr); this kernel is " + release + ": run as root");
-        }
-    }
-
-    /** Whether a kernel release ({@code 6.1.0-13-amd64}) is at least {@code major.minor}; unparsable is taken as new. */
-    static boolean kernelAtLeast(String release, int major, int minor) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
-        if (!m.find()) {
-            return true;
-        }
-        int a = Integer.parseInt(m.group(1));
-        int b = Integer.parseInt(m.group(2));
-        return a > major || (a == major && b >= minor);
-    }
-
     // ------------------------------------------------------------------ ps, rm, recovery
 
     /** Containers, newest first: running ones, and with {@code all} the exited ones too. */
@@ -406,7 +347,7 @@ public final class ContainerRuntime {
      * error unless {@code force}, which kills it first. Returns the names removed.
      */
     public List<String> remove(List<String> namesOrIds, boolean force) {
-        requireRootOrUserNamespaces();
+        Rootless.requireUserNamespaces();
         return lifecycle().remove(namesOrIds, force);
     }
 

@@ -49,10 +49,10 @@ class IdMapsTest {
 
     @Test
     void rootlessNeedsLinux511() {
-        assertThat(ContainerRuntime.kernelAtLeast("6.18.44-fc", 5, 11)).isTrue();
-        assertThat(ContainerRuntime.kernelAtLeast("5.11.0", 5, 11)).isTrue();
-        assertThat(ContainerRuntime.kernelAtLeast("5.10.209-1-amd64", 5, 11)).isFalse();
-        assertThat(ContainerRuntime.kernelAtLeast("4.19.0", 5, 11)).isFalse();
-        assertThat(ContainerRuntime.kernelAtLeast("unknown", 5, 11)).isTrue();
+        assertThat(Rootless.kernelAtLeast("6.18.44-fc", 5, 11)).isTrue();
+        assertThat(Rootless.kernelAtLeast("5.11.0", 5, 11)).isTrue();
+        assertThat(Rootless.kernelAtLeast("5.10.209-1-amd64", 5, 11)).isFalse();
+        assertThat(Rootless.kernelAtLeast("4.19.0", 5, 11)).isFalse();
+        assertThat(Rootless.kernelAtLeast("unknown", 5, 11)).isTrue();
     }
 }
