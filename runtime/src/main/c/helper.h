@@ -19,7 +19,9 @@
  *             followed by the fixed number of values that key takes (see spec.c). Ends with "end".
  *   M -> JVM: text lines: "pid N" (host pid of C), "started" (the command was exec'd), "error CODE MSG"
  *             (setup failed; CODE is 125, 126 or 127), "exited code N" or "exited signal N".
- *   JVM -> M, after the spec: text lines "signal N" (forward signal N to the container).
+ *   JVM -> M, after the spec: text lines "signal N" (forward signal N to the container), and for a
+ *             detached container (flag detach) "detach" once berth has recorded it: M answers "detached",
+ *             no longer dies with the JVM, and from then on keeps the container (keeper.c).
  *
  * Rootless (spec flag userns): C is cloned into a new user namespace too, and M writes its uid and gid
  * maps (userns.c) before C does anything; C waits for them and becomes root of the namespace.
@@ -104,6 +106,26 @@ struct spec {
     const char *path; /* the container's PATH, to find args[0] */
     char **env; size_t nenv;   /* NULL-terminated */
     char **args; size_t nargs; /* NULL-terminated */
+    /* detached (berth run -d): see keeper.c */
+    bool detach;
+    const char *log;                 /* the json-file log, or NULL */
+    unsigned long long log_max;      /* bytes per log file; 0: no limit */
+    unsigned log_files;              /* files kept, the log included */
+    const char *exit_file, *keep_lock;
+    char **exit_cmd; size_t nexit_cmd; /* NULL-terminated; run when the container has ended */
+};
+
+struct keeper_stream {
+    char buf[16384];
+    size_t len;
+};
+
+struct keeper {
+    int lock_fd, log_fd;
+    const char *log_path;
+    unsigned long long log_max, log_size;
+    unsigned log_files;
+    struct keeper_stream streams[2]; /* stdout, stderr: the line each is in */
 };
 
 /* spec.c */
@@ -113,6 +135,15 @@ int spec_read(int fd, struct spec *spec, char *err, size_t errlen);
 int userns_write_maps(const struct idmaps *maps, pid_t pid, char *err, size_t errlen);
 int userns_become_root(const struct idmaps *maps);
 int userns_exec(const struct idmaps *maps, char **argv);
+
+/* keeper.c */
+int write_all(int fd, const char *buf, size_t len); /* 0, or -1 with errno */
+int keeper_lock(const char *path, char *err, size_t errlen); /* the held lock's fd, or -1 */
+int keeper_open(struct keeper *k, const struct spec *s);
+void keeper_log(struct keeper *k, int stream, const char *buf, size_t n); /* stream 1: stdout, 2: stderr */
+void keeper_flush(struct keeper *k);
+void keeper_exit_file(const char *path, const char *what);
+void keeper_exec_exit(struct keeper *k, char **argv) __attribute__((noreturn));
 
 /* monitor.c */
 int monitor_run(struct spec *spec);

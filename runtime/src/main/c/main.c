@@ -1,7 +1,8 @@
 /*
- * Entry point of berth-helper. Usage (by berth only): berth-helper --parent JVM-PID --control SOCKET: the
- * helper connects to the JVM's Unix socket at SOCKET and uses the connection as fd 3 (the spec comes in on
- * it, reports go out). Without --control, fd 3 must already be that connection.
+ * Entry point of berth-helper. Usage (by berth only): berth-helper --parent JVM-PID --control SOCKET
+ * [--detached]: the helper connects to the JVM's Unix socket at SOCKET and uses the connection as fd 3 (the
+ * spec comes in on it, reports go out). Without --control, fd 3 must already be that connection. With
+ * --detached (berth run -d) it starts a session of its own, away from berth's terminal.
  * See helper.h for the process model and the protocol.
  */
 #include "helper.h"
@@ -57,8 +58,8 @@ static int connect_control(const char *path) {
  * What the JVM's process launcher does not: a process group of our own (so that the terminal's ^C reaches
  * berth, which forwards it, and not the helper twice), default signal dispositions and an empty mask.
  */
-static void reset_process(void) {
-    setpgid(0, 0);
+static void reset_process(bool detached) {
+    if (!detached || setsid() < 0) setpgid(0, 0); /* detached: a session of its own, no terminal */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -114,13 +115,15 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "--userns-exec") == 0) return userns_main(argc, argv);
+    bool detached = argc > 3 && strcmp(argv[argc - 1], "--detached") == 0;
+    if (detached) argc--;
     if ((argc != 3 && argc != 5) || strcmp(argv[1], "--parent") != 0
         || (argc == 5 && strcmp(argv[3], "--control") != 0)) {
         fprintf(stderr, "berth-helper: this program is started by berth "
-                        "(usage: berth-helper --parent PID [--control SOCKET])\n");
+                        "(usage: berth-helper --parent PID [--control SOCKET] [--detached])\n");
         return EXIT_BERTH;
     }
-    reset_process();
+    reset_process(detached);
     if (argc == 5 && connect_control(argv[4]) < 0) return EXIT_BERTH;
     if (fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
         fprintf(stderr, "berth-helper: no spec on fd %d: %s\n", CONTROL_FD, strerror(errno));

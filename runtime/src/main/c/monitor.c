@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,16 +40,6 @@ static void report(const char *fmt, ...) {
     (void)send(CONTROL_FD, line, len, MSG_NOSIGNAL); /* the JVM may be gone: then nobody listens */
 }
 
-static int write_all(int fd, const char *buf, size_t len) {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 struct tty_state {
     int master;          /* -1 when there is no pty, or its slave side is closed */
@@ -89,13 +80,24 @@ static void restore_tty(struct tty_state *t) {
     if (t->saved_pgrp > 0) tcsetpgrp(0, t->saved_pgrp);
 }
 
-/* Copies what the container wrote to its terminal to our stdout; returns false when the pty closed. */
-static bool pump_master(struct tty_state *t) {
+/* Copies what the container wrote to its terminal to our stdout (or its log); false when the pty closed. */
+static bool pump_master(struct tty_state *t, struct keeper *k) {
     char buf[8192];
     ssize_t n = read(t->master, buf, sizeof buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
     if (n <= 0) return false; /* EIO: every slave fd is closed */
-    (void)write_all(1, buf, (size_t)n);
+    if (k != NULL) keeper_log(k, 1, buf, (size_t)n);
+    else (void)write_all(1, buf, (size_t)n);
+    return true;
+}
+
+/* Copies what the container wrote to a log pipe into its log; false at EOF. */
+static bool pump_log(int fd, int stream, struct keeper *k) {
+    char buf[8192];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    if (n <= 0) return false;
+    keeper_log(k, stream, buf, (size_t)n);
     return true;
 }
 
@@ -138,10 +140,11 @@ struct command {
     size_t len;
 };
 
-static void command_byte(struct command *c, char b, pid_t pid) {
+/* Takes one byte of the JVM's commands; true when it completed "detach". */
+static bool command_byte(struct command *c, char b, pid_t pid) {
     if (b != '\n') {
         if (c->len < sizeof c->line - 1) c->line[c->len++] = b;
-        return;
+        return false;
     }
     c->line[c->len] = '\0';
     c->len = 0;
@@ -150,6 +153,18 @@ static void command_byte(struct command *c, char b, pid_t pid) {
         long sig = strtol(c->line + 7, &end, 10);
         if (*end == '\0' && sig > 0 && sig < NSIG) kill(pid, (int)sig);
     }
+    return strcmp(c->line, "detach") == 0;
+}
+
+/* Reads what is left in a log pipe once the container is gone (its processes died with its PID 1). */
+static void drain_log(int fd, int stream, struct keeper *k) {
+    if (fd < 0) return;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    char buf[8192];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) keeper_log(k, stream, buf, (size_t)n);
+    close(fd);
 }
 
 int monitor_run(struct spec *s) {
@@ -166,6 +181,26 @@ int monitor_run(struct spec *s) {
         report("error %d socketpair: %s", EXIT_BERTH, strerror(errno));
         return EXIT_BERTH;
     }
+    /* Detached: the container's output goes to the keeper's log, through pipes (or its pty). */
+    struct keeper keeper;
+    struct keeper *keep = NULL;
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
+    if (s->detach) {
+        keep = &keeper;
+        if (keeper_open(keep, s) < 0) {
+            report("error %d open the log %s: %s", EXIT_BERTH, s->log, strerror(errno));
+            return EXIT_BERTH;
+        }
+        if (s->log != NULL && !s->tty && (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)) {
+            report("error %d pipe: %s", EXIT_BERTH, strerror(errno));
+            return EXIT_BERTH;
+        }
+        /* -d -i: an input that stays open and empty, as docker's is until something attaches */
+        if (s->interactive && !s->tty && pipe2(inp, O_CLOEXEC) < 0) {
+            report("error %d pipe: %s", EXIT_BERTH, strerror(errno));
+            return EXIT_BERTH;
+        }
+    }
     /* A fork that also creates the namespaces: the child is PID 1 of the new pid namespace. */
     unsigned long flags = (unsigned long)s->clone_flags | (s->userns ? CLONE_NEWUSER : 0);
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -176,9 +211,16 @@ int monitor_run(struct spec *s) {
     if (pid == 0) {
         close(sv[0]);
         close(CONTROL_FD);
+        if (outp[1] >= 0 && (dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0)) _exit(EXIT_BERTH);
+        if (inp[0] >= 0 && dup2(inp[0], 0) < 0) _exit(EXIT_BERTH);
         container_main(s, sv[1]);
     }
     close(sv[1]);
+    if (outp[1] >= 0) {
+        close(outp[1]);
+        close(errp[1]);
+    }
+    if (inp[0] >= 0) close(inp[0]); /* inp[1] stays open, unwritten, until we exit */
     if (s->userns) { /* C waits for its maps before anything else */
         char err[512];
         if (userns_write_maps(&s->maps, pid, err, sizeof err) < 0) {
@@ -188,6 +230,16 @@ int monitor_run(struct spec *s) {
             return EXIT_BERTH;
         }
         if (send(sv[0], "G", 1, MSG_NOSIGNAL) != 1) kill(pid, SIGKILL);
+    }
+    if (keep != NULL) { /* held until the container has ended: berth sees it running as long as it is */
+        char err[512];
+        keep->lock_fd = keeper_lock(s->keep_lock, err, sizeof err);
+        if (keep->lock_fd < 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            report("error %d %s", EXIT_BERTH, err);
+            return EXIT_BERTH;
+        }
     }
     report("pid %d", (int)pid);
 
@@ -200,16 +252,19 @@ int monitor_run(struct spec *s) {
     struct tty_state tty = {.master = -1, .host = -1, .saved_pgrp = -1};
     struct sync_state sync = {.open = true};
     bool control_open = true;
+    bool detached = false;
     struct command command = {0};
     int status = 0;
     for (bool done = false; !done;) {
-        struct pollfd p[5];
-        int np = 0, isig, icontrol = -1, isync = -1, imaster = -1, istdin = -1;
+        struct pollfd p[7];
+        int np = 0, isig, icontrol = -1, isync = -1, imaster = -1, istdin = -1, iout = -1, ierr = -1;
         p[isig = np++] = (struct pollfd){.fd = sfd, .events = POLLIN};
         if (control_open) p[icontrol = np++] = (struct pollfd){.fd = CONTROL_FD, .events = POLLIN};
         if (sync.open) p[isync = np++] = (struct pollfd){.fd = sv[0], .events = POLLIN};
         if (tty.master >= 0) p[imaster = np++] = (struct pollfd){.fd = tty.master, .events = POLLIN};
         if (tty.master >= 0 && tty.relay_stdin) p[istdin = np++] = (struct pollfd){.fd = 0, .events = POLLIN};
+        if (outp[0] >= 0) p[iout = np++] = (struct pollfd){.fd = outp[0], .events = POLLIN};
+        if (errp[0] >= 0) p[ierr = np++] = (struct pollfd){.fd = errp[0], .events = POLLIN};
         if (poll(p, (nfds_t)np, -1) < 0) {
             if (errno == EINTR) continue;
             kill(pid, SIGKILL);
@@ -234,12 +289,31 @@ int monitor_run(struct spec *s) {
             ssize_t n = read(CONTROL_FD, buf, sizeof buf);
             if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) { /* the JVM is gone */
                 control_open = false;
-                kill(pid, SIGKILL);
+                if (!detached) kill(pid, SIGKILL);
             }
-            for (ssize_t i = 0; i < n; i++) command_byte(&command, buf[i], pid);
+            for (ssize_t i = 0; i < n; i++) {
+                if (command_byte(&command, buf[i], pid) && keep != NULL && !detached) {
+                    /* berth recorded the container: it lives on without the JVM that started it */
+                    if (prctl(PR_SET_PDEATHSIG, 0) == 0) {
+                        detached = true;
+                        report("detached");
+                    } else { /* it cannot outlive berth: it ends now rather than with a berth that left */
+                        report("error %d prctl(PR_SET_PDEATHSIG): %s", EXIT_BERTH, strerror(errno));
+                        kill(pid, SIGKILL);
+                    }
+                }
+            }
+        }
+        if (iout >= 0 && (p[iout].revents & (POLLIN | POLLHUP | POLLERR)) && !pump_log(outp[0], 1, keep)) {
+            close(outp[0]);
+            outp[0] = -1;
+        }
+        if (ierr >= 0 && (p[ierr].revents & (POLLIN | POLLHUP | POLLERR)) && !pump_log(errp[0], 2, keep)) {
+            close(errp[0]);
+            errp[0] = -1;
         }
         if (isync >= 0 && (p[isync].revents & (POLLIN | POLLHUP | POLLERR))) {
-            if (read_sync(sv[0], &sync, &tty, s->interactive, 0) == 0) {
+            if (read_sync(sv[0], &sync, &tty, s->interactive && !s->detach, 0) == 0) {
                 sync.open = false;
                 if (sync.error_code == 0 && !sync.started) {
                     sync.started = true;
@@ -247,7 +321,7 @@ int monitor_run(struct spec *s) {
                 }
             }
         }
-        if (imaster >= 0 && (p[imaster].revents & (POLLIN | POLLHUP | POLLERR)) && !pump_master(&tty)) {
+        if (imaster >= 0 && (p[imaster].revents & (POLLIN | POLLHUP | POLLERR)) && !pump_master(&tty, keep)) {
             close(tty.master);
             tty.master = -1;
         }
@@ -264,24 +338,38 @@ int monitor_run(struct spec *s) {
         }
     }
     /* The container is gone; collect what it still had to say. */
-    while (sync.open && read_sync(sv[0], &sync, &tty, s->interactive, MSG_DONTWAIT) > 0) {
+    while (sync.open && read_sync(sv[0], &sync, &tty, s->interactive && !s->detach, MSG_DONTWAIT) > 0) {
     }
     if (tty.master >= 0) {
         fcntl(tty.master, F_SETFL, fcntl(tty.master, F_GETFL) | O_NONBLOCK);
         char buf[8192];
         ssize_t n;
-        while ((n = read(tty.master, buf, sizeof buf)) > 0) (void)write_all(1, buf, (size_t)n);
+        while ((n = read(tty.master, buf, sizeof buf)) > 0) {
+            if (keep != NULL) keeper_log(keep, 1, buf, (size_t)n);
+            else (void)write_all(1, buf, (size_t)n);
+        }
     }
     restore_tty(&tty);
+    char ended[2200];
+    int code;
     if (sync.error_code != 0) {
-        report("error %d %s", sync.error_code, sync.error);
-        return sync.error_code;
+        snprintf(ended, sizeof ended, "error %d %s", sync.error_code, sync.error);
+        code = sync.error_code;
+    } else if (WIFSIGNALED(status)) {
+        snprintf(ended, sizeof ended, "exited signal %d", WTERMSIG(status));
+        code = 128 + WTERMSIG(status);
+    } else {
+        snprintf(ended, sizeof ended, "exited code %d", WEXITSTATUS(status));
+        code = WEXITSTATUS(status);
     }
-    if (!sync.started) report("started");
-    if (WIFSIGNALED(status)) {
-        report("exited signal %d", WTERMSIG(status));
-        return 128 + WTERMSIG(status);
+    if (keep != NULL) {
+        drain_log(outp[0], 1, keep);
+        drain_log(errp[0], 2, keep);
+        keeper_flush(keep);
+        keeper_exit_file(s->exit_file, ended);
     }
-    report("exited code %d", WEXITSTATUS(status));
-    return WEXITSTATUS(status);
+    if (sync.error_code == 0 && !sync.started) report("started");
+    report("%s", ended);
+    if (detached) keeper_exec_exit(keep, s->exit_cmd); /* records the exit in berth's state */
+    return code;
 }

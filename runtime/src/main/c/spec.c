@@ -10,6 +10,7 @@
  *   uid N | gid N | group N | cap N | rlimit RESOURCE SOFT HARD | cwd DIR | path PATH | env K=V | arg ARG
  *   uidmap INSIDE OUTSIDE COUNT | gidmap INSIDE OUTSIDE COUNT | idmaptools NEWUIDMAP NEWGIDMAP
  *   flag userns|userxattr|no_setgroups
+ *   flag detach | log PATH | logmax BYTES | logfiles N | exitfile PATH | keeplock PATH | exitcmd ARG
  *   end
  *
  * Numbers are decimal. Unknown keys, missing values and trailing bytes are errors: the JVM and the
@@ -33,6 +34,7 @@ static const struct key KEYS[] = {
     {"hostname", 1}, {"cgroup", 1}, {"mount", 5}, {"device", 7}, {"symlink", 2}, {"masked", 1},
     {"readonly", 1}, {"flag", 1}, {"uid", 1}, {"gid", 1}, {"group", 1}, {"cap", 1}, {"rlimit", 3},
     {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"uidmap", 3}, {"gidmap", 3}, {"idmaptools", 2},
+    {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
     {"end", 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
@@ -68,7 +70,8 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 }
 
 /* Counts of the repeatable keys, from the first pass. */
-struct counts { size_t lower, cgroup, mount, device, symlink, masked, readonly, group, rlimit, env, arg, uidmap, gidmap; };
+struct counts { size_t lower, cgroup, mount, device, symlink, masked, readonly, group, rlimit, env, arg, uidmap, gidmap,
+                 exitcmd; };
 
 static void count(struct counts *c, const char *key) {
     if (!strcmp(key, "lower")) c->lower++;
@@ -84,6 +87,7 @@ static void count(struct counts *c, const char *key) {
     else if (!strcmp(key, "arg")) c->arg++;
     else if (!strcmp(key, "uidmap")) c->uidmap++;
     else if (!strcmp(key, "gidmap")) c->gidmap++;
+    else if (!strcmp(key, "exitcmd")) c->exitcmd++;
 }
 
 static void *alloc(size_t n, size_t size) {
@@ -145,6 +149,7 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
         else if (!strcmp(v[0], "userns")) s->userns = true;
         else if (!strcmp(v[0], "userxattr")) s->userxattr = true;
         else if (!strcmp(v[0], "no_setgroups")) s->maps.no_setgroups = true;
+        else if (!strcmp(v[0], "detach")) s->detach = true;
         else goto bad;
     } else if (!strcmp(key, "uid")) {
         if (!parse_num(v[0], 0xfffffffeU, &n)) goto bad;
@@ -183,6 +188,24 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
         if (v[0][0] != '/' || v[1][0] != '/') goto bad;
         s->maps.newuidmap = v[0];
         s->maps.newgidmap = v[1];
+    } else if (!strcmp(key, "log")) {
+        if (v[0][0] != '/') goto bad;
+        s->log = v[0];
+    } else if (!strcmp(key, "logmax")) {
+        if (!parse_num(v[0], ~0ULL, &n)) goto bad;
+        s->log_max = n;
+    } else if (!strcmp(key, "logfiles")) {
+        if (!parse_num(v[0], 100, &n) || n == 0) goto bad;
+        s->log_files = (unsigned)n;
+    } else if (!strcmp(key, "exitfile")) {
+        if (v[0][0] != '/') goto bad;
+        s->exit_file = v[0];
+    } else if (!strcmp(key, "keeplock")) {
+        if (v[0][0] != '/') goto bad;
+        s->keep_lock = v[0];
+    } else if (!strcmp(key, "exitcmd")) {
+        if (s->nexit_cmd == 0 && v[0][0] != '/') goto bad;
+        s->exit_cmd[s->nexit_cmd++] = v[0];
     }
     return true;
 bad:
@@ -264,6 +287,7 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     s->args = alloc(c.arg, sizeof *s->args);
     s->maps.uid = alloc(c.uidmap, sizeof *s->maps.uid);
     s->maps.gid = alloc(c.gidmap, sizeof *s->maps.gid);
+    s->exit_cmd = alloc(c.exitcmd, sizeof *s->exit_cmd);
     if (!walk(buf, len, s, &c, true, err, errlen)) return -1;
     if (s->id == NULL || s->rootfs == NULL || s->nlowers == 0 || s->upper == NULL || s->work == NULL) {
         snprintf(err, errlen, "spec: id, rootfs, lower, upper and work are required");
@@ -275,6 +299,10 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     }
     if (s->userns && (s->maps.nuid == 0 || s->maps.ngid == 0)) {
         snprintf(err, errlen, "spec: a user namespace needs uid and gid maps");
+        return -1;
+    }
+    if (s->detach && (s->exit_file == NULL || s->keep_lock == NULL)) {
+        snprintf(err, errlen, "spec: a detached container needs an exit file and a keeper lock");
         return -1;
     }
     if ((s->clone_flags & (CLONE_NEWNS | CLONE_NEWPID)) != (CLONE_NEWNS | CLONE_NEWPID)) {

@@ -126,7 +126,7 @@ final class AotTraining {
     /**
      * Containers that run (rootless when this is not root, so that the cache holds that path): the helper
      * is a static binary, so an image of it alone runs it, printing its version. Then a kept container,
-     * listed and removed.
+     * listed and removed; a detached one, waited for, its log read, stopped and removed.
      */
     private static void run(Path home) throws Exception {
         Path helper = dev.berth.runtime.internal.HelperBinary.ensure(home.resolve("lib"));
@@ -139,6 +139,19 @@ final class AotTraining {
         succeed("run", "--name", "aot-kept", "aot/run:1");
         succeed("ps", "-a");
         succeed("rm", "aot-kept");
+        succeed("run", "-d", "--name", "aot-detached", "aot/run:1");
+        succeed("wait", "aot-detached");
+        succeed("logs", "aot-detached");
+        succeed("stop", "aot-detached");
+        succeed("rm", "aot-detached");
+        // its monitor became its exit command, a child of this JVM: done before the home is deleted
+        ProcessHandle.current().children().forEach(p -> {
+            try {
+                p.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                p.destroyForcibly();
+            }
+        });
         Berth.execute(QUIET, QUIET, "run", "--rm", "aot/run:1", "/no/such/command"); // 127, before it starts
     }
 

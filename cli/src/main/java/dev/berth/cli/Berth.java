@@ -49,8 +49,9 @@ public final class Berth implements Runnable {
             ImportCommand.class,
             PruneCommand.class,
             PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, TagsCommand.class,
-            RunCommand.class, PsCommand.class, RmCommand.class, BundleCommand.class,
-            InfoCommand.class,
+            RunCommand.class, PsCommand.class, RmCommand.class, ContainerVerbs.Stop.class, ContainerVerbs.Kill.class,
+            ContainerVerbs.Wait.class, ContainerVerbs.Logs.class, BundleCommand.class,
+            InfoCommand.class, ContainerVerbs.Cleanup.class,
             VersionCommand.class,
             CompletionCommand.class);
 
@@ -122,6 +123,9 @@ public final class Berth implements Runnable {
             Map.entry("logout", LogoutCommand.class), Map.entry("tags", TagsCommand.class),
             Map.entry("run", RunCommand.class), Map.entry("ps", PsCommand.class), Map.entry("rm", RmCommand.class),
             Map.entry("bundle", BundleCommand.class), Map.entry("info", InfoCommand.class),
+            Map.entry("stop", ContainerVerbs.Stop.class), Map.entry("kill", ContainerVerbs.Kill.class),
+            Map.entry("wait", ContainerVerbs.Wait.class), Map.entry("logs", ContainerVerbs.Logs.class),
+            Map.entry("container-cleanup", ContainerVerbs.Cleanup.class),
             Map.entry("version", VersionCommand.class),
             Map.entry("completion", CompletionCommand.class));
 

@@ -2,6 +2,7 @@ package dev.berth.cli;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.DetachOptions;
 import dev.berth.runtime.RunOptions;
 import dev.berth.runtime.RunResult;
 import dev.berth.runtime.RunningContainer;
@@ -34,6 +35,14 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
     @Option(names = {"-i", "--interactive"}, description = "Connect berth's stdin to the container.")
     boolean interactive;
 
+    @Option(names = {"-d", "--detach"}, description = "Run in the background: print the container's id and "
+            + "return; its output goes to its log (berth logs).")
+    boolean detach;
+
+    @Option(names = "--log-opt", paramLabel = "KEY=VALUE", description = "With -d: max-size=SIZE (rotate the log "
+            + "past it), max-file=N (files kept).")
+    List<String> logOpts = new ArrayList<>();
+
     @Mixin
     ContainerOptions container;
 
@@ -65,6 +74,12 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             if (name != null) {
                 b.name(name);
             }
+            if (detach) {
+                return detached(b);
+            }
+            if (!logOpts.isEmpty()) {
+                throw new ContainerException("--log-opt needs -d (only a detached container has a log)");
+            }
             Signals signals = Signals.install();
             Rootless.warn(spec.commandLine().getErr());
             ContainerRuntime runtime = ImagePulls.runtime(spec.commandLine().getErr());
@@ -80,5 +95,26 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             spec.commandLine().getErr().flush();
         }
         return result.exitCode();
+    }
+
+    /**
+     * {@code -d}: starts the container kept by the helper's monitor, whose exit command (this berth again,
+     * {@code container-cleanup}) records its end; prints its id as docker does.
+     */
+    private int detached(RunOptions.Builder b) {
+        List<String> exit = new ArrayList<>(dev.berth.runtime.internal.JvmCommand.current());
+        exit.add(1, "-Dberth.home=" + Stores.home().root()); // this home, however this berth was told of it
+        exit.add(Berth.class.getName());
+        exit.add("container-cleanup");
+        b.detach(DetachOptions.parse(logOpts).withExitCommand(exit));
+        Rootless.warn(spec.commandLine().getErr());
+        RunningContainer c = ImagePulls.runtime(spec.commandLine().getErr()).start(image, b.build());
+        spec.commandLine().getOut().println(c.id());
+        spec.commandLine().getOut().flush();
+        if (!c.detached()) { // it ended before it could be detached, or failed to start: as docker, say so
+            RunResult r = c.await();
+            return r.exitCode() >= 125 && r.exitCode() <= 127 ? r.exitCode() : 0;
+        }
+        return 0;
     }
 }

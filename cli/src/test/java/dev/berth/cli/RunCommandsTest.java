@@ -39,13 +39,21 @@ class RunCommandsTest {
 
     @BeforeAll
     static void setUp() throws IOException {
+        home = busyboxHome("cli-test-berth");
+    }
+
+    /** A fresh home under target/ whose store has {@code bb:cli}: busybox, /etc/passwd, PATH=/bin, CMD sh. */
+    static Path busyboxHome(String name) throws IOException {
         Tools.requireRoot();
         Path busybox = Tools.require("busybox");
-        Path base = Path.of(System.getProperty("user.dir"), "target", "cli-test-berth");
+        Path base = Path.of(System.getProperty("user.dir"), "target", name);
         if (Files.exists(base)) {
+            // containers an earlier run left running (detached ones outlive their test) go first
+            var rt = dev.berth.runtime.ContainerRuntime.open(new BerthHome(base.resolve("home")));
+            rt.remove(rt.list(true).stream().map(dev.berth.runtime.ContainerInfo::name).toList(), true);
             LayerExtractor.deleteTree(base);
         }
-        home = base.resolve("home");
+        Path home = base.resolve("home");
         LayerWriter w = LayerWriter.create();
         w.addFromDisk(busybox, LayerPath.of("bin/busybox"), Attributes.DEFAULT.withMode(0755));
         for (String applet : Tools.run(busybox.toString(), "--list").ok().stdout().split("\n")) {
@@ -61,6 +69,7 @@ class RunCommandsTest {
         try (ImageStore store = new BerthHome(home).openStore()) {
             TestImages.store(store, "bb:cli", List.of(w), c.build());
         }
+        return home;
     }
 
     static Tools.Result berth(String... args) {

@@ -150,14 +150,22 @@ final class ContainerCleanup {
                     containers.deleteTree(dir); // died before it was started
                     continue;
                 }
-                kill(s.get());
-                new ContainerCgroup(s.get().cgroupVersion(), s.get().cgroups().stream().map(Path::of).toList())
-                        .destroy();
+                // A detached container whose monitor saw it end left an exit file: it exited. Without one,
+                // what kept it was killed (its pid may be another process's by now: only then is it killed).
+                Optional<Detached.Exit> exit = s.get().detached() ? Detached.readExit(dir) : Optional.empty();
+                if (exit.isEmpty()) {
+                    kill(s.get());
+                }
+                ContainerCgroup cgroup = new ContainerCgroup(s.get().cgroupVersion(),
+                        s.get().cgroups().stream().map(Path::of).toList());
+                boolean oom = exit.isPresent() && cgroup.oomKills() > 0;
+                cgroup.destroy();
                 if (s.get().autoRemove()) {
                     containers.delete(dir, s.get().name(), s.get().id());
                 } else {
-                    containers.write(dir, s.get().exited(OptionalInt.empty(), false, Instant.now().toString(),
-                            ContainerInfo.Status.DEAD));
+                    containers.write(dir, s.get().exited(Detached.code(exit), oom,
+                            exit.map(e -> e.finished().toString()).orElseGet(() -> Instant.now().toString()),
+                            exit.isPresent() ? ContainerInfo.Status.EXITED : ContainerInfo.Status.DEAD));
                     Files.deleteIfExists(dir.resolve(ContainerStore.RUNNING));
                 }
             } catch (IOException e) {

@@ -10,6 +10,7 @@ import dev.berth.layers.Reference;
 import dev.berth.runtime.ContainerSpec.Mount;
 import dev.berth.runtime.internal.HelperBinary;
 import dev.berth.runtime.internal.HelperProtocol;
+import dev.berth.runtime.internal.Keeper;
 import dev.berth.runtime.internal.LayeredFs;
 import dev.berth.runtime.internal.Linux;
 import dev.berth.runtime.internal.Monitor;
@@ -178,16 +179,23 @@ public final class ContainerRuntime {
             // MountPoints compares the upper directory's owners with the image's as the host sees them
             Optional<MountPoints> commit = o.commitTo().map(to -> MountPoints.of(new LayeredFs(lowers),
                     spec.mounts()));
-            monitor = Monitor.start(helper, HelperProtocol.encode(spec), ContainerPlan.stdio(o),
-                    "berth-" + id.substring(0, 12));
+            Optional<Keeper> keeper = o.detach().map(d -> Detached.keeper(slot.path, d));
+            monitor = Monitor.start(helper, HelperProtocol.encode(spec, keeper),
+                    keeper.isPresent() ? Detached.STREAMS : ContainerPlan.stdio(o), "berth-" + id.substring(0, 12),
+                    keeper.isPresent());
             OptionalLong pid = monitor.containerPid();
             ContainerState state = new ContainerState(id, slot.name, image.name(), image.id(),
                     plan.args(), Instant.now().toString(), ContainerInfo.Status.RUNNING,
                     OptionalLong.of(monitor.helperPid()), pid, OptionalInt.empty(), false, Optional.empty(),
-                    o.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList());
+                    o.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList(),
+                    keeper.isPresent(), SignalNames.stopSignal(image.config()));
             containers.write(slot.path, state);
-            return new RunningContainer(this, what, slot, state, monitor, cgroup,
+            RunningContainer c = new RunningContainer(this, what, slot, state, monitor, cgroup,
                     commit.map(m -> new Commit(m, o.commitTo().orElseThrow())));
+            if (keeper.isPresent() && monitor.detach()) {
+                slot.close(); // the monitor holds the keeper lock from here on
+            }
+            return c;
         } catch (RuntimeException e) {
             if (monitor != null) { // started, then recording it failed: it must not run unrecorded
                 monitor.signal(Linux.SIGKILL);
@@ -362,6 +370,26 @@ public final class ContainerRuntime {
 
     private ContainerCleanup lifecycle() {
         return new ContainerCleanup(containers, cgroups, snapshots);
+    }
+
+    /** Control of containers other berths started (kill, stop, wait, logs): see {@link ContainerControl}. */
+    public void kill(String nameOrId, int signal) {
+        new ContainerControl(containers, lifecycle()).kill(nameOrId, signal);
+    }
+
+    /** Stops a container: its stop signal, then SIGKILL after {@code timeout}; whether it was killed. */
+    public boolean stop(String nameOrId, java.time.Duration timeout) {
+        return new ContainerControl(containers, lifecycle()).stop(nameOrId, timeout);
+    }
+
+    /** Waits for a container to end and returns its exit code. */
+    public int waitFor(String nameOrId) {
+        return new ContainerControl(containers, lifecycle()).await(nameOrId);
+    }
+
+    /** Writes a detached container's log to {@code out} and {@code err}, by the stream each entry came from. */
+    public void logs(String nameOrId, ContainerLogs.Query query, java.io.OutputStream out, java.io.OutputStream err) {
+        new ContainerControl(containers, lifecycle()).logs(nameOrId, query, out, err);
     }
 
     /** Detaches every host mount at or under {@code dir}, deepest first. */

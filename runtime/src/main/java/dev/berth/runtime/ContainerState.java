@@ -1,6 +1,7 @@
 package dev.berth.runtime;
 
 import dev.berth.layers.Json;
+import dev.berth.runtime.internal.Linux;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,9 @@ record ContainerState(
         Optional<String> finished,
         boolean autoRemove,
         String cgroupVersion,
-        List<String> cgroups) {
+        List<String> cgroups,
+        boolean detached,
+        int stopSignal) {
 
     ContainerState {
         command = List.copyOf(command);
@@ -56,6 +59,8 @@ record ContainerState(
         m.put("autoRemove", autoRemove);
         m.put("cgroupVersion", cgroupVersion);
         m.put("cgroups", cgroups);
+        m.put("detached", detached);
+        m.put("stopSignal", stopSignal);
         return Json.writePlain(m);
     }
 
@@ -70,7 +75,9 @@ record ContainerState(
                     number(m, "monitorPid"), number(m, "pid"),
                     m.get("exitCode") instanceof Number n ? OptionalInt.of(n.intValue()) : OptionalInt.empty(),
                     Boolean.TRUE.equals(m.get("oomKilled")), Optional.ofNullable((String) m.get("finished")),
-                    Boolean.TRUE.equals(m.get("autoRemove")), text(m, "cgroupVersion"), strings(m, "cgroups"));
+                    Boolean.TRUE.equals(m.get("autoRemove")), text(m, "cgroupVersion"), strings(m, "cgroups"),
+                    Boolean.TRUE.equals(m.get("detached")),
+                    m.get("stopSignal") instanceof Number n ? n.intValue() : Linux.SIGTERM);
         } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
             throw new ContainerException(what + ": not a container state: " + e.getMessage(), e);
         }
@@ -98,6 +105,6 @@ record ContainerState(
 
     ContainerState exited(OptionalInt code, boolean oom, String when, ContainerInfo.Status newStatus) {
         return new ContainerState(id, name, image, imageId, command, created, newStatus, monitorPid, pid, code,
-                oom, Optional.of(when), autoRemove, cgroupVersion, cgroups);
+                oom, Optional.of(when), autoRemove, cgroupVersion, cgroups, detached, stopSignal);
     }
 }

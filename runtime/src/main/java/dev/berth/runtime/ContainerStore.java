@@ -57,13 +57,17 @@ final class ContainerStore {
         final String name;
         private final FileChannel lockChannel;
         private final FileLock lock;
+        /** The keeper lock too, when this is a claim on a container (see {@link #tryLock}). */
+        private final FileChannel keeperChannel;
 
-        private Slot(Path path, String id, String name, FileChannel lockChannel, FileLock lock) {
+        private Slot(Path path, String id, String name, FileChannel lockChannel, FileLock lock,
+                     FileChannel keeperChannel) {
             this.path = path;
             this.id = id;
             this.name = name;
             this.lockChannel = lockChannel;
             this.lock = lock;
+            this.keeperChannel = keeperChannel;
         }
 
         /** Releases the lock (the container is no longer running). */
@@ -75,6 +79,7 @@ final class ContainerStore {
             } catch (IOException ignored) {
                 // closing releases the lock in any case
             }
+            closeQuietly(keeperChannel);
         }
     }
 
@@ -99,7 +104,7 @@ final class ContainerStore {
             }
             Files.move(fresh, path, StandardCopyOption.ATOMIC_MOVE);
             // the real path: the helper compares it with what the kernel reports for open directories
-            return new Slot(path.toRealPath(), id, name, ch, lock);
+            return new Slot(path.toRealPath(), id, name, ch, lock, null);
         } catch (IOException | RuntimeException e) {
             try {
                 if (ch != null) {
@@ -227,9 +232,14 @@ final class ContainerStore {
         }).orElse(true);
     }
 
-    /** The container's lock if nobody holds it. */
+    /**
+     * The container's locks if nobody holds them: the lock of the berth that runs it and the keeper lock
+     * of the helper's monitor that keeps a detached one (an open file description lock, which conflicts
+     * with this JVM's record locks).
+     */
     static Optional<Slot> tryLock(Path container) {
         FileChannel ch = null;
+        FileChannel keeper = null;
         try {
             ch = FileChannel.open(container.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = ch.tryLock();
@@ -237,15 +247,27 @@ final class ContainerStore {
                 ch.close();
                 return Optional.empty();
             }
-            return Optional.of(new Slot(container, container.getFileName().toString(), "", ch, lock));
+            Path keeperLock = container.resolve(Detached.KEEPER_LOCK);
+            if (Files.exists(keeperLock)) {
+                keeper = FileChannel.open(keeperLock, StandardOpenOption.WRITE);
+                if (keeper.tryLock() == null) {
+                    keeper.close();
+                    ch.close();
+                    return Optional.empty();
+                }
+            }
+            return Optional.of(new Slot(container, container.getFileName().toString(), "", ch, lock, keeper));
         } catch (OverlappingFileLockException held) {
             closeQuietly(ch);
+            closeQuietly(keeper);
             return Optional.empty(); // this JVM runs it
         } catch (NoSuchFileException gone) {
             closeQuietly(ch);
+            closeQuietly(keeper);
             return Optional.empty();
         } catch (IOException e) {
             closeQuietly(ch);
+            closeQuietly(keeper);
             throw new ContainerException("cannot lock " + container.resolve(LOCK) + ": " + e.getMessage(), e);
         }
     }

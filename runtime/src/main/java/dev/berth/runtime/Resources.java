@@ -60,9 +60,14 @@ public record Resources(OptionalLong memoryBytes, OptionalLong cpuQuotaMicros, O
      * {@code 256m}, {@code 1g}, {@code 1.5GiB}, {@code 1048576}.
      */
     public static long parseMemory(String text) {
+        return parseBytes(text, "--memory");
+    }
+
+    /** A size as docker writes them ({@code 10m}, binary units), for {@code option}'s messages. */
+    public static long parseBytes(String text, String option) {
         Matcher m = MEMORY.matcher(text.trim());
         if (!m.matches()) {
-            throw new ContainerException("invalid --memory \"" + text
+            throw new ContainerException("invalid " + option + " \"" + text
                     + "\": expected a number with an optional unit b, k, m or g (e.g. 256m)");
         }
         int shift = m.group(2) == null ? 0 : switch (m.group(2).toLowerCase(Locale.ROOT)) {
@@ -74,7 +79,7 @@ public record Resources(OptionalLong memoryBytes, OptionalLong cpuQuotaMicros, O
         };
         BigDecimal bytes = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(1L << shift));
         if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-            throw new ContainerException("invalid --memory \"" + text + "\": too large");
+            throw new ContainerException("invalid " + option + " \"" + text + "\": too large");
         }
         return bytes.longValue();
     }

@@ -21,6 +21,8 @@ import java.util.Optional;
  *     the file system of berth's home): its changes as overlay whiteouts and opaque directories, a complete
  *     diff (no metacopy, no redirects), without the mount points the runtime created. Empty: it is deleted
  *     with the container or kept in it.
+ * @param detach {@code -d}: the container outlives this berth, kept by the helper's monitor, its output in
+ *     its log; empty: it ends with berth (see {@link DetachOptions})
  * @param keepId rootless only ({@code --userns=keep-id}): the user's uid and gid are the same inside, and the
  *     command runs as them unless {@code user} says otherwise (see {@link IdMaps#keepId()})
  */
@@ -49,7 +51,8 @@ public record RunOptions(
         List<ContainerMount> mounts,
         boolean noNewPrivileges,
         Optional<Path> commitTo,
-        boolean keepId) {
+        boolean keepId,
+        Optional<DetachOptions> detach) {
 
     public RunOptions {
         env = List.copyOf(env);
@@ -90,6 +93,7 @@ public record RunOptions(
         b.noNewPrivileges = noNewPrivileges;
         b.commitTo = commitTo;
         b.keepId = keepId;
+        b.detach = detach;
         return b;
     }
 
@@ -120,6 +124,7 @@ public record RunOptions(
         private boolean noNewPrivileges = true;
         private Optional<Path> commitTo = Optional.empty();
         private boolean keepId;
+        private Optional<DetachOptions> detach = Optional.empty();
 
         private Builder() {}
 
@@ -150,12 +155,13 @@ public record RunOptions(
         public Builder noNewPrivileges(boolean v) { noNewPrivileges = v; return this; }
         public Builder commitTo(Path v) { commitTo = Optional.of(v); return this; }
         public Builder keepId(boolean v) { keepId = v; return this; }
+        public Builder detach(DetachOptions v) { detach = Optional.of(v); return this; }
 
         public RunOptions build() {
             return new RunOptions(name, remove, env, envFiles, workdir, user, entrypoint, hostname, volumes,
                     readOnly, network, resources, init, tty, interactive, command,
                     stdin.orElse(interactive ? Stdio.INHERIT : Stdio.NULL), stdout, stderr, overlayMode, noPivot,
-                    mounts, noNewPrivileges, commitTo, keepId);
+                    mounts, noNewPrivileges, commitTo, keepId, detach);
         }
     }
 }

@@ -27,7 +27,9 @@ public final class RunningContainer {
         this.monitor = monitor;
         this.cgroup = cgroup;
         this.commit = commit;
-        this.result = monitor.outcome().thenApply(o -> runtime.finish(this, o));
+        // detached, the monitor's exit command records the end (this JVM may be long gone by then)
+        this.result = monitor.outcome().thenApply(o -> monitor.isDetached()
+                ? new RunResult(slot.id, slot.name, o.dockerCode(), o.signal(), false) : runtime.finish(this, o));
     }
 
     public String id() {
@@ -74,6 +76,11 @@ public final class RunningContainer {
             }
             throw e;
         }
+    }
+
+    /** Whether the helper's monitor keeps the container without this JVM ({@code berth run -d}). */
+    public boolean detached() {
+        return monitor.isDetached();
     }
 
     /** Whether the container has exited and was cleaned up. */

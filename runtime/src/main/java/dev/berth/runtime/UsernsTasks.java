@@ -139,29 +139,11 @@ public final class UsernsTasks {
      * with what it printed on stderr (its last line: the worker's one-line error).
      */
     public String java(String what, String task, List<String> args) {
-        List<String> cmd = new ArrayList<>(jvm());
+        List<String> cmd = new ArrayList<>(dev.berth.runtime.internal.JvmCommand.current());
         cmd.add("dev.berth.runtime.internal.UsernsWorker");
         cmd.add(task);
         cmd.addAll(args);
         return run(cmd, what);
-    }
-
-    /** The command that starts a JVM as this one was started: its java, options and class path. */
-    private static List<String> jvm() {
-        List<String> cmd = new ArrayList<>();
-        ProcessHandle.Info info = ProcessHandle.current().info();
-        cmd.add(info.command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        for (String a : info.arguments().orElse(new String[0])) {
-            if (a.equals("-jar") || a.equals("-cp") || a.equals("-classpath") || !a.startsWith("-")) {
-                break; // options end here: the class path follows, then the main class and its arguments
-            }
-            if (!a.startsWith("-XX:AOTCacheOutput") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
-                cmd.add(a);
-            }
-        }
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        return cmd;
     }
 
     private String run(List<String> command, String what) {

@@ -33,7 +33,8 @@ import java.util.Optional;
  *   <li>{@code layers:test}: busybox, then a layer that deletes /etc/removeme (whiteout), replaces /data
  *       (opaque whiteout) and changes /keep/x, then one that adds /new;
  *   <li>{@code escape:test}: busybox with /mnt/up and /mnt/abs, symlinks to {@link #ESCAPE_TARGET} on the host;
- *   <li>{@code many:test}: busybox plus 199 layers of one file each (past the one-page mount options).
+ *   <li>{@code many:test}: busybox plus 199 layers of one file each (past the one-page mount options);
+ *   <li>{@code stopsignal:test}: busybox with STOPSIGNAL SIGUSR1.
  * </ul>
  * In CI a missing busybox or root fails the tests; elsewhere they are skipped with a message.
  */
@@ -130,6 +131,10 @@ final class Fixture {
                     Attributes.of(0644, 0, 0))));
         }
         TestImages.store(store, "many:test", many, cmdSh);
+
+        ContainerConfig.Builder stop = cmdSh.toBuilder();
+        stop.stopSignal = Optional.of("SIGUSR1");
+        TestImages.store(store, "stopsignal:test", List.of(busyboxLayer(busybox, scratch)), stop.build());
     }
 
     static ContainerConfig config(Optional<List<String>> cmd) {

@@ -91,6 +91,11 @@ public final class HelperProtocol {
 
     /** The bytes berth-helper reads from fd 3. */
     public static byte[] encode(ContainerSpec spec) {
+        return encode(spec, java.util.Optional.empty());
+    }
+
+    /** The spec of a container, kept by the helper's monitor when {@code keeper} is given (detached). */
+    public static byte[] encode(ContainerSpec spec, java.util.Optional<Keeper> keeper) {
         if (!(spec.root() instanceof ContainerSpec.Root.Overlay root)) {
             throw new IllegalArgumentException("berth-helper runs overlay roots only");
         }
@@ -183,6 +188,15 @@ public final class HelperProtocol {
             maps.gid().forEach(r -> w.record("gidmap", r.inside(), r.outside(), r.count()));
             maps.tools().ifPresentOrElse(t -> w.record("idmaptools", t.get(0), t.get(1)),
                     () -> w.record("flag", "no_setgroups"));
+        });
+        keeper.ifPresent(k -> {
+            w.record("flag", "detach");
+            w.record("log", k.log());
+            w.record("logmax", Long.toString(k.logMaxBytes()));
+            w.record("logfiles", Integer.toString(k.logFiles()));
+            w.record("exitfile", k.exitFile());
+            w.record("keeplock", k.keepLock());
+            k.exitCommand().forEach(a -> w.record("exitcmd", a));
         });
         w.record("end");
         byte[] payload = w.out.toByteArray();

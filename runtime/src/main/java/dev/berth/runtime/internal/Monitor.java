@@ -63,6 +63,8 @@ public final class Monitor {
     private final CompletableFuture<Process> helper = new CompletableFuture<>();
     private final CompletableFuture<OptionalLong> containerPid = new CompletableFuture<>();
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+    /** True once the helper answered "detached"; false when it ended first. */
+    private final CompletableFuture<Boolean> detached = new CompletableFuture<>();
     private volatile SocketChannel control;
 
     private Monitor() {}
@@ -73,8 +75,16 @@ public final class Monitor {
      * @param streams what the helper gets as fds 0-2 (fd 3 is its connection to this monitor)
      */
     public static Monitor start(Path helperPath, byte[] spec, Streams streams, String threadName) {
+        return start(helperPath, spec, streams, threadName, false);
+    }
+
+    /**
+     * {@link #start(Path, byte[], Streams, String)}; with {@code detachable} the helper runs in a session of
+     * its own, away from berth's terminal, and its spec must have a keeper (see {@link #detach}).
+     */
+    public static Monitor start(Path helperPath, byte[] spec, Streams streams, String threadName, boolean detachable) {
         Monitor m = new Monitor();
-        Thread.ofPlatform().name(threadName).daemon(true).start(() -> m.run(helperPath, spec, streams));
+        Thread.ofPlatform().name(threadName).daemon(true).start(() -> m.run(helperPath, spec, streams, detachable));
         try {
             m.helper.get();
         } catch (ExecutionException e) {
@@ -117,6 +127,28 @@ public final class Monitor {
     }
 
     /**
+     * Tells a detachable helper that berth recorded its container: from then on it keeps the container
+     * without this JVM (its death no longer kills it). True once it said so; false when the container
+     * ended first (then {@link #outcome} tells how, as for any container).
+     */
+    public boolean detach() {
+        SocketChannel c = control;
+        if (c != null && !outcome.isDone()) {
+            try {
+                writeFully(c, "detach\n".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                // it is ending: its outcome says how
+            }
+        }
+        return detached.join();
+    }
+
+    /** Whether the helper keeps its container without this JVM. */
+    public boolean isDetached() {
+        return detached.getNow(false);
+    }
+
+    /**
      * Sends a signal to the container: SIGKILL kills the helper (whose container dies with it); any other
      * signal is passed to the helper, which forwards it. False when the helper already exited.
      */
@@ -145,7 +177,7 @@ public final class Monitor {
         }
     }
 
-    private void run(Path helperPath, byte[] spec, Streams streams) {
+    private void run(Path helperPath, byte[] spec, Streams streams, boolean detachable) {
         Path dir = null;
         Process process;
         SocketChannel channel = null;
@@ -154,8 +186,12 @@ public final class Monitor {
             dir = Files.createTempDirectory("berth-ctl-");
             Path socket = dir.resolve("s");
             server.bind(UnixDomainSocketAddress.of(socket));
-            ProcessBuilder pb = new ProcessBuilder(helperPath.toString(), "--parent",
-                    Long.toString(ProcessHandle.current().pid()), "--control", socket.toString())
+            java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of(helperPath.toString(), "--parent",
+                    Long.toString(ProcessHandle.current().pid()), "--control", socket.toString()));
+            if (detachable) {
+                argv.add("--detached");
+            }
+            ProcessBuilder pb = new ProcessBuilder(argv)
                     .redirectInput(streams.stdin()).redirectOutput(streams.stdout()).redirectError(streams.stderr())
                     .redirectErrorStream(streams.mergeErrors());
             process = pb.start();
@@ -169,6 +205,7 @@ public final class Monitor {
         } catch (IOException | RuntimeException e) {
             deleteQuietly(dir);
             helper.completeExceptionally(e);
+            detached.complete(false);
             return;
         }
         deleteQuietly(dir);
@@ -186,6 +223,7 @@ public final class Monitor {
                     String[] w = line.split(" ", 3);
                     switch (w[0]) {
                         case "pid" -> containerPid.complete(OptionalLong.of(Long.parseLong(w[1])));
+                        case "detached" -> detached.complete(true);
                         case "error" -> error = Optional.of(new HelperError(Integer.parseInt(w[1]),
                                 w.length > 2 ? w[2] : "the native helper failed"));
                         case "exited" -> {
@@ -224,6 +262,7 @@ public final class Monitor {
             error = Optional.of(new HelperError(ContainerException.BERTH_FAILED,
                     "the native helper exited with " + status.exitCode().getAsInt() + " before reporting"));
         }
+        detached.complete(false);
         outcome.complete(new Outcome(error, code, signal, status));
     }
 

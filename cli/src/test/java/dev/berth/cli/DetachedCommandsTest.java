@@ -1,0 +1,143 @@
+package dev.berth.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.layers.testing.Jvm;
+import dev.berth.layers.testing.Tools;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code berth run -d}, {@code logs}, {@code stop}, {@code kill}, {@code wait} as a user runs them, one JVM
+ * per command: the container outlives the berth that started it, and the monitor's exit command (a berth of
+ * this class path) records its end.
+ */
+class DetachedCommandsTest {
+    static Path home;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        home = RunCommandsTest.busyboxHome("cli-detached-berth");
+    }
+
+    static Tools.Result berth(String... args) {
+        return Tools.run(Jvm.command(Berth.class, args), Map.of("BERTH_HOME", home.toString()), null);
+    }
+
+    static Tools.Result ok(Tools.Result r) {
+        assertThat(r.exitCode()).as("exit code; stderr: %s", r.stderr()).isZero();
+        return r;
+    }
+
+    @Test
+    void runDetachedPrintsTheIdAndTheExitCommandRecordsTheEnd() throws Exception {
+        Tools.Result run = ok(berth("run", "-d", "--name", "bg", "bb:cli", "sh", "-c",
+                "echo started; echo warning >&2; sleep 0.3; exit 4"));
+        assertThat(run.stdout()).matches("[0-9a-f]{64}\n");
+        assertThat(run.stderr()).isEmpty();
+        Path dir = home.resolve("containers").resolve(run.stdout().trim());
+        assertThat(ok(berth("wait", "bg")).stdout()).isEqualTo("4\n");
+        Tools.Result logs = ok(berth("logs", "bg"));
+        assertThat(logs.stdout()).isEqualTo("started\n");
+        assertThat(logs.stderr()).isEqualTo("warning\n");
+        assertThat(ok(berth("ps", "-a")).stdout()).contains("Exited (4)").contains("bg");
+        // the monitor's exit command recorded it too: no berth needs to look for that
+        for (int i = 0; i < 1000 && Files.exists(dir.resolve("running")); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(dir.resolve("running")).doesNotExist();
+        ok(berth("rm", "bg"));
+        assertThat(dir).doesNotExist();
+    }
+
+    @Test
+    void withRmTheExitCommandRemovesItWithoutAnotherBerth() throws Exception {
+        Tools.Result run = ok(berth("run", "-d", "--rm", "bb:cli", "true"));
+        Path dir = home.resolve("containers").resolve(run.stdout().trim());
+        for (int i = 0; i < 3000 && Files.exists(dir); i++) { // a JVM starts for it: give it a busy machine's time
+            Thread.sleep(10);
+        }
+        assertThat(dir).doesNotExist();
+    }
+
+    @Test
+    void stopKillAndFollowingLogs() throws Exception {
+        ok(berth("run", "-d", "--name", "ticker", "bb:cli", "sh", "-c",
+                "trap 'echo bye; exit 0' TERM; echo one; while true; do sleep 0.05; done"));
+        ProcessBuilder pb = new ProcessBuilder(Jvm.command(Berth.class, "logs", "-f", "ticker")).redirectErrorStream(true);
+        pb.environment().put("BERTH_HOME", home.toString());
+        Process follow = pb.start();
+        follow.getOutputStream().close();
+        var lines = new java.io.BufferedReader(new java.io.InputStreamReader(follow.getInputStream()));
+        assertThat(lines.readLine()).isEqualTo("one");
+        assertThat(ok(berth("stop", "ticker")).stdout()).isEqualTo("ticker\n");
+        assertThat(lines.readLine()).isEqualTo("bye");
+        assertThat(follow.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("-f ends with the container").isTrue();
+        assertThat(ok(berth("wait", "ticker")).stdout()).isEqualTo("0\n");
+
+        ok(berth("run", "-d", "--name", "victim", "bb:cli", "sh", "-c", "while true; do sleep 1; done"));
+        assertThat(ok(berth("kill", "-s", "KILL", "victim")).stdout()).isEqualTo("victim\n");
+        assertThat(ok(berth("wait", "victim")).stdout()).isEqualTo("137\n");
+        Tools.Result notRunning = berth("kill", "victim");
+        assertThat(notRunning.exitCode()).isEqualTo(1);
+        assertThat(notRunning.stderr()).isEqualTo("berth: kill victim: container victim is not running\n");
+        Tools.Result badSignal = berth("kill", "-s", "NOPE", "victim");
+        assertThat(badSignal.exitCode()).isEqualTo(1);
+        assertThat(badSignal.stderr()).isEqualTo("berth: invalid signal \"NOPE\"\nSee 'berth kill --help'.\n");
+        ok(berth("rm", "ticker", "victim"));
+    }
+
+    @Test
+    void logsOfAForegroundContainerAndBadOptionsAreOneLine() {
+        ok(berth("run", "--name", "fg", "bb:cli", "true"));
+        Tools.Result r = berth("logs", "fg");
+        assertThat(r.exitCode()).isEqualTo(125);
+        assertThat(r.stderr()).isEqualTo("berth: logs fg: container fg has no log: its output went to the berth "
+                + "that ran it (only a container run with -d has one)\n");
+        Tools.Result opt = berth("run", "--log-opt", "max-size=1m", "bb:cli", "true");
+        assertThat(opt.stderr()).isEqualTo("berth: --log-opt needs -d (only a detached container has a log)\n");
+        Tools.Result unknown = berth("run", "-d", "--log-opt", "compress=true", "bb:cli", "true");
+        assertThat(unknown.stderr()).isEqualTo("berth: unknown --log-opt \"compress\" (the json-file log takes "
+                + "max-size and max-file)\n");
+        ok(berth("rm", "fg"));
+    }
+
+    @Test
+    void fiftyDetachedContainersStartedAndStoppedLeaveNothingBehind() throws Exception {
+        for (int i = 0; i < 50; i++) { // in this JVM; each container's exit command is a JVM of its own
+            String id = CliRun.berth(home, "run", "-d", "--rm", "--name", "loop" + i, "bb:cli", "sh", "-c",
+                    "trap 'exit 0' TERM; echo ready; while true; do sleep 0.05; done").ok().out().trim();
+            Path log = home.resolve("containers").resolve(id).resolve("container.log");
+            for (int w = 0; w < 3000 && !(Files.exists(log) && Files.readString(log).contains("ready")); w++) {
+                Thread.sleep(10); // its trap is set: SIGTERM is not lost on a PID 1 without a handler
+            }
+            assertThat(CliRun.berth(home, "stop", "loop" + i).ok().out()).isEqualTo("loop" + i + "\n");
+        }
+        String helpers = home.resolve("lib") + "/berth-helper";
+        for (int i = 0; i < 6000 && (!Tools.run("pgrep", "-f", helpers).stdout().isEmpty()
+                || !Tools.run("pgrep", "-f", "berth.home=" + home + " ").stdout().isEmpty()); i++) {
+            Thread.sleep(10); // the last exit commands may still run
+        }
+        assertThat(Tools.run("pgrep", "-f", helpers).stdout()).as("no monitor left").isEmpty();
+        try (var left = Files.list(home.resolve("containers"))) {
+            assertThat(left.map(p -> p.getFileName().toString()).filter(n -> !n.equals(".names")).toList())
+                    .as("no container directory, so no log").isEmpty();
+        }
+        try (var names = Files.list(home.resolve("containers/.names"))) {
+            assertThat(names.toList()).isEmpty();
+        }
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(home.toString());
+        var cgroups = dev.berth.runtime.Cgroups.forThisProcess(dev.berth.runtime.Cgroups.group(home));
+        for (Path parent : cgroups.parents()) {
+            if (Files.isDirectory(parent)) {
+                try (var children = Files.list(parent)) {
+                    assertThat(children.filter(Files::isDirectory).toList()).as("cgroups in " + parent).isEmpty();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.berth.runtime;
+
+import dev.berth.runtime.internal.Linux;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * What berth does to a container another berth process started, detached or not: signals to its PID 1
+ * ({@code kill}, {@code stop}), waiting for its end ({@code wait}) and reading its log ({@code logs}).
+ * The state it leaves is recorded as {@link ContainerCleanup#recover} records any ended container's.
+ */
+final class ContainerControl {
+    private final ContainerStore containers;
+    private final ContainerCleanup cleanup;
+
+    ContainerControl(ContainerStore containers, ContainerCleanup cleanup) {
+        this.containers = containers;
+        this.cleanup = cleanup;
+    }
+
+    private Path find(String n) {
+        return containers.find(n).orElseThrow(() -> new ContainerException("no such container: " + n));
+    }
+
+    private ContainerState state(Path dir, String n) {
+        return containers.read(dir).orElseThrow(() -> new ContainerException("container " + n + " is still starting"));
+    }
+
+    /** Sends {@code signal} to the container's PID 1; a container that is not running is an error. */
+    void kill(String n, int signal) {
+        Path dir = find(n);
+        ContainerState s = state(dir, n);
+        if (!ContainerStore.isRunning(dir) || s.pid().isEmpty()) {
+            throw new ContainerException("container " + n + " is not running");
+        }
+        try {
+            Linux.kill(s.pid().getAsLong(), signal);
+        } catch (IOException e) {
+            throw new ContainerException("cannot signal container " + n + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops a running container as docker does: its stop signal ({@code STOPSIGNAL}, else SIGTERM), then
+     * SIGKILL when it has not ended after {@code timeout}. A container that is not running is left as it is.
+     * Returns whether it had to be killed.
+     */
+    boolean stop(String n, Duration timeout) {
+        Path dir = find(n);
+        ContainerState s = state(dir, n);
+        if (!ContainerStore.isRunning(dir)) {
+            return false;
+        }
+        boolean killed = false;
+        try {
+            if (s.pid().isPresent()) {
+                Linux.kill(s.pid().getAsLong(), s.stopSignal());
+            }
+            if (!waitUntilEnded(dir, timeout)) {
+                killed = true;
+                if (s.pid().isPresent()) {
+                    Linux.kill(s.pid().getAsLong(), Linux.SIGKILL);
+                }
+                if (!waitUntilEnded(dir, Duration.ofSeconds(10))) {
+                    throw new ContainerException("container " + n + " did not stop after SIGKILL");
+                }
+            }
+        } catch (IOException e) {
+            throw new ContainerException("cannot stop container " + n + ": " + e.getMessage(), e);
+        }
+        settle(dir);
+        return killed;
+    }
+
+    /** Waits for the container to end; its exit code (137 for one whose monitor was killed). */
+    int await(String n) {
+        Path dir = find(n);
+        state(dir, n);
+        waitUntilEnded(dir, Duration.ofDays(3650));
+        settle(dir);
+        if (!Files.exists(dir)) {
+            throw new ContainerException("container " + n + " was removed when it ended (--rm)");
+        }
+        ContainerState s = state(dir, n);
+        return s.exitCode().orElse(128 + Linux.SIGKILL);
+    }
+
+    /** Writes the container's log (see {@link ContainerLogs}). */
+    void logs(String n, ContainerLogs.Query query, OutputStream out, OutputStream err) {
+        Path dir = find(n);
+        ContainerState s = state(dir, n);
+        if (!s.detached()) {
+            throw new ContainerException("container " + n + " has no log: its output went to the berth that ran it "
+                    + "(only a container run with -d has one)");
+        }
+        try {
+            ContainerLogs.write(dir, query, out, err, () -> ContainerStore.isRunning(dir));
+        } catch (IOException e) {
+            throw new ContainerException("cannot read the log of container " + n + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean waitUntilEnded(Path dir, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (ContainerStore.isRunning(dir)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Records an ended container's exit, or waits (a few seconds at most) for the process that is recording
+     * it: the berth that ran it, or a detached container's exit command.
+     */
+    private void settle(Path dir) {
+        for (int i = 0; i < 500 && Files.exists(dir.resolve(ContainerStore.RUNNING)); i++) {
+            cleanup.recover();
+            if (!Files.exists(dir.resolve(ContainerStore.RUNNING))) {
+                return;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
