@@ -503,20 +503,7 @@ static int setup_tty(int rootfd) {
         fail_errno(sync_fd, EXIT_BERTH, "bind the pty on /dev/console");
     close(console);
 
-    char tag = MSG_TTY;
-    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &master, sizeof(int));
-    if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0) fail_errno(sync_fd, EXIT_BERTH, "send the pty to the monitor");
-    close(master);
-    char ack;
-    if (recv(sync_fd, &ack, 1, 0) != 1) fail(sync_fd, EXIT_BERTH, "the monitor did not take the pty");
+    hand_over_pty(sync_fd, master);
     return slave;
 }
 

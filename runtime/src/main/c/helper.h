@@ -106,6 +106,7 @@ struct spec {
     const char *path; /* the container's PATH, to find args[0] */
     char **env; size_t nenv;   /* NULL-terminated */
     char **args; size_t nargs; /* NULL-terminated */
+    pid_t join;                      /* berth exec: the container's PID 1, whose namespaces to join (exec.c) */
     /* detached (berth run -d): see keeper.c */
     bool detach;
     const char *log;                 /* the json-file log, or NULL */
@@ -150,6 +151,11 @@ int monitor_run(struct spec *spec);
 
 /* container.c: runs in C; on failure reports to M on sync_fd and exits. Never returns. */
 void container_main(struct spec *spec, int sync_fd) __attribute__((noreturn));
+
+/* process.c: sends a pty's master to the monitor (MSG_TTY with the fd) and closes it once the monitor has it. */
+void hand_over_pty(int sync_fd, int master);
+/* exec.c: runs in the child of M for berth exec; never returns. */
+void exec_main(struct spec *spec, int sync_fd) __attribute__((noreturn));
 
 /* process.c */
 void process_exec(struct spec *spec, int sync_fd, int tty_slave) __attribute__((noreturn));

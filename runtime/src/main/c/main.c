@@ -109,10 +109,20 @@ static int userns_main(int argc, char **argv) {
     return userns_exec(&m, argv + i + 1);
 }
 
+static void pause_ended(int sig) {
+    (void)sig;
+    _exit(0);
+}
+
 int main(int argc, char **argv) {
     if (argc == 2 && strcmp(argv[1], "--version") == 0) {
         puts(BERTH_HELPER_VERSION);
         return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--pause") == 0) { /* waits for SIGTERM or SIGINT (also as a PID 1) */
+        signal(SIGTERM, pause_ended);
+        signal(SIGINT, pause_ended);
+        for (;;) pause();
     }
     if (argc > 1 && strcmp(argv[1], "--userns-exec") == 0) return userns_main(argc, argv);
     bool detached = argc > 3 && strcmp(argv[argc - 1], "--detached") == 0;

@@ -201,8 +201,9 @@ int monitor_run(struct spec *s) {
             return EXIT_BERTH;
         }
     }
-    /* A fork that also creates the namespaces: the child is PID 1 of the new pid namespace. */
-    unsigned long flags = (unsigned long)s->clone_flags | (s->userns ? CLONE_NEWUSER : 0);
+    /* A fork that also creates the namespaces: the child is PID 1 of the new pid namespace (for exec, a
+     * plain fork: the child joins the container's). */
+    unsigned long flags = s->join > 0 ? 0 : (unsigned long)s->clone_flags | (s->userns ? CLONE_NEWUSER : 0);
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) {
         report("error %d clone the container's namespaces: %s", EXIT_BERTH, strerror(errno));
@@ -213,6 +214,7 @@ int monitor_run(struct spec *s) {
         close(CONTROL_FD);
         if (outp[1] >= 0 && (dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0)) _exit(EXIT_BERTH);
         if (inp[0] >= 0 && dup2(inp[0], 0) < 0) _exit(EXIT_BERTH);
+        if (s->join > 0) exec_main(s, sv[1]);
         container_main(s, sv[1]);
     }
     close(sv[1]);
@@ -221,7 +223,7 @@ int monitor_run(struct spec *s) {
         close(errp[1]);
     }
     if (inp[0] >= 0) close(inp[0]); /* inp[1] stays open, unwritten, until we exit */
-    if (s->userns) { /* C waits for its maps before anything else */
+    if (s->userns && s->join == 0) { /* C waits for its maps before anything else */
         char err[512];
         if (userns_write_maps(&s->maps, pid, err, sizeof err) < 0) {
             kill(pid, SIGKILL);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,6 +37,23 @@ static int last_cap(void) {
     if (fd >= 0) close(fd);
     int v = n > 0 ? atoi(buf) : 0;
     return v > 0 && v < 64 ? v : 40; /* 40 = CAP_CHECKPOINT_RESTORE, the last one Linux 5.9 knows */
+}
+
+void hand_over_pty(int sync_fd, int master) {
+    char tag = MSG_TTY;
+    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &master, sizeof(int));
+    if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0) fail_errno(sync_fd, EXIT_BERTH, "send the pty to the monitor");
+    close(master);
+    char ack;
+    if (recv(sync_fd, &ack, 1, 0) != 1) fail(sync_fd, EXIT_BERTH, "the monitor did not take the pty");
 }
 
 /* Terminal as controlling tty and stdio, in a new session of its own. */

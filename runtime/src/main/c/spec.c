@@ -11,6 +11,7 @@
  *   uidmap INSIDE OUTSIDE COUNT | gidmap INSIDE OUTSIDE COUNT | idmaptools NEWUIDMAP NEWGIDMAP
  *   flag userns|userxattr|no_setgroups
  *   flag detach | log PATH | logmax BYTES | logfiles N | exitfile PATH | keeplock PATH | exitcmd ARG
+ *   join PID (berth exec: a process in the namespaces of PID; no root, mounts or namespaces of its own)
  *   end
  *
  * Numbers are decimal. Unknown keys, missing values and trailing bytes are errors: the JVM and the
@@ -34,7 +35,7 @@ static const struct key KEYS[] = {
     {"hostname", 1}, {"cgroup", 1}, {"mount", 5}, {"device", 7}, {"symlink", 2}, {"masked", 1},
     {"readonly", 1}, {"flag", 1}, {"uid", 1}, {"gid", 1}, {"group", 1}, {"cap", 1}, {"rlimit", 3},
     {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"uidmap", 3}, {"gidmap", 3}, {"idmaptools", 2},
-    {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
+    {"join", 1}, {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
     {"end", 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
@@ -188,6 +189,9 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
         if (v[0][0] != '/' || v[1][0] != '/') goto bad;
         s->maps.newuidmap = v[0];
         s->maps.newgidmap = v[1];
+    } else if (!strcmp(key, "join")) {
+        if (!parse_num(v[0], 0x3fffffff, &n) || n < 2) goto bad;
+        s->join = (pid_t)n;
     } else if (!strcmp(key, "log")) {
         if (v[0][0] != '/') goto bad;
         s->log = v[0];
@@ -289,6 +293,13 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     s->maps.gid = alloc(c.gidmap, sizeof *s->maps.gid);
     s->exit_cmd = alloc(c.exitcmd, sizeof *s->exit_cmd);
     if (!walk(buf, len, s, &c, true, err, errlen)) return -1;
+    if (s->join > 0) { /* exec: everything but the process comes from the running container */
+        if (s->nargs == 0) {
+            snprintf(err, errlen, "spec: no command");
+            return -1;
+        }
+        return 0;
+    }
     if (s->id == NULL || s->rootfs == NULL || s->nlowers == 0 || s->upper == NULL || s->work == NULL) {
         snprintf(err, errlen, "spec: id, rootfs, lower, upper and work are required");
         return -1;

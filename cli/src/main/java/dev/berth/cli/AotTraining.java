@@ -126,7 +126,8 @@ final class AotTraining {
     /**
      * Containers that run (rootless when this is not root, so that the cache holds that path): the helper
      * is a static binary, so an image of it alone runs it, printing its version. Then a kept container,
-     * listed and removed; a detached one, waited for, its log read, stopped and removed.
+     * listed and removed; a detached one, waited for, its log read, stopped and removed; one that waits
+     * (the helper's {@code --pause}), a command run in it, stopped.
      */
     private static void run(Path home) throws Exception {
         Path helper = dev.berth.runtime.internal.HelperBinary.ensure(home.resolve("lib"));
@@ -144,6 +145,10 @@ final class AotTraining {
         succeed("logs", "aot-detached");
         succeed("stop", "aot-detached");
         succeed("rm", "aot-detached");
+        succeed("run", "-d", "--name", "aot-paused", "aot/run:1", "/bin/probe", "--pause");
+        succeed("exec", "aot-paused", "/bin/probe", "--version");
+        succeed("stop", "-t", "1", "aot-paused");
+        succeed("rm", "aot-paused");
         // its monitor became its exit command, a child of this JVM: done before the home is deleted
         ProcessHandle.current().children().forEach(p -> {
             try {

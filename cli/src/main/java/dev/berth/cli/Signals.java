@@ -15,7 +15,7 @@ import java.util.Map;
 final class Signals {
     private static final Map<String, Integer> FORWARDED = Map.of("INT", 2, "TERM", 15, "HUP", 1, "USR1", 10);
 
-    private RunningContainer container;
+    private java.util.function.IntPredicate container;
     private final List<Integer> pending = new ArrayList<>();
 
     private Signals() {}
@@ -37,13 +37,18 @@ final class Signals {
         if (container == null) {
             pending.add(signal);
         } else {
-            container.signal(signal);
+            container.test(signal);
         }
     }
 
     synchronized void forwardTo(RunningContainer c) {
-        container = c;
-        pending.forEach(c::signal);
+        forwardTo(c::signal);
+    }
+
+    /** Forwards to {@code target} (a container's or an exec'd process's monitor). */
+    synchronized void forwardTo(java.util.function.IntPredicate target) {
+        container = target;
+        pending.forEach(target::test);
         pending.clear();
     }
 }

@@ -92,6 +92,29 @@ class DetachedCommandsTest {
     }
 
     @Test
+    void execRunsInTheContainerWithItsOptionsAndExitCodes() {
+        ok(berth("run", "-d", "--name", "ex", "-e", "WHO=run", "bb:cli", "sh", "-c",
+                "mkdir -p /work/sub; while true; do sleep 1; done"));
+        Tools.Result ps = ok(berth("exec", "ex", "ps", "-o", "pid,args"));
+        assertThat(ps.stdout()).containsPattern("(?m)^ *1 sh -c mkdir").doesNotContain("java");
+        assertThat(ok(berth("exec", "-e", "NEW=x", "-w", "/work", "-u", "1000:1000", "ex", "sh", "-c",
+                "echo $WHO $NEW; pwd; id -u; cd sub && pwd")).stdout()).isEqualTo("run x\n/work\n1000\n/work/sub\n");
+        Tools.Result in = Tools.run(Jvm.command(Berth.class, "exec", "-i", "ex", "sh", "-c", "tr a-z A-Z; exit 3"),
+                Map.of("BERTH_HOME", home.toString()), "piped in\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(in.exitCode()).isEqualTo(3);
+        assertThat(in.stdout()).isEqualTo("PIPED IN\n");
+        Tools.Result missing = berth("exec", "ex", "no-such-command");
+        assertThat(missing.exitCode()).isEqualTo(127);
+        assertThat(missing.stderr().lines().toList()).hasSize(1).first().asString().startsWith("berth: exec ex: ")
+                .contains("no-such-command");
+        ok(berth("stop", "-t", "0", "ex"));
+        Tools.Result stopped = berth("exec", "ex", "true");
+        assertThat(stopped.exitCode()).isEqualTo(1);
+        assertThat(stopped.stderr()).isEqualTo("berth: container ex is not running\n");
+        ok(berth("rm", "ex"));
+    }
+
+    @Test
     void logsOfAForegroundContainerAndBadOptionsAreOneLine() {
         ok(berth("run", "--name", "fg", "bb:cli", "true"));
         Tools.Result r = berth("logs", "fg");

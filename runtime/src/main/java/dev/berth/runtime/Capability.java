@@ -40,4 +40,15 @@ public enum Capability {
         }
         return m;
     }
+
+    /** The capabilities of a bit mask, as {@code /proc/PID/status} shows one (bits beyond the known ones dropped). */
+    public static Set<Capability> of(long mask) {
+        EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
+        for (Capability c : values()) {
+            if ((mask & (1L << c.number)) != 0) {
+                caps.add(c);
+            }
+        }
+        return Set.copyOf(caps);
+    }
 }

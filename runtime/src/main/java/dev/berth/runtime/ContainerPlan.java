@@ -20,10 +20,11 @@ import java.util.Set;
 /**
  * Everything resolved from an image's config and the run options, before anything is created: hostname,
  * user, environment, command (checked to be runnable), working directory, PATH; and from it the complete
- * {@link ContainerSpec}, for the helper or a bundle.
+ * {@link ContainerSpec}, for the helper or a bundle. {@code keptEnv} is the environment but for the
+ * {@code HOME} taken from the user: what the container's execs start from.
  */
-record ContainerPlan(String hostname, ImageUser user, List<String> env, List<String> args, String cwd,
-                     String searchPath) {
+record ContainerPlan(String hostname, ImageUser user, List<String> env, List<String> keptEnv, List<String> args,
+                     String cwd, String searchPath) {
 
     /**
      * Resolves the image's config and the options against the image's files; errors (with docker's exit
@@ -45,14 +46,15 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
                 throw new ContainerException("invalid hostname \"" + hostname + "\"");
             }
             ImageUser user = ImageUser.resolve(o.user().or(() -> cc.user().filter(u -> !u.isBlank())), fs);
-            List<String> env = Environment.build(cc.env(), o.envFiles(), o.env(), hostname, user, o.tty(), hostEnv);
+            List<String> keptEnv = Environment.configured(cc.env(), o.envFiles(), o.env(), hostname, o.tty(), hostEnv);
+            List<String> env = Environment.withHome(keptEnv, user);
             List<String> args = command(image.name(), cc, o);
             String cwd = ContainerPaths.normalize(o.workdir().or(() -> cc.workingDir().filter(w -> !w.isBlank()))
                     .map(w -> w.startsWith("/") ? w : "/" + w).orElse("/"), "working directory");
             String searchPath = Environment.get(env, "PATH").orElse(Defaults.PATH);
             List<String> volumeTargets = o.volumes().stream().map(Volume::container).toList();
             CommandCheck.check(fs, args, cwd, searchPath, user, volumeTargets);
-            return new ContainerPlan(hostname, user, env, args, cwd, searchPath);
+            return new ContainerPlan(hostname, user, env, keptEnv, args, cwd, searchPath);
         } catch (ContainerException e) {
             throw new ContainerException(e.exitCode(), what + ": " + e.getMessage());
         } catch (LayersException e) {

@@ -188,7 +188,8 @@ public final class ContainerRuntime {
                     plan.args(), Instant.now().toString(), ContainerInfo.Status.RUNNING,
                     OptionalLong.of(monitor.helperPid()), pid, OptionalInt.empty(), false, Optional.empty(),
                     o.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList(),
-                    keeper.isPresent(), SignalNames.stopSignal(image.config()));
+                    keeper.isPresent(), SignalNames.stopSignal(image.config()), plan.keptEnv(),
+                    o.user().or(() -> image.config().user().filter(u -> !u.isBlank())).orElse(""), plan.cwd());
             containers.write(slot.path, state);
             RunningContainer c = new RunningContainer(this, what, slot, state, monitor, cgroup,
                     commit.map(m -> new Commit(m, o.commitTo().orElseThrow())));
@@ -385,6 +386,12 @@ public final class ContainerRuntime {
     /** Waits for a container to end and returns its exit code. */
     public int waitFor(String nameOrId) {
         return new ContainerControl(containers, lifecycle()).await(nameOrId);
+    }
+
+    /** Starts {@code berth exec}'s command in a running container (see {@link ContainerExec}). */
+    public RunningExec exec(String nameOrId, ExecOptions options) {
+        return ContainerExec.start(containers, home.root().resolve("lib"), nameOrId, options, hostEnv,
+                BerthHome.isRoot() ? Optional.empty() : Optional.of(UsernsTasks.forCurrentUser(home).maps()));
     }
 
     /** Writes a detached container's log to {@code out} and {@code err}, by the stream each entry came from. */

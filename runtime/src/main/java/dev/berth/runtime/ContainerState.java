@@ -12,7 +12,8 @@ import java.util.OptionalLong;
 /**
  * What {@code containers/<id>/state.json} records about a container. Times are ISO-8601 strings; cgroups
  * are the directories to remove, so any berth process can clean up after another. The JSON has one field per
- * component, named as the component; absent optionals are left out.
+ * component, named as the component; absent optionals are left out. {@code env}, {@code user} (as -u or the
+ * image's USER gave it, empty for root) and {@code workdir} are the command's, for {@code berth exec}.
  */
 record ContainerState(
         String id,
@@ -31,11 +32,15 @@ record ContainerState(
         String cgroupVersion,
         List<String> cgroups,
         boolean detached,
-        int stopSignal) {
+        int stopSignal,
+        List<String> env,
+        String user,
+        String workdir) {
 
     ContainerState {
         command = List.copyOf(command);
         cgroups = List.copyOf(cgroups);
+        env = List.copyOf(env);
         monitorPid = monitorPid == null ? OptionalLong.empty() : monitorPid;
         pid = pid == null ? OptionalLong.empty() : pid;
         exitCode = exitCode == null ? OptionalInt.empty() : exitCode;
@@ -61,6 +66,9 @@ record ContainerState(
         m.put("cgroups", cgroups);
         m.put("detached", detached);
         m.put("stopSignal", stopSignal);
+        m.put("env", env);
+        m.put("user", user);
+        m.put("workdir", workdir);
         return Json.writePlain(m);
     }
 
@@ -77,7 +85,8 @@ record ContainerState(
                     Boolean.TRUE.equals(m.get("oomKilled")), Optional.ofNullable((String) m.get("finished")),
                     Boolean.TRUE.equals(m.get("autoRemove")), text(m, "cgroupVersion"), strings(m, "cgroups"),
                     Boolean.TRUE.equals(m.get("detached")),
-                    m.get("stopSignal") instanceof Number n ? n.intValue() : Linux.SIGTERM);
+                    m.get("stopSignal") instanceof Number n ? n.intValue() : Linux.SIGTERM, strings(m, "env"),
+                    m.get("user") instanceof String u ? u : "", m.get("workdir") instanceof String w ? w : "/");
         } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
             throw new ContainerException(what + ": not a container state: " + e.getMessage(), e);
         }
@@ -105,6 +114,6 @@ record ContainerState(
 
     ContainerState exited(OptionalInt code, boolean oom, String when, ContainerInfo.Status newStatus) {
         return new ContainerState(id, name, image, imageId, command, created, newStatus, monitorPid, pid, code,
-                oom, Optional.of(when), autoRemove, cgroupVersion, cgroups, detached, stopSignal);
+                oom, Optional.of(when), autoRemove, cgroupVersion, cgroups, detached, stopSignal, env, user, workdir);
     }
 }

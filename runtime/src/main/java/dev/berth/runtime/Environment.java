@@ -21,6 +21,12 @@ final class Environment {
 
     static List<String> build(List<String> imageEnv, List<Path> envFiles, List<String> env, String hostname,
                               ImageUser user, boolean tty, Map<String, String> hostEnv) {
+        return withHome(configured(imageEnv, envFiles, env, hostname, tty, hostEnv), user);
+    }
+
+    /** {@link #build} but for {@code HOME}: what a container keeps for its execs, whose user may differ. */
+    static List<String> configured(List<String> imageEnv, List<Path> envFiles, List<String> env, String hostname,
+                                   boolean tty, Map<String, String> hostEnv) {
         LinkedHashMap<String, String> out = new LinkedHashMap<>();
         out.put("PATH", Defaults.PATH);
         out.put("HOSTNAME", hostname);
@@ -47,9 +53,18 @@ final class Environment {
         for (String e : env) {
             put(out, e, "-e", hostEnv);
         }
-        out.putIfAbsent("HOME", user.home());
         List<String> list = new ArrayList<>(out.size());
         out.forEach((k, v) -> list.add(k + "=" + v));
+        return list;
+    }
+
+    /** The environment with {@code HOME} from the user's passwd entry, unless it has one. */
+    static List<String> withHome(List<String> env, ImageUser user) {
+        if (get(env, "HOME").isPresent()) {
+            return env;
+        }
+        List<String> list = new ArrayList<>(env);
+        list.add("HOME=" + user.home());
         return list;
     }
 

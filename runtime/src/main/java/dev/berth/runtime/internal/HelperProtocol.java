@@ -94,6 +94,22 @@ public final class HelperProtocol {
         return encode(spec, java.util.Optional.empty());
     }
 
+    /**
+     * The spec of {@code berth exec}: process {@code p} in the namespaces of the running container whose
+     * PID 1 is {@code pid}, joining its cgroups ({@code cgroup.procs} files).
+     */
+    public static byte[] encodeExec(String id, long pid, List<Path> cgroupProcs, ContainerSpec.ProcessSpec p) {
+        Writer w = new Writer();
+        w.record("id", id);
+        w.record("join", Long.toString(pid));
+        for (Path procs : cgroupProcs) {
+            w.record("cgroup", procs);
+        }
+        process(w, p);
+        w.record("end");
+        return frame(w);
+    }
+
     /** The spec of a container, kept by the helper's monitor when {@code keeper} is given (detached). */
     public static byte[] encode(ContainerSpec spec, java.util.Optional<Keeper> keeper) {
         if (!(spec.root() instanceof ContainerSpec.Root.Overlay root)) {
@@ -151,6 +167,30 @@ public final class HelperProtocol {
         if (spec.init()) {
             w.record("flag", "init");
         }
+        process(w, p);
+        spec.userNamespace().ifPresent(maps -> {
+            w.record("flag", "userns");
+            w.record("flag", "userxattr");
+            maps.uid().forEach(r -> w.record("uidmap", r.inside(), r.outside(), r.count()));
+            maps.gid().forEach(r -> w.record("gidmap", r.inside(), r.outside(), r.count()));
+            maps.tools().ifPresentOrElse(t -> w.record("idmaptools", t.get(0), t.get(1)),
+                    () -> w.record("flag", "no_setgroups"));
+        });
+        keeper.ifPresent(k -> {
+            w.record("flag", "detach");
+            w.record("log", k.log());
+            w.record("logmax", Long.toString(k.logMaxBytes()));
+            w.record("logfiles", Integer.toString(k.logFiles()));
+            w.record("exitfile", k.exitFile());
+            w.record("keeplock", k.keepLock());
+            k.exitCommand().forEach(a -> w.record("exitcmd", a));
+        });
+        w.record("end");
+        return frame(w);
+    }
+
+    /** The process's records: terminal, privileges, user, capabilities, limits, working directory, env, args. */
+    private static void process(Writer w, ContainerSpec.ProcessSpec p) {
         if (p.terminal()) {
             w.record("flag", "tty");
         }
@@ -181,24 +221,10 @@ public final class HelperProtocol {
         for (String a : p.args()) {
             w.record("arg", a);
         }
-        spec.userNamespace().ifPresent(maps -> {
-            w.record("flag", "userns");
-            w.record("flag", "userxattr");
-            maps.uid().forEach(r -> w.record("uidmap", r.inside(), r.outside(), r.count()));
-            maps.gid().forEach(r -> w.record("gidmap", r.inside(), r.outside(), r.count()));
-            maps.tools().ifPresentOrElse(t -> w.record("idmaptools", t.get(0), t.get(1)),
-                    () -> w.record("flag", "no_setgroups"));
-        });
-        keeper.ifPresent(k -> {
-            w.record("flag", "detach");
-            w.record("log", k.log());
-            w.record("logmax", Long.toString(k.logMaxBytes()));
-            w.record("logfiles", Integer.toString(k.logFiles()));
-            w.record("exitfile", k.exitFile());
-            w.record("keeplock", k.keepLock());
-            k.exitCommand().forEach(a -> w.record("exitcmd", a));
-        });
-        w.record("end");
+    }
+
+    /** The magic, the payload's length and the payload. */
+    private static byte[] frame(Writer w) {
         byte[] payload = w.out.toByteArray();
         byte[] out = new byte[7 + 4 + payload.length];
         System.arraycopy("BERTH1\n".getBytes(StandardCharsets.US_ASCII), 0, out, 0, 7);
