@@ -34,7 +34,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <sys/types.h>
 
 #define CONTROL_FD 3
@@ -78,6 +81,13 @@ struct rlimit_entry {
     rlim_t soft, hard;
 };
 
+struct publish {
+    bool udp;
+    char host_ip[64];  /* "": every address (0.0.0.0 and ::) */
+    unsigned host_port; /* 0: one the kernel picks */
+    unsigned container_port;
+};
+
 struct spec {
     const char *id;
     const char *rootfs; /* host path of the empty directory the overlay is mounted on */
@@ -106,6 +116,7 @@ struct spec {
     const char *path; /* the container's PATH, to find args[0] */
     char **env; size_t nenv;   /* NULL-terminated */
     char **args; size_t nargs; /* NULL-terminated */
+    struct publish *publish; size_t npublish; /* -p: see ports.c */
     pid_t join;                      /* berth exec: the container's PID 1, whose namespaces to join (exec.c) */
     /* detached (berth run -d): see keeper.c */
     bool detach;
@@ -129,6 +140,36 @@ struct keeper {
     struct keeper_stream streams[2]; /* stdout, stderr: the line each is in */
 };
 
+#define PORTS_MAX_LISTENERS 128
+#define PORTS_MAX_CONNS 256
+#define PORTS_MAX_FLOWS 64
+#define PORTS_MAX_POLL (PORTS_MAX_LISTENERS + 2 * PORTS_MAX_CONNS + PORTS_MAX_FLOWS)
+
+struct listener {
+    int fd;
+    bool udp;
+    char host_ip[64];
+    unsigned host_port, container_port;
+};
+
+struct pollref { int kind; int index; int side; };
+
+struct flow {
+    int fd;               /* a connected UDP socket in the container's namespace; -1: free */
+    int listener;         /* index into listeners */
+    struct sockaddr_storage client;
+    socklen_t client_len;
+    time_t used;
+};
+
+struct ports {
+    struct listener listeners[PORTS_MAX_LISTENERS]; size_t nlisteners;
+    struct conn *conns[PORTS_MAX_CONNS];
+    struct flow flows[PORTS_MAX_FLOWS];
+    int dialer; pid_t dialer_pid;
+    struct pollref refs[PORTS_MAX_POLL]; size_t nrefs;
+};
+
 /* spec.c */
 int spec_read(int fd, struct spec *spec, char *err, size_t errlen);
 
@@ -145,6 +186,14 @@ void keeper_log(struct keeper *k, int stream, const char *buf, size_t n); /* str
 void keeper_flush(struct keeper *k);
 void keeper_exit_file(const char *path, const char *what);
 void keeper_exec_exit(struct keeper *k, char **argv) __attribute__((noreturn));
+
+/* ports.c: listen before the container exists; relay once the dialer is in its network namespace */
+int ports_listen(const struct spec *s, struct ports *p, char *err, size_t errlen);
+const struct listener *ports_listener(const struct ports *p, size_t i); /* NULL past the last */
+int ports_start_dialer(struct ports *p, pid_t container, char *err, size_t errlen);
+int ports_pollfds(struct ports *p, struct pollfd *fds); /* at most PORTS_MAX_POLL */
+void ports_handle(struct ports *p, const struct pollfd *fds);
+void ports_close(struct ports *p);
 
 /* monitor.c */
 int monitor_run(struct spec *spec);

@@ -201,6 +201,14 @@ int monitor_run(struct spec *s) {
             return EXIT_BERTH;
         }
     }
+    /* Published ports: bound now, on the host, so that a port in use fails before anything is created. */
+    static struct ports ports;
+    char perr[512];
+    if (ports_listen(s, &ports, perr, sizeof perr) < 0) {
+        ports_close(&ports);
+        report("error %d %s", EXIT_BERTH, perr);
+        return EXIT_BERTH;
+    }
     /* A fork that also creates the namespaces: the child is PID 1 of the new pid namespace (for exec, a
      * plain fork: the child joins the container's). */
     unsigned long flags = s->join > 0 ? 0 : (unsigned long)s->clone_flags | (s->userns ? CLONE_NEWUSER : 0);
@@ -243,6 +251,17 @@ int monitor_run(struct spec *s) {
             return EXIT_BERTH;
         }
     }
+    if (ports_start_dialer(&ports, pid, perr, sizeof perr) < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        ports_close(&ports);
+        report("error %d %s", EXIT_BERTH, perr);
+        return EXIT_BERTH;
+    }
+    for (size_t i = 0; ports_listener(&ports, i) != NULL; i++) {
+        const struct listener *l = ports_listener(&ports, i);
+        report("port %s %s %u %u", l->udp ? "udp" : "tcp", l->host_ip, l->host_port, l->container_port);
+    }
     report("pid %d", (int)pid);
 
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -258,7 +277,7 @@ int monitor_run(struct spec *s) {
     struct command command = {0};
     int status = 0;
     for (bool done = false; !done;) {
-        struct pollfd p[7];
+        struct pollfd p[7 + PORTS_MAX_POLL];
         int np = 0, isig, icontrol = -1, isync = -1, imaster = -1, istdin = -1, iout = -1, ierr = -1;
         p[isig = np++] = (struct pollfd){.fd = sfd, .events = POLLIN};
         if (control_open) p[icontrol = np++] = (struct pollfd){.fd = CONTROL_FD, .events = POLLIN};
@@ -267,6 +286,8 @@ int monitor_run(struct spec *s) {
         if (tty.master >= 0 && tty.relay_stdin) p[istdin = np++] = (struct pollfd){.fd = 0, .events = POLLIN};
         if (outp[0] >= 0) p[iout = np++] = (struct pollfd){.fd = outp[0], .events = POLLIN};
         if (errp[0] >= 0) p[ierr = np++] = (struct pollfd){.fd = errp[0], .events = POLLIN};
+        int iports = np;
+        np += ports_pollfds(&ports, p + iports);
         if (poll(p, (nfds_t)np, -1) < 0) {
             if (errno == EINTR) continue;
             kill(pid, SIGKILL);
@@ -327,6 +348,7 @@ int monitor_run(struct spec *s) {
             close(tty.master);
             tty.master = -1;
         }
+        ports_handle(&ports, p + iports);
         if (istdin >= 0 && (p[istdin].revents & (POLLIN | POLLHUP | POLLERR))) {
             char buf[8192];
             ssize_t n = read(0, buf, sizeof buf);
@@ -339,6 +361,7 @@ int monitor_run(struct spec *s) {
             }
         }
     }
+    ports_close(&ports); /* the container is gone; so is what it listened on */
     /* The container is gone; collect what it still had to say. */
     while (sync.open && read_sync(sv[0], &sync, &tty, s->interactive && !s->detach, MSG_DONTWAIT) > 0) {
     }

@@ -11,6 +11,7 @@
  *   uidmap INSIDE OUTSIDE COUNT | gidmap INSIDE OUTSIDE COUNT | idmaptools NEWUIDMAP NEWGIDMAP
  *   flag userns|userxattr|no_setgroups
  *   flag detach | log PATH | logmax BYTES | logfiles N | exitfile PATH | keeplock PATH | exitcmd ARG
+ *   publish tcp|udp HOST-IP HOST-PORT CONTAINER-PORT (HOST-IP "": every address; HOST-PORT 0: any)
  *   join PID (berth exec: a process in the namespaces of PID; no root, mounts or namespaces of its own)
  *   end
  *
@@ -36,7 +37,7 @@ static const struct key KEYS[] = {
     {"readonly", 1}, {"flag", 1}, {"uid", 1}, {"gid", 1}, {"group", 1}, {"cap", 1}, {"rlimit", 3},
     {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"uidmap", 3}, {"gidmap", 3}, {"idmaptools", 2},
     {"join", 1}, {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
-    {"end", 0},
+    {"publish", 4}, {"end", 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -72,7 +73,7 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 
 /* Counts of the repeatable keys, from the first pass. */
 struct counts { size_t lower, cgroup, mount, device, symlink, masked, readonly, group, rlimit, env, arg, uidmap, gidmap,
-                 exitcmd; };
+                 exitcmd, publish; };
 
 static void count(struct counts *c, const char *key) {
     if (!strcmp(key, "lower")) c->lower++;
@@ -89,6 +90,7 @@ static void count(struct counts *c, const char *key) {
     else if (!strcmp(key, "uidmap")) c->uidmap++;
     else if (!strcmp(key, "gidmap")) c->gidmap++;
     else if (!strcmp(key, "exitcmd")) c->exitcmd++;
+    else if (!strcmp(key, "publish")) c->publish++;
 }
 
 static void *alloc(size_t n, size_t size) {
@@ -210,6 +212,16 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
     } else if (!strcmp(key, "exitcmd")) {
         if (s->nexit_cmd == 0 && v[0][0] != '/') goto bad;
         s->exit_cmd[s->nexit_cmd++] = v[0];
+    } else if (!strcmp(key, "publish")) {
+        struct publish *pub = &s->publish[s->npublish++];
+        unsigned long long m;
+        if ((strcmp(v[0], "tcp") && strcmp(v[0], "udp")) || strlen(v[1]) >= sizeof pub->host_ip
+            || !parse_num(v[2], 65535, &n) || !parse_num(v[3], 65535, &m) || m == 0)
+            goto bad;
+        pub->udp = !strcmp(v[0], "udp");
+        snprintf(pub->host_ip, sizeof pub->host_ip, "%s", v[1]);
+        pub->host_port = (unsigned)n;
+        pub->container_port = (unsigned)m;
     }
     return true;
 bad:
@@ -292,6 +304,7 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     s->maps.uid = alloc(c.uidmap, sizeof *s->maps.uid);
     s->maps.gid = alloc(c.gidmap, sizeof *s->maps.gid);
     s->exit_cmd = alloc(c.exitcmd, sizeof *s->exit_cmd);
+    s->publish = alloc(c.publish, sizeof *s->publish);
     if (!walk(buf, len, s, &c, true, err, errlen)) return -1;
     if (s->join > 0) { /* exec: everything but the process comes from the running container */
         if (s->nargs == 0) {
@@ -310,6 +323,10 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     }
     if (s->userns && (s->maps.nuid == 0 || s->maps.ngid == 0)) {
         snprintf(err, errlen, "spec: a user namespace needs uid and gid maps");
+        return -1;
+    }
+    if (s->npublish > 0 && !(s->clone_flags & CLONE_NEWNET)) {
+        snprintf(err, errlen, "spec: published ports need a network namespace of the container's own");
         return -1;
     }
     if (s->detach && (s->exit_file == NULL || s->keep_lock == NULL)) {

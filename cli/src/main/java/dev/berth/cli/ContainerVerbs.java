@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The verbs that act on containers other berths started: stop, kill, wait, logs, and the exit command. */
+/** The verbs that act on containers other berths started: stop, kill, wait, logs, port, and the exit command. */
 final class ContainerVerbs {
     private ContainerVerbs() {}
 
@@ -124,6 +124,45 @@ final class ContainerVerbs {
     }
 
     /** {@code berth logs}: a detached container's output, as docker logs prints it. */
+    @Command(name = "port", description = "List a running container's published ports (or where one goes).")
+    static final class Port implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "CONTAINER", description = "A container's name or id.")
+        String name;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PORT[/PROTO]",
+                description = "Only this container port (tcp unless /udp).")
+        String port;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            List<dev.berth.runtime.PortMapping> ports;
+            try {
+                ports = runtime().ports(name);
+            } catch (ContainerException e) {
+                throw new ContainerFailure(e);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (port == null) {
+                ports.forEach(p -> out.println(p.containerPort() + "/" + p.protocol() + " -> " + p.host()));
+            } else {
+                String[] w = port.split("/", 2);
+                String proto = w.length > 1 ? w[1] : "tcp";
+                List<String> hosts = ports.stream().filter(p -> w[0].equals(Integer.toString(p.containerPort()))
+                        && p.protocol().equals(proto)).map(dev.berth.runtime.PortMapping::host).toList();
+                if (hosts.isEmpty()) {
+                    throw new ContainerFailure(new ContainerException(1, "no public port '" + w[0] + "/" + proto
+                            + "' published for " + name));
+                }
+                hosts.forEach(out::println);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
     @Command(name = "logs", description = "Show the output of a container run with -d.")
     static final class Logs implements Callable<Integer> {
         @Option(names = {"-f", "--follow"}, description = "Keep printing what it writes until it ends.")

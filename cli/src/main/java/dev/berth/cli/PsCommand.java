@@ -39,11 +39,12 @@ final class PsCommand implements Callable<Integer> {
         if (quiet) {
             containers.forEach(c -> out.println(c.id().substring(0, 12)));
         } else {
-            String format = "%-14s %-20s %-24s %-16s %-26s %s%n";
-            out.printf(format, "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES");
+            String format = "%-14s %-20s %-24s %-16s %-26s %-20s %s%n";
+            out.printf(format, "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
             for (ContainerInfo c : containers) {
                 out.printf(format, c.id().substring(0, 12), c.image(), command(c.command()),
-                        ago(Duration.between(c.created(), now)), status(c, now), c.name());
+                        ago(Duration.between(c.created(), now)), status(c, now),
+                        c.ports().stream().map(Object::toString).collect(Collectors.joining(", ")), c.name());
             }
         }
         out.flush();

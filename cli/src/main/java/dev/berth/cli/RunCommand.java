@@ -43,6 +43,13 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             + "past it), max-file=N (files kept).")
     List<String> logOpts = new ArrayList<>();
 
+    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT[/PROTO]",
+            description = "Publish a container port on the host (HOSTPORT empty or 0: any free one).")
+    List<String> publish = new ArrayList<>();
+
+    @Option(names = {"-P", "--publish-all"}, description = "Publish every port the image exposes, on free host ports.")
+    boolean publishAll;
+
     @Mixin
     ContainerOptions container;
 
@@ -74,6 +81,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             if (name != null) {
                 b.name(name);
             }
+            publish(b);
             if (detach) {
                 return detached(b);
             }
@@ -95,6 +103,20 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             spec.commandLine().getErr().flush();
         }
         return result.exitCode();
+    }
+
+    /** {@code -p} and {@code -P}; as docker, dropped with a warning for the host's network, whose ports are the host's. */
+    private void publish(RunOptions.Builder b) {
+        if (publish.isEmpty() && !publishAll) {
+            return;
+        }
+        if (b.build().network() == dev.berth.runtime.NetworkMode.HOST) {
+            spec.commandLine().getErr().println("WARNING: Published ports are discarded when using host network mode");
+            spec.commandLine().getErr().flush();
+            return;
+        }
+        publish.forEach(p -> b.publish(dev.berth.runtime.PortMapping.parse(p)));
+        b.publishAll(publishAll);
     }
 
     /**

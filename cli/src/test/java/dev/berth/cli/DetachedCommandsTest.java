@@ -115,6 +115,37 @@ class DetachedCommandsTest {
     }
 
     @Test
+    void publishedPortsAnswerOnTheHostAndPortListsThem() throws Exception {
+        ok(berth("run", "-d", "--name", "web", "-p", "127.0.0.1::80", "bb:cli", "sh", "-c",
+                "mkdir /www && echo hello > /www/index.html && httpd -f -p 80 -h /www"));
+        String port = ok(berth("port", "web")).stdout();
+        assertThat(port).matches("80/tcp -> 127\\.0\\.0\\.1:\\d+\n");
+        String host = ok(berth("port", "web", "80")).stdout().trim();
+        assertThat(port).endsWith(host + "\n");
+        assertThat(ok(berth("ps")).stdout()).contains(host + "->80/tcp");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String body = "";
+        for (int i = 0; i < 100 && !body.equals("hello\n"); i++) { // until httpd listens
+            try {
+                body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + host + "/")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            } catch (IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        assertThat(body).isEqualTo("hello\n");
+        Tools.Result none = berth("port", "web", "81/udp");
+        assertThat(none.exitCode()).isEqualTo(1);
+        assertThat(none.stderr()).isEqualTo("berth: no public port '81/udp' published for web\n");
+        ok(berth("rm", "-f", "web"));
+        Tools.Result hostNet = ok(berth("run", "--rm", "--network", "host", "-p", "80", "bb:cli", "true"));
+        assertThat(hostNet.stderr()).isEqualTo("WARNING: Published ports are discarded when using host network mode\n");
+        Tools.Result bad = berth("run", "--rm", "-p", "80/sctp", "bb:cli", "true");
+        assertThat(bad.exitCode()).isEqualTo(125);
+        assertThat(bad.stderr()).isEqualTo("berth: invalid -p \"80/sctp\": berth publishes tcp and udp, not sctp\n");
+    }
+
+    @Test
     void logsOfAForegroundContainerAndBadOptionsAreOneLine() {
         ok(berth("run", "--name", "fg", "bb:cli", "true"));
         Tools.Result r = berth("logs", "fg");

@@ -50,7 +50,8 @@ final class ContainerCleanup {
     private static ContainerInfo info(ContainerState s) {
         return new ContainerInfo(s.id(), s.name(), s.image(), s.command(), Instant.parse(s.created()), s.status(),
                 s.status() == ContainerInfo.Status.RUNNING ? s.pid() : OptionalLong.empty(), s.exitCode(),
-                s.oomKilled(), s.finished().map(Instant::parse));
+                s.oomKilled(), s.finished().map(Instant::parse),
+                s.status() == ContainerInfo.Status.RUNNING ? s.ports() : List.of());
     }
 
     /**

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What berth does to a container another berth process started, detached or not: signals to its PID 1
@@ -27,6 +28,13 @@ final class ContainerControl {
 
     private ContainerState state(Path dir, String n) {
         return containers.read(dir).orElseThrow(() -> new ContainerException("container " + n + " is still starting"));
+    }
+
+    /** The ports published to the container while it runs; none once it ended. */
+    List<PortMapping> ports(String n) {
+        Path dir = find(n);
+        ContainerState s = state(dir, n);
+        return ContainerStore.isRunning(dir) ? s.ports() : List.of();
     }
 
     /** Sends {@code signal} to the container's PID 1; a container that is not running is an error. */

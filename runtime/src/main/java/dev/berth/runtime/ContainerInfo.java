@@ -11,12 +11,14 @@ import java.util.OptionalLong;
  *
  * @param pid the host pid of the container's PID 1 while it runs
  * @param exitCode its exit code once it exited (empty when berth was killed while it ran)
+ * @param ports the ports published to it while it runs
  */
 public record ContainerInfo(String id, String name, String image, List<String> command, Instant created,
                             Status status, OptionalLong pid, OptionalInt exitCode, boolean oomKilled,
-                            Optional<Instant> finished) {
+                            Optional<Instant> finished, List<PortMapping> ports) {
     public ContainerInfo {
         command = List.copyOf(command);
+        ports = List.copyOf(ports);
     }
 
     public enum Status {

@@ -3,7 +3,6 @@ package dev.berth.runtime;
 import dev.berth.layers.BerthHome;
 import dev.berth.layers.Image;
 import dev.berth.layers.ImageStore;
-import dev.berth.layers.LayerExtractor;
 import dev.berth.layers.LayersException;
 import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
@@ -136,6 +135,7 @@ public final class ContainerRuntime {
                 .orElseGet(() -> new LayeredFs(lowers));
         RunOptions o = keepId.isPresent() ? KeepId.options(options, keepId.get(), fs) : options;
         ContainerPlan plan = ContainerPlan.resolve(what, image, fs, o, id, hostEnv);
+        List<PortMapping> publish = PortMapping.forRun(o, image.config().exposedPorts(), what);
         List<ExtraMounts.Resolved> extra;
         try {
             extra = ExtraMounts.resolve(o.mounts(), snaps);
@@ -180,7 +180,7 @@ public final class ContainerRuntime {
             Optional<MountPoints> commit = o.commitTo().map(to -> MountPoints.of(new LayeredFs(lowers),
                     spec.mounts()));
             Optional<Keeper> keeper = o.detach().map(d -> Detached.keeper(slot.path, d));
-            monitor = Monitor.start(helper, HelperProtocol.encode(spec, keeper),
+            monitor = Monitor.start(helper, HelperProtocol.encode(spec, keeper, publish),
                     keeper.isPresent() ? Detached.STREAMS : ContainerPlan.stdio(o), "berth-" + id.substring(0, 12),
                     keeper.isPresent());
             OptionalLong pid = monitor.containerPid();
@@ -189,7 +189,8 @@ public final class ContainerRuntime {
                     OptionalLong.of(monitor.helperPid()), pid, OptionalInt.empty(), false, Optional.empty(),
                     o.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList(),
                     keeper.isPresent(), SignalNames.stopSignal(image.config()), plan.keptEnv(),
-                    o.user().or(() -> image.config().user().filter(u -> !u.isBlank())).orElse(""), plan.cwd());
+                    o.user().or(() -> image.config().user().filter(u -> !u.isBlank())).orElse(""), plan.cwd(),
+                    monitor.ports().stream().map(PortMapping::reported).toList());
             containers.write(slot.path, state);
             RunningContainer c = new RunningContainer(this, what, slot, state, monitor, cgroup,
                     commit.map(m -> new Commit(m, o.commitTo().orElseThrow())));
@@ -281,40 +282,7 @@ public final class ContainerRuntime {
         if (options.keepId()) {
             throw new ContainerException(what + ": --userns=keep-id is not available in a bundle");
         }
-        Path abs = dir.toAbsolutePath().normalize();
-        try {
-            if (Files.exists(abs)) {
-                try (var entries = Files.list(abs)) {
-                    if (entries.findAny().isPresent()) {
-                        throw new ContainerException(what + ": " + abs + " is not empty");
-                    }
-                }
-            }
-            Files.createDirectories(abs);
-            Image image = resolve(ref, what);
-            Path rootfs = abs.resolve("rootfs");
-            LayerExtractor.unpack(image, rootfs);
-            String id = newId();
-            ContainerPlan plan = ContainerPlan.resolve(what, ContainerImage.of(ref, image), new LayeredFs(List.of(rootfs)),
-                    options, id, hostEnv);
-            EtcFiles.writeIntoRootfs(rootfs, plan.hostname(), options.network());
-            // The OCI runtime mounts /sys/fs/cgroup as the host has it (v1 or v2); devices and /dev links
-            // are its own defaults, so the spec lists none.
-            List<Mount> system = new ArrayList<>(Defaults.systemMounts(false));
-            system.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
-                    List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
-            ContainerSpec spec = plan.spec(id, options, new ContainerSpec.Root.Directory(rootfs, options.readOnly()),
-                    system, List.of(), List.of(), List.of(), Optional.empty());
-            spec = new ContainerSpec(spec.id(), spec.hostname(), spec.process(), spec.root(), spec.mounts(), List.of(),
-                    List.of(), spec.maskedPaths(), spec.readonlyPaths(), spec.namespaces(), spec.resources(),
-                    List.of(), false, false, Optional.empty());
-            Files.write(abs.resolve("config.json"), OciBundle.config(spec));
-            return abs;
-        } catch (IOException e) {
-            throw new ContainerException(what + ": " + e.getMessage(), e);
-        } catch (LayersException e) {
-            throw new ContainerException(what + ": " + e.getMessage(), e);
-        }
+        return OciBundle.write(what, ref, resolve(ref, what), dir, options, newId(), hostEnv);
     }
 
     // ------------------------------------------------------------------ resolution
@@ -381,6 +349,11 @@ public final class ContainerRuntime {
     /** Stops a container: its stop signal, then SIGKILL after {@code timeout}; whether it was killed. */
     public boolean stop(String nameOrId, java.time.Duration timeout) {
         return new ContainerControl(containers, lifecycle()).stop(nameOrId, timeout);
+    }
+
+    /** The ports published to a running container (none once it ended). */
+    public List<PortMapping> ports(String nameOrId) {
+        return new ContainerControl(containers, lifecycle()).ports(nameOrId);
     }
 
     /** Waits for a container to end and returns its exit code. */

@@ -13,7 +13,8 @@ import java.util.OptionalLong;
  * What {@code containers/<id>/state.json} records about a container. Times are ISO-8601 strings; cgroups
  * are the directories to remove, so any berth process can clean up after another. The JSON has one field per
  * component, named as the component; absent optionals are left out. {@code env}, {@code user} (as -u or the
- * image's USER gave it, empty for root) and {@code workdir} are the command's, for {@code berth exec}.
+ * image's USER gave it, empty for root) and {@code workdir} are the command's, for {@code berth exec};
+ * {@code ports} are the published ports the monitor listens on.
  */
 record ContainerState(
         String id,
@@ -35,12 +36,14 @@ record ContainerState(
         int stopSignal,
         List<String> env,
         String user,
-        String workdir) {
+        String workdir,
+        List<PortMapping> ports) {
 
     ContainerState {
         command = List.copyOf(command);
         cgroups = List.copyOf(cgroups);
         env = List.copyOf(env);
+        ports = ports == null ? List.of() : List.copyOf(ports);
         monitorPid = monitorPid == null ? OptionalLong.empty() : monitorPid;
         pid = pid == null ? OptionalLong.empty() : pid;
         exitCode = exitCode == null ? OptionalInt.empty() : exitCode;
@@ -69,6 +72,7 @@ record ContainerState(
         m.put("env", env);
         m.put("user", user);
         m.put("workdir", workdir);
+        m.put("ports", ports.stream().map(PortMapping::toString).toList());
         return Json.writePlain(m);
     }
 
@@ -86,7 +90,8 @@ record ContainerState(
                     Boolean.TRUE.equals(m.get("autoRemove")), text(m, "cgroupVersion"), strings(m, "cgroups"),
                     Boolean.TRUE.equals(m.get("detached")),
                     m.get("stopSignal") instanceof Number n ? n.intValue() : Linux.SIGTERM, strings(m, "env"),
-                    m.get("user") instanceof String u ? u : "", m.get("workdir") instanceof String w ? w : "/");
+                    m.get("user") instanceof String u ? u : "", m.get("workdir") instanceof String w ? w : "/",
+                    strings(m, "ports").stream().map(PortMapping::bound).toList());
         } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
             throw new ContainerException(what + ": not a container state: " + e.getMessage(), e);
         }
@@ -114,6 +119,7 @@ record ContainerState(
 
     ContainerState exited(OptionalInt code, boolean oom, String when, ContainerInfo.Status newStatus) {
         return new ContainerState(id, name, image, imageId, command, created, newStatus, monitorPid, pid, code,
-                oom, Optional.of(when), autoRemove, cgroupVersion, cgroups, detached, stopSignal, env, user, workdir);
+                oom, Optional.of(when), autoRemove, cgroupVersion, cgroups, detached, stopSignal, env, user, workdir,
+                ports);
     }
 }

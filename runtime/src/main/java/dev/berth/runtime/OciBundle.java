@@ -1,6 +1,15 @@
 package dev.berth.runtime;
 
+import dev.berth.layers.Image;
 import dev.berth.layers.Json;
+import dev.berth.layers.LayerExtractor;
+import dev.berth.layers.LayersException;
+import dev.berth.layers.Reference;
+import dev.berth.runtime.internal.LayeredFs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 import dev.berth.runtime.ContainerSpec.Mount;
 import dev.berth.runtime.ContainerSpec.Namespace;
 import java.nio.charset.StandardCharsets;
@@ -12,12 +21,49 @@ import java.util.Map;
 /**
  * An OCI runtime bundle's {@code config.json} (runtime-spec 1.0.2, which runc 1.1 and crun read) for a
  * {@link ContainerSpec} whose root is the bundle's {@code rootfs} directory. The default devices and /dev
- * links are not listed: the runtime-spec makes every runtime create them.
+ * links are not listed: the runtime-spec makes every runtime create them. Also writes whole bundles.
  */
 public final class OciBundle {
     public static final String OCI_VERSION = "1.0.2";
 
     private OciBundle() {}
+
+    /** {@link ContainerRuntime#bundle}'s work, for a resolved image: the rootfs, the /etc files, config.json. */
+    static Path write(String what, Reference ref, Image image, Path dir, RunOptions options, String id,
+                      java.util.Map<String, String> hostEnv) {
+        Path abs = dir.toAbsolutePath().normalize();
+        try {
+            if (Files.exists(abs)) {
+                try (var entries = Files.list(abs)) {
+                    if (entries.findAny().isPresent()) {
+                        throw new ContainerException(what + ": " + abs + " is not empty");
+                    }
+                }
+            }
+            Files.createDirectories(abs);
+            Path rootfs = abs.resolve("rootfs");
+            LayerExtractor.unpack(image, rootfs);
+            ContainerPlan plan = ContainerPlan.resolve(what, ContainerImage.of(ref, image), new LayeredFs(List.of(rootfs)),
+                    options, id, hostEnv);
+            EtcFiles.writeIntoRootfs(rootfs, plan.hostname(), options.network());
+            // The OCI runtime mounts /sys/fs/cgroup as the host has it (v1 or v2); devices and /dev links
+            // are its own defaults, so the spec lists none.
+            List<Mount> system = new ArrayList<>(Defaults.systemMounts(false));
+            system.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                    List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
+            ContainerSpec spec = plan.spec(id, options, new ContainerSpec.Root.Directory(rootfs, options.readOnly()),
+                    system, List.of(), List.of(), List.of(), Optional.empty());
+            spec = new ContainerSpec(spec.id(), spec.hostname(), spec.process(), spec.root(), spec.mounts(), List.of(),
+                    List.of(), spec.maskedPaths(), spec.readonlyPaths(), spec.namespaces(), spec.resources(),
+                    List.of(), false, false, Optional.empty());
+            Files.write(abs.resolve("config.json"), OciBundle.config(spec));
+            return abs;
+        } catch (IOException e) {
+            throw new ContainerException(what + ": " + e.getMessage(), e);
+        } catch (LayersException e) {
+            throw new ContainerException(what + ": " + e.getMessage(), e);
+        }
+    }
 
     /** The {@code config.json} bytes (indented, for people to read). */
     public static byte[] config(ContainerSpec spec) {

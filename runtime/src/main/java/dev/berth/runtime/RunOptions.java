@@ -25,6 +25,9 @@ import java.util.Optional;
  *     its log; empty: it ends with berth (see {@link DetachOptions})
  * @param keepId rootless only ({@code --userns=keep-id}): the user's uid and gid are the same inside, and the
  *     command runs as them unless {@code user} says otherwise (see {@link IdMaps#keepId()})
+ * @param publish {@code -p}: host ports relayed to the container's loopback (with a network of its own)
+ * @param publishAll {@code -P}: also every port the image exposes that {@code publish} does not, on any
+ *     free host port
  */
 public record RunOptions(
         Optional<String> name,
@@ -52,9 +55,12 @@ public record RunOptions(
         boolean noNewPrivileges,
         Optional<Path> commitTo,
         boolean keepId,
-        Optional<DetachOptions> detach) {
+        Optional<DetachOptions> detach,
+        List<PortMapping> publish,
+        boolean publishAll) {
 
     public RunOptions {
+        publish = List.copyOf(publish);
         env = List.copyOf(env);
         envFiles = List.copyOf(envFiles);
         volumes = List.copyOf(volumes);
@@ -94,6 +100,8 @@ public record RunOptions(
         b.commitTo = commitTo;
         b.keepId = keepId;
         b.detach = detach;
+        b.publish = new ArrayList<>(publish);
+        b.publishAll = publishAll;
         return b;
     }
 
@@ -125,6 +133,8 @@ public record RunOptions(
         private Optional<Path> commitTo = Optional.empty();
         private boolean keepId;
         private Optional<DetachOptions> detach = Optional.empty();
+        private List<PortMapping> publish = new ArrayList<>();
+        private boolean publishAll;
 
         private Builder() {}
 
@@ -156,12 +166,14 @@ public record RunOptions(
         public Builder commitTo(Path v) { commitTo = Optional.of(v); return this; }
         public Builder keepId(boolean v) { keepId = v; return this; }
         public Builder detach(DetachOptions v) { detach = Optional.of(v); return this; }
+        public Builder publish(List<PortMapping> v) { publish.addAll(v); return this; }
+        public Builder publishAll(boolean v) { publishAll = v; return this; }
 
         public RunOptions build() {
             return new RunOptions(name, remove, env, envFiles, workdir, user, entrypoint, hostname, volumes,
                     readOnly, network, resources, init, tty, interactive, command,
                     stdin.orElse(interactive ? Stdio.INHERIT : Stdio.NULL), stdout, stderr, overlayMode, noPivot,
-                    mounts, noNewPrivileges, commitTo, keepId, detach);
+                    mounts, noNewPrivileges, commitTo, keepId, detach, publish, publishAll);
         }
     }
 }

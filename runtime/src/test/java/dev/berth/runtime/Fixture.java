@@ -34,7 +34,8 @@ import java.util.Optional;
  *       (opaque whiteout) and changes /keep/x, then one that adds /new;
  *   <li>{@code escape:test}: busybox with /mnt/up and /mnt/abs, symlinks to {@link #ESCAPE_TARGET} on the host;
  *   <li>{@code many:test}: busybox plus 199 layers of one file each (past the one-page mount options);
- *   <li>{@code stopsignal:test}: busybox with STOPSIGNAL SIGUSR1.
+ *   <li>{@code stopsignal:test}: busybox with STOPSIGNAL SIGUSR1;
+ *   <li>{@code ports:test}: busybox, EXPOSE 80/tcp 53/udp, and /bin/udp-echo (a test resource, built static with gcc).
  * </ul>
  * In CI a missing busybox or root fails the tests; elsewhere they are skipped with a message.
  */
@@ -135,6 +136,18 @@ final class Fixture {
         ContainerConfig.Builder stop = cmdSh.toBuilder();
         stop.stopSignal = Optional.of("SIGUSR1");
         TestImages.store(store, "stopsignal:test", List.of(busyboxLayer(busybox, scratch)), stop.build());
+
+        Path echo = scratch.resolve("udp-echo");
+        Path source = scratch.resolve("udp-echo.c");
+        try (var in = Fixture.class.getResourceAsStream("/udp-echo.c")) {
+            Files.copy(java.util.Objects.requireNonNull(in, "udp-echo.c on the class path"), source);
+        }
+        Tools.run(Tools.require("gcc").toString(), "-static", "-O2", "-o", echo.toString(), source.toString()).ok();
+        ContainerConfig.Builder ports = cmdSh.toBuilder();
+        ports.exposedPorts = new java.util.LinkedHashMap<>(java.util.Map.of("80/tcp", java.util.Map.of(),
+                "53/udp", java.util.Map.of()));
+        TestImages.store(store, "ports:test", List.of(busyboxLayer(busybox, scratch).addFromDisk(echo,
+                LayerPath.of("bin/udp-echo"), Attributes.DEFAULT.withMode(0755))), ports.build());
     }
 
     static ContainerConfig config(Optional<List<String>> cmd) {

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class RootlessParityTest {
     static final List<Class<?>> SUITES = List.of(IsolationTest.class, RunTest.class, ProcessTest.class,
             OverlayTest.class, VolumeTest.class, LifecycleTest.class, CommitTest.class, BadInputTest.class,
-            CgroupTest.class, DetachedTest.class, ExecTest.class);
+            CgroupTest.class, DetachedTest.class, ExecTest.class,
+            PortsTest.class);
 
     @Test
     void theRootSuitesPassAsAUserWithSubIdsAndADelegatedCgroup() {

@@ -91,7 +91,7 @@ public final class HelperProtocol {
 
     /** The bytes berth-helper reads from fd 3. */
     public static byte[] encode(ContainerSpec spec) {
-        return encode(spec, java.util.Optional.empty());
+        return encode(spec, java.util.Optional.empty(), List.of());
     }
 
     /**
@@ -110,8 +110,12 @@ public final class HelperProtocol {
         return frame(w);
     }
 
-    /** The spec of a container, kept by the helper's monitor when {@code keeper} is given (detached). */
-    public static byte[] encode(ContainerSpec spec, java.util.Optional<Keeper> keeper) {
+    /**
+     * The spec of a container, kept by the helper's monitor when {@code keeper} is given (detached), with
+     * the ports its monitor relays (an empty host address: every one).
+     */
+    public static byte[] encode(ContainerSpec spec, java.util.Optional<Keeper> keeper,
+                                List<dev.berth.runtime.PortMapping> publish) {
         if (!(spec.root() instanceof ContainerSpec.Root.Overlay root)) {
             throw new IllegalArgumentException("berth-helper runs overlay roots only");
         }
@@ -185,6 +189,10 @@ public final class HelperProtocol {
             w.record("keeplock", k.keepLock());
             k.exitCommand().forEach(a -> w.record("exitcmd", a));
         });
+        for (dev.berth.runtime.PortMapping port : publish) {
+            w.record("publish", port.protocol(), port.hostIp(), Integer.toString(port.hostPort()),
+                    Integer.toString(port.containerPort()));
+        }
         w.record("end");
         return frame(w);
     }

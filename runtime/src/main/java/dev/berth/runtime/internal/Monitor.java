@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -66,6 +67,8 @@ public final class Monitor {
     /** True once the helper answered "detached"; false when it ended first. */
     private final CompletableFuture<Boolean> detached = new CompletableFuture<>();
     private volatile SocketChannel control;
+    /** The ports the helper listens on, in docker's notation, as it reported them before the pid. */
+    private final List<String> ports = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Monitor() {}
 
@@ -110,6 +113,14 @@ public final class Monitor {
     /** The host pid of the container's PID 1, once the helper reported it; empty if it never did. */
     public OptionalLong containerPid() {
         return containerPid.join();
+    }
+
+    /**
+     * The published ports the helper listens on ({@code tcp 0.0.0.0 8080 80}: protocol, host address, host
+     * port, container port), complete once {@link #containerPid()} has returned.
+     */
+    public List<String> ports() {
+        return List.copyOf(ports);
     }
 
     /** Blocks until the helper has exited. */
@@ -224,6 +235,7 @@ public final class Monitor {
                     switch (w[0]) {
                         case "pid" -> containerPid.complete(OptionalLong.of(Long.parseLong(w[1])));
                         case "detached" -> detached.complete(true);
+                        case "port" -> ports.add(w[1] + " " + w[2]);
                         case "error" -> error = Optional.of(new HelperError(Integer.parseInt(w[1]),
                                 w.length > 2 ? w[2] : "the native helper failed"));
                         case "exited" -> {
