@@ -50,7 +50,8 @@ public final class Berth implements Runnable {
             PruneCommand.class,
             PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, TagsCommand.class,
             RunCommand.class, ExecCommand.class, PsCommand.class, RmCommand.class, ContainerVerbs.Stop.class, ContainerVerbs.Kill.class,
-            ContainerVerbs.Wait.class, ContainerVerbs.Logs.class, ContainerVerbs.Port.class, BundleCommand.class,
+            ContainerVerbs.Wait.class, ContainerVerbs.Logs.class, ContainerVerbs.Port.class,
+            ContainerVerbs.Pause.class, ContainerVerbs.Unpause.class, BundleCommand.class,
             InfoCommand.class, ContainerVerbs.Cleanup.class,
             VersionCommand.class,
             CompletionCommand.class);
@@ -125,7 +126,8 @@ public final class Berth implements Runnable {
             Map.entry("bundle", BundleCommand.class), Map.entry("info", InfoCommand.class),
             Map.entry("exec", ExecCommand.class), Map.entry("stop", ContainerVerbs.Stop.class), Map.entry("kill", ContainerVerbs.Kill.class),
             Map.entry("wait", ContainerVerbs.Wait.class), Map.entry("logs", ContainerVerbs.Logs.class),
-            Map.entry("port", ContainerVerbs.Port.class),
+            Map.entry("port", ContainerVerbs.Port.class), Map.entry("pause", ContainerVerbs.Pause.class),
+            Map.entry("unpause", ContainerVerbs.Unpause.class),
             Map.entry("container-cleanup", ContainerVerbs.Cleanup.class),
             Map.entry("version", VersionCommand.class),
             Map.entry("completion", CompletionCommand.class));

@@ -124,6 +124,42 @@ final class ContainerVerbs {
     }
 
     /** {@code berth logs}: a detached container's output, as docker logs prints it. */
+    @Command(name = "pause", description = "Freeze every process of running containers (cgroup freezer).")
+    static final class Pause implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or ids.")
+        List<String> names;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            ContainerRuntime rt = runtime();
+            return each(spec, "pause", names, (n, out) -> {
+                rt.pause(n, true);
+                out.println(n);
+            });
+        }
+    }
+
+    @Command(name = "unpause", description = "Thaw paused containers.")
+    static final class Unpause implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or ids.")
+        List<String> names;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            ContainerRuntime rt = runtime();
+            return each(spec, "unpause", names, (n, out) -> {
+                rt.pause(n, false);
+                out.println(n);
+            });
+        }
+    }
+
     @Command(name = "port", description = "List a running container's published ports (or where one goes).")
     static final class Port implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "CONTAINER", description = "A container's name or id.")

@@ -233,7 +233,8 @@ public sealed interface Cgroups permits Cgroups.V1, Cgroups.V2, Cgroups.None {
                     }
                     for (String c : f[1].split(",")) {
                         Path m = mounts.get(c);
-                        if (m != null && List.of("memory", "cpu", "pids").contains(c)) {
+                        // freezer: not a limit, but berth pause's; every container gets a directory in it
+                        if (m != null && List.of("memory", "cpu", "pids", "freezer").contains(c)) {
                             out.put(c, new Hierarchy(m, f[2]));
                         }
                     }

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A container's cgroups: one directory for v2, one per hierarchy for v1. Records only paths, so it can
@@ -67,10 +68,65 @@ public record ContainerCgroup(String version, List<Path> dirs) {
     }
 
     /**
+     * Whether the container's processes are frozen ({@code berth pause}): v2's {@code cgroup.freeze}, v1's
+     * freezer hierarchy. False when it has no freezer.
+     */
+    public boolean frozen() {
+        Optional<Path> f = freezer();
+        try {
+            return f.isPresent() && (version.equals("v2") ? Files.readString(f.get()).trim().equals("1")
+                    : !Files.readString(f.get()).trim().equals("THAWED"));
+        } catch (IOException e) {
+            return false; // gone with the container
+        }
+    }
+
+    /**
+     * Freezes ({@code berth pause}) or thaws the container's processes, and waits until the kernel has
+     * done it; {@code what} names the container in errors.
+     */
+    public void freeze(boolean freeze, String what) {
+        Path f = freezer().orElseThrow(() -> new ContainerException(what + " has no cgroup freezer to "
+                + (freeze ? "pause" : "unpause") + " it with" + (version.equals("none")
+                ? " (a rootless container has a cgroup only with a limit: run it with --pids-limit, --memory or --cpus)"
+                : "")));
+        boolean v2 = version.equals("v2");
+        try {
+            Files.writeString(f, v2 ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED"));
+            for (int i = 0; i < 1000; i++) { // freezing completes asynchronously
+                boolean done = v2 ? Files.readAllLines(f.resolveSibling("cgroup.events")).contains("frozen " + (freeze ? 1 : 0))
+                        : Files.readString(f).trim().equals(freeze ? "FROZEN" : "THAWED");
+                if (done) {
+                    return;
+                }
+                Thread.sleep(5);
+            }
+            throw new ContainerException(what + ": the kernel did not " + (freeze ? "freeze" : "thaw") + " it in 5 s");
+        } catch (IOException e) {
+            throw new ContainerException("cannot " + (freeze ? "pause " : "unpause ") + what + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException("interrupted while pausing " + what);
+        }
+    }
+
+    private Optional<Path> freezer() {
+        return dirs.stream().map(d -> d.resolve(version.equals("v2") ? "cgroup.freeze" : "freezer.state"))
+                .filter(Files::exists).findFirst();
+    }
+
+    /**
      * Kills whatever is left in the cgroups and removes them. A cgroup can only be removed when empty,
      * and dying processes leave it asynchronously, so removal is retried for a few seconds.
      */
     public void destroy() {
+        if (version.equals("v1") && frozen()) { // v1's frozen processes die of SIGKILL only once thawed
+            try {
+                freeze(false, "the container");
+            } catch (ContainerException ignored) {
+                // removal below still kills and retries
+            }
+        }
         for (Path d : dirs) {
             if (!Files.isDirectory(d)) {
                 continue;

@@ -51,7 +51,9 @@ final class ContainerCleanup {
         return new ContainerInfo(s.id(), s.name(), s.image(), s.command(), Instant.parse(s.created()), s.status(),
                 s.status() == ContainerInfo.Status.RUNNING ? s.pid() : OptionalLong.empty(), s.exitCode(),
                 s.oomKilled(), s.finished().map(Instant::parse),
-                s.status() == ContainerInfo.Status.RUNNING ? s.ports() : List.of());
+                s.status() == ContainerInfo.Status.RUNNING ? s.ports() : List.of(),
+                s.status() == ContainerInfo.Status.RUNNING
+                        && new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).frozen());
     }
 
     /**

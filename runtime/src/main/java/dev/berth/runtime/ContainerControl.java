@@ -30,6 +30,32 @@ final class ContainerControl {
         return containers.read(dir).orElseThrow(() -> new ContainerException("container " + n + " is still starting"));
     }
 
+    private static ContainerCgroup cgroup(ContainerState s) {
+        return new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList());
+    }
+
+    /** Freezes ({@code pause}) or thaws a running container's processes in its cgroup's freezer. */
+    void pause(String n, boolean pause) {
+        Path dir = find(n);
+        ContainerState s = state(dir, n);
+        if (!ContainerStore.isRunning(dir)) {
+            throw new ContainerException(1, "container " + n + " is not running");
+        }
+        ContainerCgroup cg = cgroup(s);
+        if (cg.frozen() == pause) {
+            throw new ContainerException(1, "container " + n + (pause ? " is already paused" : " is not paused"));
+        }
+        cg.freeze(pause, "container " + n);
+    }
+
+    /** Thaws a paused container after a signal, so that its processes can take it (as docker does). */
+    private static void thawAfterSignal(ContainerState s, String n) {
+        ContainerCgroup cg = cgroup(s);
+        if (cg.frozen()) {
+            cg.freeze(false, "container " + n);
+        }
+    }
+
     /** The ports published to the container while it runs; none once it ended. */
     List<PortMapping> ports(String n) {
         Path dir = find(n);
@@ -46,6 +72,7 @@ final class ContainerControl {
         }
         try {
             Linux.kill(s.pid().getAsLong(), signal);
+            thawAfterSignal(s, n);
         } catch (IOException e) {
             throw new ContainerException("cannot signal container " + n + ": " + e.getMessage(), e);
         }
@@ -66,6 +93,7 @@ final class ContainerControl {
         try {
             if (s.pid().isPresent()) {
                 Linux.kill(s.pid().getAsLong(), s.stopSignal());
+                thawAfterSignal(s, n);
             }
             if (!waitUntilEnded(dir, timeout)) {
                 killed = true;

@@ -28,6 +28,9 @@ final class ContainerExec {
         if (!ContainerStore.isRunning(dir) || s.pid().isEmpty()) {
             throw new ContainerException(1, "container " + n + " is not running");
         }
+        if (new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).frozen()) {
+            throw new ContainerException(1, "container " + n + " is paused: unpause it before exec");
+        }
         long pid = s.pid().getAsLong();
         List<Path> root = List.of(Path.of("/proc", Long.toString(pid), "root"));
         LayeredFs fs = maps.map(m -> new LayeredFs(root, m::containerUid, m::containerGid))

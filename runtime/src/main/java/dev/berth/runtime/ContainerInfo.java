@@ -12,10 +12,11 @@ import java.util.OptionalLong;
  * @param pid the host pid of the container's PID 1 while it runs
  * @param exitCode its exit code once it exited (empty when berth was killed while it ran)
  * @param ports the ports published to it while it runs
+ * @param paused it runs, frozen by {@code berth pause}
  */
 public record ContainerInfo(String id, String name, String image, List<String> command, Instant created,
                             Status status, OptionalLong pid, OptionalInt exitCode, boolean oomKilled,
-                            Optional<Instant> finished, List<PortMapping> ports) {
+                            Optional<Instant> finished, List<PortMapping> ports, boolean paused) {
     public ContainerInfo {
         command = List.copyOf(command);
         ports = List.copyOf(ports);

@@ -351,6 +351,11 @@ public final class ContainerRuntime {
         return new ContainerControl(containers, lifecycle()).stop(nameOrId, timeout);
     }
 
+    /** {@code berth pause} ({@code true}) and {@code unpause}: the cgroup freezer. */
+    public void pause(String nameOrId, boolean pause) {
+        new ContainerControl(containers, lifecycle()).pause(nameOrId, pause);
+    }
+
     /** The ports published to a running container (none once it ended). */
     public List<PortMapping> ports(String nameOrId) {
         return new ContainerControl(containers, lifecycle()).ports(nameOrId);

@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,34 @@ class DetachedTest {
         assertThatThrownBy(() -> f.runtime.kill(stubborn.name(), Linux.SIGTERM)).hasMessage("container "
                 + stubborn.name() + " is not running");
         f.runtime.remove(List.of(polite.name(), stubborn.name()), false);
+    }
+
+    @Test
+    void pauseFreezesEveryProcessUntilUnpauseAndStopStillWorks() throws Exception {
+        // a limit, so that a rootless container has a cgroup (and so a freezer) too
+        RunningContainer c = f.runtime.start(Fixture.BUSYBOX, RunOptions.builder().detach(DetachOptions.DEFAULT)
+                .resources(new Resources(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.of(100)))
+                .command("sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.02; done").build());
+        waitForLog(c.name(), "3");
+        f.runtime.pause(c.name(), true);
+        assertThat(f.runtime.list(false)).filteredOn(i -> i.id().equals(c.id())).singleElement()
+                .satisfies(i -> assertThat(i.paused()).isTrue());
+        String frozen = logs(c.name(), ALL)[0];
+        Thread.sleep(300);
+        assertThat(logs(c.name(), ALL)[0]).as("nothing runs while paused").isEqualTo(frozen);
+        assertThatThrownBy(() -> f.runtime.pause(c.name(), true)).hasMessage("container " + c.name()
+                + " is already paused");
+        assertThatThrownBy(() -> f.runtime.exec(c.name(), ExecOptions.of(List.of("true"), Optional.empty(),
+                Optional.empty(), List.of(), false, false, false))).hasMessageContaining("is paused");
+        f.runtime.pause(c.name(), false);
+        waitForLog(c.name(), (Integer.parseInt(frozen.lines().toList().getLast()) + 3) + "\n");
+        f.runtime.pause(c.name(), true);
+        assertThat(f.runtime.stop(c.name(), Duration.ofMillis(200))).as("a paused shell ignores SIGTERM as PID 1")
+                .isTrue();
+        assertThat(f.runtime.waitFor(c.name())).isEqualTo(137);
+        assertThatThrownBy(() -> f.runtime.pause(c.name(), false)).hasMessage("container " + c.name()
+                + " is not running");
+        f.runtime.remove(List.of(c.name()), false);
     }
 
     @Test
