@@ -51,7 +51,8 @@ public final class Berth implements Runnable {
             PullCommand.class, PushCommand.class, LoginCommand.class, LogoutCommand.class, TagsCommand.class,
             RunCommand.class, ExecCommand.class, PsCommand.class, RmCommand.class, ContainerVerbs.Stop.class, ContainerVerbs.Kill.class,
             ContainerVerbs.Wait.class, ContainerVerbs.Logs.class, ContainerVerbs.Port.class,
-            ContainerVerbs.Pause.class, ContainerVerbs.Unpause.class, BundleCommand.class,
+            ContainerVerbs.Pause.class, ContainerVerbs.Unpause.class, StartCommand.Start.class,
+            StartCommand.Restart.class, BundleCommand.class,
             InfoCommand.class, ContainerVerbs.Cleanup.class,
             VersionCommand.class,
             CompletionCommand.class);
@@ -127,7 +128,8 @@ public final class Berth implements Runnable {
             Map.entry("exec", ExecCommand.class), Map.entry("stop", ContainerVerbs.Stop.class), Map.entry("kill", ContainerVerbs.Kill.class),
             Map.entry("wait", ContainerVerbs.Wait.class), Map.entry("logs", ContainerVerbs.Logs.class),
             Map.entry("port", ContainerVerbs.Port.class), Map.entry("pause", ContainerVerbs.Pause.class),
-            Map.entry("unpause", ContainerVerbs.Unpause.class),
+            Map.entry("unpause", ContainerVerbs.Unpause.class), Map.entry("start", StartCommand.Start.class),
+            Map.entry("restart", StartCommand.Restart.class),
             Map.entry("container-cleanup", ContainerVerbs.Cleanup.class),
             Map.entry("version", VersionCommand.class),
             Map.entry("completion", CompletionCommand.class));

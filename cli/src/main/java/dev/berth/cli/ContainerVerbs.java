@@ -52,111 +52,103 @@ final class ContainerVerbs {
         void run(String name, PrintWriter out);
     }
 
-    /** {@code berth stop}: the stop signal, then SIGKILL after the timeout; prints each name. */
-    @Command(name = "stop", description = "Stop running containers (their STOPSIGNAL, then SIGKILL).")
-    static final class Stop implements Callable<Integer> {
-        @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", defaultValue = "10",
-                description = "Seconds to wait before SIGKILL (default 10).")
-        int seconds;
-
+    /**
+     * A verb over one or more containers: each is acted on in turn, each failure reported as
+     * {@code berth: VERB NAME: why} and the rest still done (exit 1 if any failed).
+     */
+    abstract static class EachContainer implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or ids.")
         List<String> names;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
+        /** Checks the options before any container is touched. */
+        void check() {}
+
+        /** Acts on one container, printing what docker prints for it. */
+        abstract void act(ContainerRuntime rt, String name, PrintWriter out);
+
         @Override
         public Integer call() {
+            check();
+            ContainerRuntime rt = runtime();
+            return each(spec, spec.name(), names, (n, out) -> act(rt, n, out));
+        }
+    }
+
+    /** {@code berth stop}: the stop signal, then SIGKILL after the timeout; prints each name. */
+    @Command(name = "stop", description = "Stop running containers (their STOPSIGNAL, then SIGKILL).")
+    static final class Stop extends EachContainer {
+        @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", defaultValue = "10",
+                description = "Seconds to wait before SIGKILL (default 10).")
+        int seconds;
+
+        @Override
+        void check() {
             if (seconds < 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "-t must not be negative");
             }
-            ContainerRuntime rt = runtime();
-            return each(spec, "stop", names, (n, out) -> {
-                rt.stop(n, Duration.ofSeconds(seconds));
-                out.println(n);
-            });
+        }
+
+        @Override
+        void act(ContainerRuntime rt, String n, PrintWriter out) {
+            rt.stop(n, Duration.ofSeconds(seconds));
+            out.println(n);
         }
     }
 
     /** {@code berth kill}: a signal (SIGKILL by default) to each container's PID 1. */
     @Command(name = "kill", description = "Send a signal to running containers (SIGKILL by default).")
-    static final class Kill implements Callable<Integer> {
+    static final class Kill extends EachContainer {
         @Option(names = {"-s", "--signal"}, paramLabel = "SIGNAL", defaultValue = "KILL",
                 description = "The signal, by name or number (default KILL).")
         String signal;
 
-        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or ids.")
-        List<String> names;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
+        private int sig;
 
         @Override
-        public Integer call() {
-            int sig;
+        void check() {
             try {
                 sig = SignalNames.parse(signal);
             } catch (ContainerException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            ContainerRuntime rt = runtime();
-            return each(spec, "kill", names, (n, out) -> {
-                rt.kill(n, sig);
-                out.println(n);
-            });
+        }
+
+        @Override
+        void act(ContainerRuntime rt, String n, PrintWriter out) {
+            rt.kill(n, sig);
+            out.println(n);
         }
     }
 
     /** {@code berth wait}: blocks until each container has ended and prints its exit code. */
     @Command(name = "wait", description = "Wait for containers to end; print their exit codes.")
-    static final class Wait implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or ids.")
-        List<String> names;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
+    static final class Wait extends EachContainer {
         @Override
-        public Integer call() {
-            ContainerRuntime rt = runtime();
-            return each(spec, "wait", names, (n, out) -> out.println(rt.waitFor(n)));
+        void act(ContainerRuntime rt, String n, PrintWriter out) {
+            out.println(rt.waitFor(n));
         }
     }
 
-    /** {@code berth logs}: a detached container's output, as docker logs prints it. */
+    /** {@code berth pause}: the cgroup freezer. */
     @Command(name = "pause", description = "Freeze every process of running containers (cgroup freezer).")
-    static final class Pause implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or ids.")
-        List<String> names;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
+    static final class Pause extends EachContainer {
         @Override
-        public Integer call() {
-            ContainerRuntime rt = runtime();
-            return each(spec, "pause", names, (n, out) -> {
-                rt.pause(n, true);
-                out.println(n);
-            });
+        void act(ContainerRuntime rt, String n, PrintWriter out) {
+            rt.pause(n, true);
+            out.println(n);
         }
     }
 
+    /** {@code berth unpause}. */
     @Command(name = "unpause", description = "Thaw paused containers.")
-    static final class Unpause implements Callable<Integer> {
-        @Parameters(arity = "1..*", paramLabel = "CONTAINER", description = "Container names or ids.")
-        List<String> names;
-
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-
+    static final class Unpause extends EachContainer {
         @Override
-        public Integer call() {
-            ContainerRuntime rt = runtime();
-            return each(spec, "unpause", names, (n, out) -> {
-                rt.pause(n, false);
-                out.println(n);
-            });
+        void act(ContainerRuntime rt, String n, PrintWriter out) {
+            rt.pause(n, false);
+            out.println(n);
         }
     }
 
@@ -199,6 +191,7 @@ final class ContainerVerbs {
         }
     }
 
+    /** {@code berth logs}: a detached container's output, as docker logs prints it. */
     @Command(name = "logs", description = "Show the output of a container run with -d.")
     static final class Logs implements Callable<Integer> {
         @Option(names = {"-f", "--follow"}, description = "Keep printing what it writes until it ends.")

@@ -20,11 +20,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code berth inspect NAME}: an image's manifest and config. */
-@Command(name = "inspect", description = "Show an image's manifest and config.")
+/**
+ * {@code berth inspect NAME}: a container (its state and configuration, as docker's JSON), or an image's
+ * manifest and config. As docker does, a name is a container's when there is one, else an image's;
+ * {@code --type} says which.
+ */
+@Command(name = "inspect", description = "Show a container's state and configuration, or an image's manifest and config.")
 final class InspectCommand implements Runnable {
-    @Parameters(arity = "1..*", paramLabel = "NAME", description = "Image names or ids.")
+    @Parameters(arity = "1..*", paramLabel = "NAME", description = "Container or image names or ids.")
     List<String> names;
+
+    @Option(names = "--type", paramLabel = "container|image", description = "Only look for a container or an image.")
+    String type;
 
     @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
             description = "Output format: text (default) or json (the manifest and config documents as stored).")
@@ -38,10 +45,24 @@ final class InspectCommand implements Runnable {
         if (!format.equals("text") && !format.equals("json")) {
             throw new LayersException("--format: unknown format \"" + format + "\" (use text or json)");
         }
+        if (type != null && !type.equals("container") && !type.equals("image")) {
+            throw new LayersException("--type: unknown type \"" + type + "\" (use container or image)");
+        }
         PrintWriter out = spec.commandLine().getOut();
         List<Object> json = new ArrayList<>();
+        List<Object> containers = new ArrayList<>();
+        dev.berth.runtime.ContainerRuntime runtime = "image".equals(type) ? null : ContainerVerbs.runtime();
         try (ImageStore store = Stores.open()) {
             for (String name : names) {
+                java.util.Optional<Map<String, Object>> c = runtime == null ? java.util.Optional.empty()
+                        : runtime.inspect(name);
+                if (c.isPresent()) {
+                    (format.equals("json") ? json : containers).add(c.get());
+                    continue;
+                }
+                if ("container".equals(type)) {
+                    throw new dev.berth.runtime.ContainerException(1, "no such container: " + name);
+                }
                 Stores.Entry e = Stores.findOne(store, name);
                 Image image = Stores.image(store, e);
                 if (format.equals("json")) {
@@ -53,6 +74,8 @@ final class InspectCommand implements Runnable {
         }
         if (format.equals("json")) {
             out.println(Json.pretty(json));
+        } else if (!containers.isEmpty()) { // a container has no text form: docker's JSON
+            out.println(Json.pretty(containers));
         }
     }
 

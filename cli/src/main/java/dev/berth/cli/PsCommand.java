@@ -58,7 +58,7 @@ final class PsCommand implements Callable<Integer> {
 
     static String status(ContainerInfo c, Instant now) {
         return switch (c.status()) {
-            case RUNNING -> "Up " + human(Duration.between(c.created(), now)) + (c.paused() ? " (Paused)" : "");
+            case RUNNING -> "Up " + human(Duration.between(c.started(), now)) + (c.paused() ? " (Paused)" : "");
             case EXITED -> "Exited (" + c.exitCode().orElse(-1) + ")" + (c.oomKilled() ? " OOM" : "") + " "
                     + ago(Duration.between(c.finished().orElse(c.created()), now));
             case DEAD -> "Dead (berth was killed)";

@@ -43,6 +43,10 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             + "past it), max-file=N (files kept).")
     List<String> logOpts = new ArrayList<>();
 
+    @Option(names = "--restart", paramLabel = "POLICY", description = "Only \"no\": berth has no daemon to restart "
+            + "containers (a systemd unit can: see the README).")
+    String restart;
+
     @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT[/PROTO]",
             description = "Publish a container port on the host (HOSTPORT empty or 0: any free one).")
     List<String> publish = new ArrayList<>();
@@ -82,6 +86,11 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
                 b.name(name);
             }
             publish(b);
+            if (restart != null && !restart.equals("no")) {
+                throw new ContainerException("--restart " + restart + ": berth has no daemon to restart containers; "
+                        + "run it from a systemd unit with Restart=" + (restart.startsWith("on-failure") ? "on-failure"
+                        : "always") + " and ExecStart=berth run --rm ... (without -d) instead");
+            }
             if (detach) {
                 return detached(b);
             }
@@ -105,6 +114,15 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
         return result.exitCode();
     }
 
+    /** The monitor's exit command: this berth again, for this home, recording the container's end. */
+    static List<String> exitCommand() {
+        List<String> exit = new ArrayList<>(dev.berth.runtime.internal.JvmCommand.current());
+        exit.add(1, "-Dberth.home=" + Stores.home().root()); // this home, however this berth was told of it
+        exit.add(Berth.class.getName());
+        exit.add("container-cleanup");
+        return exit;
+    }
+
     /** {@code -p} and {@code -P}; as docker, dropped with a warning for the host's network, whose ports are the host's. */
     private void publish(RunOptions.Builder b) {
         if (publish.isEmpty() && !publishAll) {
@@ -124,11 +142,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
      * {@code container-cleanup}) records its end; prints its id as docker does.
      */
     private int detached(RunOptions.Builder b) {
-        List<String> exit = new ArrayList<>(dev.berth.runtime.internal.JvmCommand.current());
-        exit.add(1, "-Dberth.home=" + Stores.home().root()); // this home, however this berth was told of it
-        exit.add(Berth.class.getName());
-        exit.add("container-cleanup");
-        b.detach(DetachOptions.parse(logOpts).withExitCommand(exit));
+        b.detach(DetachOptions.parse(logOpts).withExitCommand(exitCommand()));
         Rootless.warn(spec.commandLine().getErr());
         RunningContainer c = ImagePulls.runtime(spec.commandLine().getErr()).start(image, b.build());
         spec.commandLine().getOut().println(c.id());

@@ -146,6 +146,59 @@ class DetachedCommandsTest {
     }
 
     @Test
+    void startAndRestartRunAStoppedContainerAgainWithItsFiles() {
+        ok(berth("run", "-d", "--name", "again", "bb:cli", "sh", "-c",
+                "mkdir -p /data; echo x >> /data/n; echo runs $(wc -l < /data/n); sleep 100"));
+        ok(berth("stop", "-t", "0", "again"));
+        assertThat(ok(berth("start", "again")).stdout()).isEqualTo("again\n");
+        assertThat(ok(berth("ps")).stdout()).contains("again");
+        assertThat(ok(berth("start", "again")).stdout()).as("running already: left as it is").isEqualTo("again\n");
+        assertThat(ok(berth("restart", "-t", "0", "again")).stdout()).isEqualTo("again\n");
+        ok(berth("stop", "-t", "0", "again"));
+        assertThat(ok(berth("logs", "again")).stdout()).isEqualTo("runs 1\nruns 2\nruns 3\n");
+        ok(berth("rm", "again"));
+
+        assertThat(berth("run", "--name", "fg2", "bb:cli", "sh", "-c", "echo hi; exit 3").exitCode()).isEqualTo(3);
+        Tools.Result attached = berth("start", "-a", "fg2");
+        assertThat(attached.exitCode()).isEqualTo(3);
+        assertThat(attached.stdout()).isEqualTo("hi\n");
+        ok(berth("rm", "fg2"));
+        Tools.Result restart = berth("run", "--restart", "always", "bb:cli", "true");
+        assertThat(restart.exitCode()).isEqualTo(125);
+        assertThat(restart.stderr()).startsWith("berth: --restart always: berth has no daemon to restart containers;")
+                .contains("Restart=always").hasLineCount(1);
+        ok(berth("run", "--rm", "--restart", "no", "bb:cli", "true"));
+    }
+
+    @Test
+    void inspectShowsAContainerAsDockerDoesAndAnImageWithTypeImage() throws Exception {
+        ok(berth("run", "-d", "--name", "insp", "-e", "A=1", "-p", "127.0.0.1::80", "--pids-limit", "50", "bb:cli",
+                "sleep", "100"));
+        com.fasterxml.jackson.databind.JsonNode c = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(ok(berth("inspect", "insp")).stdout()).get(0);
+        assertThat(c.get("Name").asText()).isEqualTo("/insp");
+        assertThat(c.get("State").get("Status").asText()).isEqualTo("running");
+        assertThat(c.get("State").get("Pid").asLong()).isPositive();
+        assertThat(c.get("Path").asText()).isEqualTo("sleep");
+        assertThat(c.get("Config").get("Env").toString()).contains("\"A=1\"");
+        assertThat(c.get("HostConfig").get("PidsLimit").asLong()).isEqualTo(50);
+        String port = c.get("NetworkSettings").get("Ports").get("80/tcp").get(0).get("HostPort").asText();
+        assertThat(ok(berth("port", "insp", "80")).stdout()).isEqualTo("127.0.0.1:" + port + "\n");
+        ok(berth("pause", "insp"));
+        assertThat(ok(berth("inspect", "insp")).stdout()).contains("\"Status\" : \"paused\"");
+        ok(berth("stop", "-t", "0", "insp"));
+        com.fasterxml.jackson.databind.JsonNode ended = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(ok(berth("inspect", "insp")).stdout()).get(0);
+        assertThat(ended.get("State").get("Status").asText()).isEqualTo("exited");
+        assertThat(ended.get("State").get("ExitCode").asInt()).isEqualTo(137);
+        assertThat(ok(berth("inspect", "--type", "image", "bb:cli")).stdout()).startsWith("Name:");
+        Tools.Result none = berth("inspect", "--type", "container", "bb:cli");
+        assertThat(none.exitCode()).isEqualTo(1);
+        assertThat(none.stderr()).isEqualTo("berth: no such container: bb:cli\n");
+        ok(berth("rm", "insp"));
+    }
+
+    @Test
     void logsOfAForegroundContainerAndBadOptionsAreOneLine() {
         ok(berth("run", "--name", "fg", "bb:cli", "true"));
         Tools.Result r = berth("logs", "fg");

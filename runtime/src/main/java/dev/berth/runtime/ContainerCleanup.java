@@ -53,7 +53,8 @@ final class ContainerCleanup {
                 s.oomKilled(), s.finished().map(Instant::parse),
                 s.status() == ContainerInfo.Status.RUNNING ? s.ports() : List.of(),
                 s.status() == ContainerInfo.Status.RUNNING
-                        && new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).frozen());
+                        && new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).frozen(),
+                Instant.parse(s.started()));
     }
 
     /**

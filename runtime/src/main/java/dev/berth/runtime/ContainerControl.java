@@ -56,6 +56,16 @@ final class ContainerControl {
         }
     }
 
+    /** The container as {@code inspect} shows it (see {@link ContainerInspect}); empty when there is none. */
+    java.util.Optional<java.util.Map<String, Object>> inspect(String n) {
+        java.util.Optional<Path> dir = containers.find(n);
+        if (dir.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        cleanup.recover(); // an ended container's exit, recorded
+        return containers.read(dir.get()).map(s -> ContainerInspect.of(dir.get(), s, ContainerStore.isRunning(dir.get())));
+    }
+
     /** The ports published to the container while it runs; none once it ended. */
     List<PortMapping> ports(String n) {
         Path dir = find(n);

@@ -13,10 +13,11 @@ import java.util.OptionalLong;
  * @param exitCode its exit code once it exited (empty when berth was killed while it ran)
  * @param ports the ports published to it while it runs
  * @param paused it runs, frozen by {@code berth pause}
+ * @param started when it last started ({@code berth start} runs it again)
  */
 public record ContainerInfo(String id, String name, String image, List<String> command, Instant created,
                             Status status, OptionalLong pid, OptionalInt exitCode, boolean oomKilled,
-                            Optional<Instant> finished, List<PortMapping> ports, boolean paused) {
+                            Optional<Instant> finished, List<PortMapping> ports, boolean paused, Instant started) {
     public ContainerInfo {
         command = List.copyOf(command);
         ports = List.copyOf(ports);

@@ -96,7 +96,7 @@ public final class ContainerRuntime {
     public RunningContainer start(String imageName, RunOptions options) {
         Reference ref = reference(imageName);
         String what = "run " + ref.familiar();
-        return launch(what, () -> ContainerImage.of(ref, resolve(ref, what)), options);
+        return launch(what, () -> ContainerImage.of(ref, resolve(ref, what)), options, Optional.empty());
     }
 
     /**
@@ -105,11 +105,28 @@ public final class ContainerRuntime {
      * otherwise; as {@link #start(String, RunOptions)} in every other way.
      */
     public RunningContainer start(ContainerImage image, RunOptions options) {
-        return launch("run " + image.name(), () -> image, options);
+        return launch("run " + image.name(), () -> image, options, Optional.empty());
+    }
+
+    /**
+     * Starts a container that ran before and ended ({@code berth start}): with its image, its upper
+     * directory, name and id, and the configuration it was run with ({@link RunConfig}); detached with
+     * {@code detach}'s exit command, or else in the foreground on berth's streams (stdin with
+     * {@code attachStdin}, if it was run with -i).
+     */
+    public RunningContainer restart(String nameOrId, Optional<DetachOptions> detach, boolean attachStdin) {
+        ContainerRestart r = ContainerRestart.prepare(containers, images, nameOrId, detach, attachStdin);
+        return launch(r.what(), r.image(), r.options(), Optional.of(r.state()));
+    }
+
+    /** Whether the container runs now. */
+    public boolean running(String nameOrId) {
+        return ContainerStore.isRunning(containers.find(nameOrId).orElseThrow(() -> new ContainerException(
+                "no such container: " + nameOrId)));
     }
 
     private RunningContainer launch(String what, java.util.function.Supplier<ContainerImage> source,
-                                    RunOptions options) {
+                                    RunOptions options, Optional<ContainerState> again) {
         Rootless.requireUserNamespaces();
         boolean rootless = !BerthHome.isRoot();
         // While this thread reads the image, what killed berths left behind is cleaned up (before this
@@ -129,7 +146,7 @@ public final class ContainerRuntime {
         Optional<KeepId.HostUser> keepId = ns.flatMap(Rootless.Namespace::keepId);
         SnapshotStore snaps = keepId.isPresent() ? SnapshotStore.forMaps(home, tasks.orElseThrow(), "keep-id") : snapshots;
         List<Path> lowers = snaps.prepare(image.layers(), image.blobs());
-        String id = newId();
+        String id = again.map(ContainerState::id).orElseGet(ContainerRuntime::newId);
         Optional<IdMaps> userns = tasks.map(UsernsTasks::maps);
         LayeredFs fs = userns.map(m -> new LayeredFs(lowers, m::containerUid, m::containerGid))
                 .orElseGet(() -> new LayeredFs(lowers));
@@ -152,7 +169,8 @@ public final class ContainerRuntime {
         if (rootless) {
             Rootless.requireLimits(cgroups, o.resources(), what);
         }
-        ContainerStore.Slot slot = containers.create(id, o.name());
+        ContainerStore.Slot slot = again.isPresent() ? containers.reopen(containers.dir().resolve(id), id,
+                again.get().name()) : containers.create(id, o.name());
         ContainerCgroup cgroup = null;
         Monitor monitor = null;
         try {
@@ -179,21 +197,25 @@ public final class ContainerRuntime {
             // MountPoints compares the upper directory's owners with the image's as the host sees them
             Optional<MountPoints> commit = o.commitTo().map(to -> MountPoints.of(new LayeredFs(lowers),
                     spec.mounts()));
+            if (again.isEmpty() && o.mounts().isEmpty() && o.commitTo().isEmpty()) {
+                RunConfig.write(slot.path, o, plan, publish, spec.mounts());
+            }
             Optional<Keeper> keeper = o.detach().map(d -> Detached.keeper(slot.path, d));
             monitor = Monitor.start(helper, HelperProtocol.encode(spec, keeper, publish),
                     keeper.isPresent() ? Detached.STREAMS : ContainerPlan.stdio(o), "berth-" + id.substring(0, 12),
                     keeper.isPresent());
             OptionalLong pid = monitor.containerPid();
+            String now = Instant.now().toString();
             ContainerState state = new ContainerState(id, slot.name, image.name(), image.id(),
-                    plan.args(), Instant.now().toString(), ContainerInfo.Status.RUNNING,
+                    plan.args(), again.map(ContainerState::created).orElse(now), ContainerInfo.Status.RUNNING,
                     OptionalLong.of(monitor.helperPid()), pid, OptionalInt.empty(), false, Optional.empty(),
                     o.remove(), cgroup.version(), cgroup.dirs().stream().map(Path::toString).toList(),
                     keeper.isPresent(), SignalNames.stopSignal(image.config()), plan.keptEnv(),
                     o.user().or(() -> image.config().user().filter(u -> !u.isBlank())).orElse(""), plan.cwd(),
-                    monitor.ports().stream().map(PortMapping::reported).toList());
+                    monitor.ports().stream().map(PortMapping::reported).toList(), now);
             containers.write(slot.path, state);
             RunningContainer c = new RunningContainer(this, what, slot, state, monitor, cgroup,
-                    commit.map(m -> new Commit(m, o.commitTo().orElseThrow())));
+                    commit.map(m -> new UpperCommit(m, o.commitTo().orElseThrow())));
             if (keeper.isPresent() && monitor.detach()) {
                 slot.close(); // the monitor holds the keeper lock from here on
             }
@@ -206,14 +228,20 @@ public final class ContainerRuntime {
             if (cgroup != null) {
                 cgroup.destroy();
             }
-            containers.delete(slot.path, slot.name, id);
+            if (again.isPresent()) { // it stays as it was: ended
+                containers.write(slot.path, again.get());
+                try {
+                    Files.deleteIfExists(slot.path.resolve(ContainerStore.RUNNING));
+                } catch (IOException ignored) {
+                    // recover() takes it as a killed berth's
+                }
+            } else {
+                containers.delete(slot.path, slot.name, id);
+            }
             slot.close();
             throw e instanceof ContainerException c ? c : new ContainerException(what + ": " + e.getMessage(), e);
         }
     }
-
-    /** Where a container's upper directory goes when it exits, and the mount points to take out of it first. */
-    record Commit(MountPoints mountPoints, Path target) {}
 
     /** Called by {@link RunningContainer} when its container has exited. */
     RunResult finish(RunningContainer c, Monitor.Outcome outcome) {
@@ -222,7 +250,7 @@ public final class ContainerRuntime {
         int code = outcome.dockerCode();
         try {
             if (c.commit.isPresent() && outcome.error().isEmpty()) {
-                commit(c.slot, c.commit.get(), home);
+                c.commit.get().apply(c.slot, home);
             }
         } finally {
             try {
@@ -245,24 +273,6 @@ public final class ContainerRuntime {
             throw new ContainerException(err.code(), c.what + ": " + err.message());
         }
         return new RunResult(c.slot.id, c.slot.name, code, outcome.signal(), oom);
-    }
-
-    /** Moves an exited container's upper directory to where its commit goes, without the runtime's mount points. */
-    private static void commit(ContainerStore.Slot slot, Commit commit, BerthHome home) {
-        Path upper = slot.path.resolve("upper");
-        try {
-            commit.mountPoints().removeFrom(upper, BerthHome.isRoot() ? Files::delete : f -> {
-                try {
-                    Files.delete(f);
-                } catch (java.nio.file.AccessDeniedException e) { // in a directory of a sub-id's
-                    UsernsTasks.forCurrentUser(home).delete(List.of(f), "remove mount point " + f);
-                }
-            });
-            Files.move(upper, commit.target(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new ContainerException("cannot keep the changes of container " + slot.name + " in "
-                    + commit.target() + ": " + e.getMessage(), e);
-        }
     }
 
     /**
@@ -298,7 +308,7 @@ public final class ContainerRuntime {
         }
     }
 
-    private static Reference reference(String image) {
+    static Reference reference(String image) {
         try {
             return Reference.parse(image);
         } catch (LayersException e) {
@@ -349,6 +359,11 @@ public final class ContainerRuntime {
     /** Stops a container: its stop signal, then SIGKILL after {@code timeout}; whether it was killed. */
     public boolean stop(String nameOrId, java.time.Duration timeout) {
         return new ContainerControl(containers, lifecycle()).stop(nameOrId, timeout);
+    }
+
+    /** A container as {@code berth inspect} shows it, in docker's shape; empty when there is no such container. */
+    public Optional<Map<String, Object>> inspect(String nameOrId) {
+        return new ContainerControl(containers, lifecycle()).inspect(nameOrId);
     }
 
     /** {@code berth pause} ({@code true}) and {@code unpause}: the cgroup freezer. */

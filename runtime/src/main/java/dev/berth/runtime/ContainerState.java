@@ -14,7 +14,8 @@ import java.util.OptionalLong;
  * are the directories to remove, so any berth process can clean up after another. The JSON has one field per
  * component, named as the component; absent optionals are left out. {@code env}, {@code user} (as -u or the
  * image's USER gave it, empty for root) and {@code workdir} are the command's, for {@code berth exec};
- * {@code ports} are the published ports the monitor listens on.
+ * {@code ports} are the published ports the monitor listens on; {@code started} is when it last started
+ * ({@code created} when it never ran again).
  */
 record ContainerState(
         String id,
@@ -37,7 +38,8 @@ record ContainerState(
         List<String> env,
         String user,
         String workdir,
-        List<PortMapping> ports) {
+        List<PortMapping> ports,
+        String started) {
 
     ContainerState {
         command = List.copyOf(command);
@@ -73,6 +75,7 @@ record ContainerState(
         m.put("user", user);
         m.put("workdir", workdir);
         m.put("ports", ports.stream().map(PortMapping::toString).toList());
+        m.put("started", started);
         return Json.writePlain(m);
     }
 
@@ -91,7 +94,8 @@ record ContainerState(
                     Boolean.TRUE.equals(m.get("detached")),
                     m.get("stopSignal") instanceof Number n ? n.intValue() : Linux.SIGTERM, strings(m, "env"),
                     m.get("user") instanceof String u ? u : "", m.get("workdir") instanceof String w ? w : "/",
-                    strings(m, "ports").stream().map(PortMapping::bound).toList());
+                    strings(m, "ports").stream().map(PortMapping::bound).toList(),
+                    m.get("started") instanceof String t ? t : text(m, "created"));
         } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
             throw new ContainerException(what + ": not a container state: " + e.getMessage(), e);
         }
@@ -120,6 +124,6 @@ record ContainerState(
     ContainerState exited(OptionalInt code, boolean oom, String when, ContainerInfo.Status newStatus) {
         return new ContainerState(id, name, image, imageId, command, created, newStatus, monitorPid, pid, code,
                 oom, Optional.of(when), autoRemove, cgroupVersion, cgroups, detached, stopSignal, env, user, workdir,
-                ports);
+                ports, started);
     }
 }

@@ -70,6 +70,11 @@ final class ContainerStore {
             this.keeperChannel = keeperChannel;
         }
 
+        /** Releases the keeper lock only (the helper's monitor takes it). */
+        private void keeperRelease() {
+            closeQuietly(keeperChannel);
+        }
+
         /** Releases the lock (the container is no longer running). */
         @Override
         public void close() {
@@ -116,6 +121,34 @@ final class ContainerStore {
             }
             releaseName(name, id);
             throw new ContainerException("cannot create the container's directory in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Locks an existing container that is not running, to run it again ({@code berth start}): its marker
+     * is created again, its last exit record removed; its name, upper directory and state stay.
+     */
+    Slot reopen(Path container, String id, String name) {
+        Slot held = tryLock(container).orElseThrow(() -> new ContainerException(1, "container " + name
+                + " is running"));
+        try {
+            if (Files.exists(container.resolve(RUNNING))) { // a berth was killed while it ran: recover() first
+                throw new ContainerException(1, "container " + name + " was left running by a berth that was killed: "
+                        + "run berth ps, then start it");
+            }
+            Files.deleteIfExists(container.resolve(Detached.EXIT));
+            // overlay's work directory holds the volatile mount's marker, which refuses a second mount: the
+            // container ended, so its upper directory is complete, and the work directory starts empty again
+            deleteTree(container.resolve("work"));
+            Files.createDirectory(container.resolve("work"));
+            Files.createFile(container.resolve(RUNNING));
+            Files.createDirectories(container.resolve("rootfs"));
+            held.keeperRelease();
+            return new Slot(container.toRealPath(), id, name, held.lockChannel, held.lock, null);
+        } catch (IOException | RuntimeException e) {
+            held.close();
+            throw e instanceof ContainerException c ? c
+                    : new ContainerException("cannot start container " + name + " again: " + e.getMessage(), e);
         }
     }
 

@@ -15,11 +15,11 @@ public final class RunningContainer {
     final ContainerState state;
     final Monitor monitor;
     final ContainerCgroup cgroup;
-    final java.util.Optional<ContainerRuntime.Commit> commit;
+    final java.util.Optional<UpperCommit> commit;
     private final java.util.concurrent.CompletableFuture<RunResult> result;
 
     RunningContainer(ContainerRuntime runtime, String what, ContainerStore.Slot slot, ContainerState state,
-                     Monitor monitor, ContainerCgroup cgroup, java.util.Optional<ContainerRuntime.Commit> commit) {
+                     Monitor monitor, ContainerCgroup cgroup, java.util.Optional<UpperCommit> commit) {
         this.runtime = runtime;
         this.what = what;
         this.slot = slot;

@@ -127,6 +127,34 @@ class DetachedTest {
     }
 
     @Test
+    void aStoppedContainerStartsAgainAsItWasRunWithItsFiles() throws Exception {
+        RunningContainer c = detached(Fixture.BUSYBOX, DetachOptions.DEFAULT,
+                "echo run $FROM_IMAGE $(hostname) $(cat /count 2>/dev/null); echo x >> /count; pwd; exit 3");
+        assertThat(f.runtime.waitFor(c.name())).isEqualTo(3);
+        String host = c.id().substring(0, 12);
+        RunningContainer again = f.runtime.restart(c.name(), Optional.of(DetachOptions.DEFAULT), false);
+        assertThat(again.id()).isEqualTo(c.id());
+        assertThat(f.runtime.waitFor(c.name())).isEqualTo(3);
+        assertThat(logs(c.name(), ALL)[0]).as("the same command, environment, host name and files; one log")
+                .isEqualTo("run yes " + host + "\n/\nrun yes " + host + " x\n/\n");
+        // in the foreground, on berth's streams
+        Path out = Files.createTempFile(f.scratch, "start", ".out");
+        assertThatThrownBy(() -> f.runtime.restart("no-such", Optional.empty(), false))
+                .hasMessage("no such container: no-such");
+        RunResult r = f.runtime.restart(c.name(), Optional.empty(), false).await();
+        assertThat(r.exitCode()).isEqualTo(3);
+        ContainerInfo info = f.runtime.list(true).stream().filter(i -> i.id().equals(c.id())).findFirst().orElseThrow();
+        assertThat(info.status()).isEqualTo(ContainerInfo.Status.EXITED);
+        assertThat(info.started()).isAfter(info.created());
+        Files.delete(out);
+
+        RunningContainer running = detached(Fixture.BUSYBOX, DetachOptions.DEFAULT, "sleep 100");
+        assertThatThrownBy(() -> f.runtime.restart(running.name(), Optional.of(DetachOptions.DEFAULT), false))
+                .hasMessage("container " + running.name() + " is running");
+        f.runtime.remove(List.of(c.name(), running.name()), true);
+    }
+
+    @Test
     void aKilledMonitorLeavesTheContainerDead() throws IOException {
         RunningContainer c = detached(Fixture.BUSYBOX, DetachOptions.DEFAULT, "while true; do sleep 1; done");
         Linux.kill(c.monitorPid(), Linux.SIGKILL);
