@@ -81,7 +81,8 @@ final class ImageOutputs {
         }
         // The manifest is OCI: a base image's Docker layer types are given their OCI names (same bytes),
         // since registries may refuse a manifest that mixes the two families.
-        List<Descriptor> layers = s.fs.layers().stream().map(ImageFs.Layer::blob).map(ImageOutputs::ociLayer).toList();
+        List<Descriptor> layers = s.fs.layers().stream().map(ImageFs.Layer::blob).map(Descriptor::withOciLayerType)
+                .toList();
         String time = epoch.orElseGet(Instant::now).toString();
         List<ImageConfig.History> history = new ArrayList<>();
         for (ImageConfig.History h : config.history()) {
@@ -105,13 +106,6 @@ final class ImageOutputs {
         return new BuildCache.ImageRecord(store.put(manifest), configDoc.digest());
     }
 
-    private static Descriptor ociLayer(Descriptor layer) {
-        MediaType t = layer.mediaType();
-        if (!t.isDocker() || t.value().contains("foreign")) {
-            return layer;
-        }
-        return layer.withMediaType(MediaType.layer(t.layerCompression().orElseThrow(), false));
-    }
 
     /**
      * Writes the outputs: OCI layout and archive first, then the local store's names (after every file

@@ -52,7 +52,8 @@ public final class Berth implements Runnable {
             RunCommand.class, ExecCommand.class, PsCommand.class, RmCommand.class, ContainerVerbs.Stop.class, ContainerVerbs.Kill.class,
             ContainerVerbs.Wait.class, ContainerVerbs.Logs.class, ContainerVerbs.Port.class,
             ContainerVerbs.Pause.class, ContainerVerbs.Unpause.class, StartCommand.Start.class,
-            StartCommand.Restart.class, BundleCommand.class,
+            StartCommand.Restart.class, ContainerFilesCommands.Diff.class, ContainerFilesCommands.Commit.class,
+            ContainerFilesCommands.Export.class, BundleCommand.class,
             InfoCommand.class, ContainerVerbs.Cleanup.class,
             VersionCommand.class,
             CompletionCommand.class);
@@ -129,7 +130,8 @@ public final class Berth implements Runnable {
             Map.entry("wait", ContainerVerbs.Wait.class), Map.entry("logs", ContainerVerbs.Logs.class),
             Map.entry("port", ContainerVerbs.Port.class), Map.entry("pause", ContainerVerbs.Pause.class),
             Map.entry("unpause", ContainerVerbs.Unpause.class), Map.entry("start", StartCommand.Start.class),
-            Map.entry("restart", StartCommand.Restart.class),
+            Map.entry("restart", StartCommand.Restart.class), Map.entry("diff", ContainerFilesCommands.Diff.class),
+            Map.entry("commit", ContainerFilesCommands.Commit.class), Map.entry("export", ContainerFilesCommands.Export.class),
             Map.entry("container-cleanup", ContainerVerbs.Cleanup.class),
             Map.entry("version", VersionCommand.class),
             Map.entry("completion", CompletionCommand.class));

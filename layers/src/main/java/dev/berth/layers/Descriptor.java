@@ -64,6 +64,18 @@ public record Descriptor(
         return new Descriptor(newType, digest, size, urls, annotations, data, platform, artifactType, extra);
     }
 
+    /**
+     * A layer's descriptor with Docker's layer media type given its OCI name (same bytes), for an OCI
+     * manifest: registries may refuse one that mixes the two families. Foreign layers and OCI ones stay.
+     */
+    public Descriptor withOciLayerType() {
+        MediaType t = mediaType;
+        if (!t.isDocker() || t.value().contains("foreign")) {
+            return this;
+        }
+        return withMediaType(MediaType.layer(t.layerCompression().orElseThrow(), false));
+    }
+
     public Optional<String> annotation(String key) {
         return Optional.ofNullable(annotations.get(key));
     }

@@ -15,23 +15,33 @@ record ContainerRestart(String what, RunOptions options, ContainerState state, S
 
     static ContainerRestart prepare(ContainerStore containers, ImageResolver images, String n,
                                     Optional<DetachOptions> detach, boolean attachStdin) {
+        return prepare(containers, images, n, detach, attachStdin, false);
+    }
+
+    /** {@link #prepare}; with {@code running} a container that runs is taken too (to read its files). */
+    static ContainerRestart prepare(ContainerStore containers, ImageResolver images, String n,
+                                    Optional<DetachOptions> detach, boolean attachStdin, boolean running) {
         Path dir = containers.find(n).orElseThrow(() -> new ContainerException("no such container: " + n));
         ContainerState s = containers.read(dir).orElseThrow(() -> new ContainerException(1, "container " + n
                 + " is still starting"));
         String what = "start " + s.name();
-        if (ContainerStore.isRunning(dir)) {
+        if (!running && ContainerStore.isRunning(dir)) {
             throw new ContainerException(1, "container " + s.name() + " is running");
         }
         Map<?, ?> config = RunConfig.read(dir, what).orElseThrow(() -> new ContainerException(what
                 + ": it has no run configuration (a build's container, or one of an older berth): run a new one"));
         RunOptions o = RunConfig.options(config, s.name(), detach, attachStdin);
-        Supplier<ContainerImage> image = () -> {
-            Reference byName = ContainerRuntime.reference(s.image());
-            Optional<Image> found = images.find(byName).filter(i -> i.digest().toString().equals(s.imageId()))
-                    .or(() -> images.find(ContainerRuntime.reference(byName.name() + "@" + s.imageId())));
-            return ContainerImage.of(byName, found.orElseThrow(() -> new ContainerException(what + ": its image "
-                    + s.image() + " (" + s.imageId() + ") is no longer in the store")));
-        };
+        Supplier<ContainerImage> image = () -> ContainerImage.of(ContainerRuntime.reference(s.image()),
+                image(images, s, what));
         return new ContainerRestart(what, o, s, image);
+    }
+
+    /** The image a container ran: by its name while that still names it, else by name and digest. */
+    static Image image(ImageResolver images, ContainerState s, String what) {
+        Reference byName = ContainerRuntime.reference(s.image());
+        Optional<Image> found = images.find(byName).filter(i -> i.digest().toString().equals(s.imageId()))
+                .or(() -> images.find(ContainerRuntime.reference(byName.name() + "@" + s.imageId())));
+        return found.orElseThrow(() -> new ContainerException(what + ": its image " + s.image() + " ("
+                + s.imageId() + ") is no longer in the store"));
     }
 }

@@ -119,6 +119,11 @@ public final class ContainerRuntime {
         return launch(r.what(), r.image(), r.options(), Optional.of(r.state()));
     }
 
+    /** A container's file system, running or not, for {@code diff}, {@code commit} and {@code export}. */
+    public ContainerFiles files(String nameOrId, String verb) {
+        return ContainerFiles.open(home, containers, images, nameOrId, verb);
+    }
+
     /** Whether the container runs now. */
     public boolean running(String nameOrId) {
         return ContainerStore.isRunning(containers.find(nameOrId).orElseThrow(() -> new ContainerException(

@@ -74,6 +74,51 @@ final class MountPoints {
         return new MountPoints(List.copyOf(created), ordered);
     }
 
+    /** {@link #of(LayeredFs, List)} of mount destinations (as a container's run.json keeps them). */
+    static MountPoints ofDestinations(LayeredFs image, List<String> destinations) {
+        return of(image, destinations.stream().map(d -> new Mount(d, "none", "bind", List.of())).toList());
+    }
+
+    /**
+     * {@code entries} of an upper directory (as {@link DiskTree#entries} reads it) without the stubs, as
+     * {@link #removeFrom} would leave them, for a container that still runs: nothing is deleted.
+     */
+    List<dev.berth.layers.LayerEntry> filter(List<dev.berth.layers.LayerEntry> entries) {
+        Map<String, dev.berth.layers.LayerEntry> byPath = new LinkedHashMap<>();
+        entries.forEach(e -> byPath.put(e.path().absolute(), e));
+        java.util.Set<String> drop = new java.util.HashSet<>();
+        for (String p : created) {
+            dev.berth.layers.LayerEntry e = byPath.get(p);
+            if ((e instanceof dev.berth.layers.LayerEntry.Directory && nothingUnder(p, byPath, drop))
+                    || (e instanceof dev.berth.layers.LayerEntry.File f && sizeIsZero(f.source()))) {
+                drop.add(p);
+            }
+        }
+        for (Map.Entry<String, LayeredFs.Entry> d : above.entrySet()) {
+            if (byPath.get(d.getKey()) instanceof dev.berth.layers.LayerEntry.Directory dir
+                    && nothingUnder(d.getKey(), byPath, drop)
+                    && dir.attributes().mode().orElse(-1) == d.getValue().permissions()
+                    && dir.attributes().uid() == d.getValue().uid() && dir.attributes().gid() == d.getValue().gid()) {
+                drop.add(d.getKey());
+            }
+        }
+        return entries.stream().filter(e -> !drop.contains(e.path().absolute())).toList();
+    }
+
+    private static boolean nothingUnder(String dir, Map<String, dev.berth.layers.LayerEntry> byPath,
+                                        java.util.Set<String> drop) {
+        String prefix = dir + "/";
+        return byPath.keySet().stream().noneMatch(p -> p.startsWith(prefix) && !drop.contains(p));
+    }
+
+    private static boolean sizeIsZero(Path f) {
+        try {
+            return Files.size(f) == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Deletes one file or empty directory of an upper directory. */
     @FunctionalInterface
     interface Deleter {

@@ -19,7 +19,7 @@ class RootlessParityTest {
     static final List<Class<?>> SUITES = List.of(IsolationTest.class, RunTest.class, ProcessTest.class,
             OverlayTest.class, VolumeTest.class, LifecycleTest.class, CommitTest.class, BadInputTest.class,
             CgroupTest.class, DetachedTest.class, ExecTest.class,
-            PortsTest.class);
+            PortsTest.class, ContainerFilesTest.class);
 
     @Test
     void theRootSuitesPassAsAUserWithSubIdsAndADelegatedCgroup() {

@@ -9,6 +9,7 @@ import dev.berth.layers.DiskTree;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.LayerWriter;
 import dev.berth.layers.MediaType;
+import dev.berth.runtime.ContainerChanges;
 import dev.berth.runtime.ContainerImage;
 import dev.berth.runtime.SnapshotStore;
 import java.nio.file.Path;
@@ -23,7 +24,10 @@ import java.util.Optional;
  *   <li>{@code extract HOME DIR (MEDIATYPE DIGEST SIZE DIFFID)...}: the snapshots, in DIR, of those layers of
  *       HOME's store;
  *   <li>{@code layer HOME DIR COMPRESSION TIME CLAMP|-}: a layer from the overlay upper directory DIR into
- *       HOME's store, printed as {@code MEDIATYPE DIGEST SIZE DIFFID}, then one line per warning.
+ *       HOME's store, printed as {@code MEDIATYPE DIGEST SIZE DIFFID}, then one line per warning;
+ *   <li>{@code diff UPPER N LOWER... DEST...}, {@code commit HOME UPPER COMPRESSION TIME N LOWER... DEST...}
+ *       (printed as {@code layer}'s), {@code export HOME IMAGE UPPER SCRATCH OUT DEST...}: a container's
+ *       changes (see {@code ContainerChanges}), its N lower directories top first, its mount destinations.
  * </ul>
  * Errors are one line on stderr and exit status 1.
  */
@@ -35,6 +39,9 @@ public final class UsernsWorker {
             switch (args[0]) {
                 case "extract" -> extract(args);
                 case "layer" -> layer(args);
+                case "diff" -> diff(args);
+                case "commit" -> commit(args);
+                case "export" -> export(args);
                 default -> throw new IllegalArgumentException("unknown task " + args[0]);
             }
         } catch (BerthException | IllegalArgumentException | java.io.IOException e) {
@@ -71,5 +78,42 @@ public final class UsernsWorker {
                     + r.diffId());
         }
         warnings.forEach(System.out::println);
+    }
+
+    private static List<Path> lowers(String[] args, int at) {
+        int n = Integer.parseInt(args[at]);
+        return java.util.Arrays.stream(args, at + 1, at + 1 + n).map(Path::of).toList();
+    }
+
+    private static List<String> rest(String[] args, int from) {
+        return java.util.Arrays.asList(args).subList(Math.min(from, args.length), args.length);
+    }
+
+    private static void diff(String[] args) throws java.io.IOException {
+        List<Path> lowers = lowers(args, 2);
+        ContainerChanges.diff(Path.of(args[1]), lowers, rest(args, 3 + lowers.size())).forEach(System.out::println);
+    }
+
+    private static void commit(String[] args) throws java.io.IOException {
+        BerthHome home = new BerthHome(Path.of(args[1]));
+        List<Path> lowers = lowers(args, 5);
+        List<String> warnings = new ArrayList<>();
+        try (ImageStore store = home.openStore()) {
+            LayerWriter.Result r = ContainerChanges.writeLayer(Path.of(args[2]), lowers, rest(args, 6 + lowers.size()),
+                    store, Compression.parse(args[3]), Instant.ofEpochSecond(Long.parseLong(args[4])), warnings::add);
+            System.out.println(r.blob().mediaType().value() + " " + r.blob().digest() + " " + r.blob().size() + " "
+                    + r.diffId());
+        }
+        warnings.forEach(System.out::println);
+    }
+
+    private static void export(String[] args) throws java.io.IOException {
+        BerthHome home = new BerthHome(Path.of(args[1]));
+        try (ImageStore store = home.openStore();
+             java.io.OutputStream out = java.nio.file.Files.newOutputStream(Path.of(args[5]))) {
+            dev.berth.layers.Image image = store.image(dev.berth.layers.Reference.parse(args[2]),
+                    dev.berth.layers.Platform.host());
+            ContainerChanges.export(image, Path.of(args[3]), rest(args, 6), Path.of(args[4]), out);
+        }
     }
 }
