@@ -43,6 +43,18 @@ final class ContainerOptions {
             description = "none: an own network namespace with loopback only (default); host: the host's.")
     String network;
 
+    @Option(names = "--add-host", paramLabel = "HOST:IP", description = "Add a line to /etc/hosts.")
+    List<String> addHosts = new ArrayList<>();
+
+    @Option(names = "--dns", paramLabel = "IP", description = "A nameserver for /etc/resolv.conf (replaces the host's).")
+    List<String> dns = new ArrayList<>();
+
+    @Option(names = "--dns-search", paramLabel = "DOMAIN", description = "A search domain for /etc/resolv.conf.")
+    List<String> dnsSearch = new ArrayList<>();
+
+    @Option(names = "--dns-option", paramLabel = "OPTION", description = "An option for /etc/resolv.conf.")
+    List<String> dnsOptions = new ArrayList<>();
+
     @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", description = "Memory limit, e.g. 256m or 1g.")
     String memory;
 
@@ -78,6 +90,7 @@ final class ContainerOptions {
             b.hostname(hostname);
         }
         volumes.forEach(v -> b.volume(Volume.parse(v)));
+        b.names(dev.berth.runtime.NameResolution.parse(addHosts, dns, dnsSearch, dnsOptions));
         if (userns != null) {
             switch (userns) {
                 case "host", "" -> { }

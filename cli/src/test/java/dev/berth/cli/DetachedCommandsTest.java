@@ -156,6 +156,9 @@ class DetachedCommandsTest {
         assertThat(ok(berth("restart", "-t", "0", "again")).stdout()).isEqualTo("again\n");
         ok(berth("stop", "-t", "0", "again"));
         assertThat(ok(berth("logs", "again")).stdout()).isEqualTo("runs 1\nruns 2\nruns 3\n");
+        assertThat(ok(berth("run", "--rm", "--add-host", "db:10.1.2.3", "--dns", "192.0.2.53", "bb:cli", "sh", "-c",
+                "tail -1 /etc/hosts; grep nameserver /etc/resolv.conf")).stdout())
+                .isEqualTo("10.1.2.3\tdb\nnameserver 192.0.2.53\n");
         ok(berth("rm", "again"));
 
         assertThat(berth("run", "--name", "fg2", "bb:cli", "sh", "-c", "echo hi; exit 3").exitCode()).isEqualTo(3);

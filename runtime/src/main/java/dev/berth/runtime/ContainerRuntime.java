@@ -179,7 +179,7 @@ public final class ContainerRuntime {
         ContainerCgroup cgroup = null;
         Monitor monitor = null;
         try {
-            EtcFiles.write(slot.path, plan.hostname(), o.network());
+            EtcFiles.write(slot.path, plan.hostname(), o.network(), o.names());
             List<Mount> etc = new ArrayList<>(EtcFiles.mounts(slot.path));
             if (keepId.isPresent()) { // the root directory and /etc files are the container's root's, not the user's
                 List<Mount> users = KeepId.etcFiles(fs, slot.path, keepId.get());

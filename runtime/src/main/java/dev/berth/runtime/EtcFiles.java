@@ -17,7 +17,8 @@ final class EtcFiles {
     private EtcFiles() {}
 
     /** Writes the /etc files into a bundle's rootfs, where no symlink leads them out of it. */
-    static void writeIntoRootfs(Path rootfs, String hostname, NetworkMode network) throws IOException {
+    static void writeIntoRootfs(Path rootfs, String hostname, NetworkMode network, NameResolution names)
+            throws IOException {
         Path etc = rootfs.resolve("etc");
         if (Files.isSymbolicLink(etc)) {
             return;
@@ -25,7 +26,7 @@ final class EtcFiles {
         Files.createDirectories(etc);
         Path staging = Files.createTempDirectory(rootfs.getParent(), ".etc");
         try {
-            write(staging, hostname, network);
+            write(staging, hostname, network, names);
             for (String f : List.of("hosts", "hostname", "resolv.conf")) {
                 if (!Files.isSymbolicLink(etc.resolve(f))) {
                     Files.copy(staging.resolve(f), etc.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -47,7 +48,7 @@ final class EtcFiles {
     }
 
     /** /etc/hosts, /etc/hostname and /etc/resolv.conf for the container, as docker writes them. */
-    static void write(Path dir, String hostname, NetworkMode network) {
+    static void write(Path dir, String hostname, NetworkMode network, NameResolution names) {
         try {
             String hosts;
             if (network == NetworkMode.HOST && Files.isReadable(Path.of("/etc/hosts"))) {
@@ -61,10 +62,14 @@ final class EtcFiles {
                         + "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
                         + "127.0.1.1\t" + hostname + "\n";
             }
+            for (String line : names.hosts()) {
+                hosts = (hosts.isEmpty() || hosts.endsWith("\n") ? hosts : hosts + "\n") + line + "\n";
+            }
             Files.writeString(dir.resolve("hosts"), hosts);
             Files.writeString(dir.resolve("hostname"), hostname + "\n");
             Path resolv = Path.of("/etc/resolv.conf");
-            Files.writeString(dir.resolve("resolv.conf"), Files.isReadable(resolv) ? Files.readString(resolv) : "");
+            Files.writeString(dir.resolve("resolv.conf"), names.resolvConf(Files.isReadable(resolv)
+                    ? Files.readString(resolv) : ""));
         } catch (IOException e) {
             throw new ContainerException("cannot write the container's /etc files in " + dir + ": " + e.getMessage(), e);
         }

@@ -45,7 +45,7 @@ public final class OciBundle {
             LayerExtractor.unpack(image, rootfs);
             ContainerPlan plan = ContainerPlan.resolve(what, ContainerImage.of(ref, image), new LayeredFs(List.of(rootfs)),
                     options, id, hostEnv);
-            EtcFiles.writeIntoRootfs(rootfs, plan.hostname(), options.network());
+            EtcFiles.writeIntoRootfs(rootfs, plan.hostname(), options.network(), options.names());
             // The OCI runtime mounts /sys/fs/cgroup as the host has it (v1 or v2); devices and /dev links
             // are its own defaults, so the spec lists none.
             List<Mount> system = new ArrayList<>(Defaults.systemMounts(false));

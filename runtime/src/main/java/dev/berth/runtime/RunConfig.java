@@ -51,6 +51,10 @@ final class RunConfig {
         m.put("logMaxFiles", o.detach().map(DetachOptions::logMaxFiles).orElse(1));
         m.put("publish", publish.stream().map(p -> List.of(p.protocol(), p.hostIp(), Integer.toString(p.hostPort()),
                 Integer.toString(p.containerPort()))).toList());
+        m.put("hosts", o.names().hosts());
+        m.put("dns", o.names().servers());
+        m.put("dnsSearch", o.names().search());
+        m.put("dnsOptions", o.names().options());
         m.put("mountPoints", mounts.stream().map(ContainerSpec.Mount::destination).toList());
         Path tmp = dir.resolve(FILE + ".tmp");
         try {
@@ -94,6 +98,10 @@ final class RunConfig {
         for (Object p : (List<?>) m.get("publish")) {
             List<String> f = strings(p);
             b.publish(List.of(new PortMapping(f.get(0), f.get(1), Integer.parseInt(f.get(2)), Integer.parseInt(f.get(3)))));
+        }
+        if (m.get("hosts") instanceof List<?>) {
+            b.names(new NameResolution(strings(m.get("hosts")), strings(m.get("dns")), strings(m.get("dnsSearch")),
+                    strings(m.get("dnsOptions"))));
         }
         boolean interactive = bool(m, "interactive");
         if (detach.isPresent()) {

@@ -28,6 +28,7 @@ import java.util.Optional;
  * @param publish {@code -p}: host ports relayed to the container's loopback (with a network of its own)
  * @param publishAll {@code -P}: also every port the image exposes that {@code publish} does not, on any
  *     free host port
+ * @param names {@code --add-host} and {@code --dns*}: extra lines of /etc/hosts, resolv.conf's replacements
  */
 public record RunOptions(
         Optional<String> name,
@@ -57,7 +58,8 @@ public record RunOptions(
         boolean keepId,
         Optional<DetachOptions> detach,
         List<PortMapping> publish,
-        boolean publishAll) {
+        boolean publishAll,
+        NameResolution names) {
 
     public RunOptions {
         publish = List.copyOf(publish);
@@ -102,6 +104,7 @@ public record RunOptions(
         b.detach = detach;
         b.publish = new ArrayList<>(publish);
         b.publishAll = publishAll;
+        b.names = names;
         return b;
     }
 
@@ -135,6 +138,7 @@ public record RunOptions(
         private Optional<DetachOptions> detach = Optional.empty();
         private List<PortMapping> publish = new ArrayList<>();
         private boolean publishAll;
+        private NameResolution names = NameResolution.NONE;
 
         private Builder() {}
 
@@ -168,12 +172,13 @@ public record RunOptions(
         public Builder detach(DetachOptions v) { detach = Optional.of(v); return this; }
         public Builder publish(List<PortMapping> v) { publish.addAll(v); return this; }
         public Builder publishAll(boolean v) { publishAll = v; return this; }
+        public Builder names(NameResolution v) { names = v; return this; }
 
         public RunOptions build() {
             return new RunOptions(name, remove, env, envFiles, workdir, user, entrypoint, hostname, volumes,
                     readOnly, network, resources, init, tty, interactive, command,
                     stdin.orElse(interactive ? Stdio.INHERIT : Stdio.NULL), stdout, stderr, overlayMode, noPivot,
-                    mounts, noNewPrivileges, commitTo, keepId, detach, publish, publishAll);
+                    mounts, noNewPrivileges, commitTo, keepId, detach, publish, publishAll, names);
         }
     }
 }
