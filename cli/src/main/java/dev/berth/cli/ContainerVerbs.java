@@ -93,7 +93,7 @@ final class ContainerVerbs {
 
         @Override
         void act(ContainerRuntime rt, String n, PrintWriter out) {
-            rt.stop(n, Duration.ofSeconds(seconds));
+            rt.control().stop(n, Duration.ofSeconds(seconds));
             out.println(n);
         }
     }
@@ -118,7 +118,7 @@ final class ContainerVerbs {
 
         @Override
         void act(ContainerRuntime rt, String n, PrintWriter out) {
-            rt.kill(n, sig);
+            rt.control().kill(n, sig);
             out.println(n);
         }
     }
@@ -128,7 +128,7 @@ final class ContainerVerbs {
     static final class Wait extends EachContainer {
         @Override
         void act(ContainerRuntime rt, String n, PrintWriter out) {
-            out.println(rt.waitFor(n));
+            out.println(rt.control().waitFor(n));
         }
     }
 
@@ -137,7 +137,7 @@ final class ContainerVerbs {
     static final class Pause extends EachContainer {
         @Override
         void act(ContainerRuntime rt, String n, PrintWriter out) {
-            rt.pause(n, true);
+            rt.control().pause(n, true);
             out.println(n);
         }
     }
@@ -147,7 +147,7 @@ final class ContainerVerbs {
     static final class Unpause extends EachContainer {
         @Override
         void act(ContainerRuntime rt, String n, PrintWriter out) {
-            rt.pause(n, false);
+            rt.control().pause(n, false);
             out.println(n);
         }
     }
@@ -168,7 +168,7 @@ final class ContainerVerbs {
         public Integer call() {
             List<dev.berth.runtime.PortMapping> ports;
             try {
-                ports = runtime().ports(name);
+                ports = runtime().control().ports(name);
             } catch (ContainerException e) {
                 throw new ContainerFailure(e);
             }
@@ -234,7 +234,7 @@ final class ContainerVerbs {
                 }
             }
             try {
-                runtime().logs(name, new ContainerLogs.Query(follow, n, from, timestamps), System.out, System.err);
+                runtime().control().logs(name, new ContainerLogs.Query(follow, n, from, timestamps), System.out, System.err);
             } catch (ContainerException e) {
                 throw new ContainerFailure(new ContainerException(e.exitCode(), "logs " + name + ": " + e.getMessage()));
             }

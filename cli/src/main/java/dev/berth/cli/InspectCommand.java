@@ -55,7 +55,7 @@ final class InspectCommand implements Runnable {
         try (ImageStore store = Stores.open()) {
             for (String name : names) {
                 java.util.Optional<Map<String, Object>> c = runtime == null ? java.util.Optional.empty()
-                        : runtime.inspect(name);
+                        : runtime.control().inspect(name);
                 if (c.isPresent()) {
                     (format.equals("json") ? json : containers).add(c.get());
                     continue;

@@ -61,7 +61,7 @@ final class StartCommand {
 
         @Override
         void act(ContainerRuntime rt, String n, PrintWriter out) {
-            rt.stop(n, Duration.ofSeconds(Math.max(0, seconds)));
+            rt.control().stop(n, Duration.ofSeconds(Math.max(0, seconds)));
             start(rt, n);
             out.println(n);
         }
@@ -69,7 +69,7 @@ final class StartCommand {
 
     /** Starts one container detached; one that already runs is left as it is (as docker start does). */
     private static void start(ContainerRuntime rt, String n) {
-        if (rt.running(n)) {
+        if (rt.control().running(n)) {
             return;
         }
         RunningContainer c = rt.restart(n, Optional.of(DetachOptions.DEFAULT.withExitCommand(RunCommand.exitCommand())),

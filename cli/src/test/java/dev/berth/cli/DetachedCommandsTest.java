@@ -187,6 +187,12 @@ class DetachedCommandsTest {
         assertThat(c.get("HostConfig").get("PidsLimit").asLong()).isEqualTo(50);
         String port = c.get("NetworkSettings").get("Ports").get("80/tcp").get(0).get("HostPort").asText();
         assertThat(ok(berth("port", "insp", "80")).stdout()).isEqualTo("127.0.0.1:" + port + "\n");
+        Tools.Result top = ok(berth("top", "insp"));
+        assertThat(top.stdout().lines().toList()).hasSize(2).first().asString().contains("PID", "CMD");
+        assertThat(top.stdout()).contains("sleep 100");
+        assertThat(ok(berth("top", "insp", "-o", "pid,comm")).stdout()).contains("sleep").doesNotContain("java");
+        Tools.Result stats = ok(berth("stats", "--no-stream", "insp"));
+        assertThat(stats.stdout()).startsWith("CONTAINER ID").containsPattern("insp +\\d+\\.\\d\\d% +[0-9.]+\\w?i?B / ");
         ok(berth("pause", "insp"));
         assertThat(ok(berth("inspect", "insp")).stdout()).contains("\"Status\" : \"paused\"");
         ok(berth("stop", "-t", "0", "insp"));

@@ -13,7 +13,7 @@ import java.util.List;
  * ({@code kill}, {@code stop}), waiting for its end ({@code wait}) and reading its log ({@code logs}).
  * The state it leaves is recorded as {@link ContainerCleanup#recover} records any ended container's.
  */
-final class ContainerControl {
+public final class ContainerControl {
     private final ContainerStore containers;
     private final ContainerCleanup cleanup;
 
@@ -35,7 +35,7 @@ final class ContainerControl {
     }
 
     /** Freezes ({@code pause}) or thaws a running container's processes in its cgroup's freezer. */
-    void pause(String n, boolean pause) {
+    public void pause(String n, boolean pause) {
         Path dir = find(n);
         ContainerState s = state(dir, n);
         if (!ContainerStore.isRunning(dir)) {
@@ -57,7 +57,7 @@ final class ContainerControl {
     }
 
     /** The container as {@code inspect} shows it (see {@link ContainerInspect}); empty when there is none. */
-    java.util.Optional<java.util.Map<String, Object>> inspect(String n) {
+    public java.util.Optional<java.util.Map<String, Object>> inspect(String n) {
         java.util.Optional<Path> dir = containers.find(n);
         if (dir.isEmpty()) {
             return java.util.Optional.empty();
@@ -66,15 +66,30 @@ final class ContainerControl {
         return containers.read(dir.get()).map(s -> ContainerInspect.of(dir.get(), s, ContainerStore.isRunning(dir.get())));
     }
 
+    /** What a running container's processes use now (see {@link ContainerStats}). */
+    public ContainerStats stats(String n) {
+        Path dir = find(n);
+        ContainerState s = state(dir, n);
+        if (!ContainerStore.isRunning(dir) || s.pid().isEmpty()) {
+            throw new ContainerException(1, "container " + n + " is not running");
+        }
+        return ContainerStats.of(s);
+    }
+
+    /** Whether the container runs now. */
+    public boolean running(String n) {
+        return ContainerStore.isRunning(find(n));
+    }
+
     /** The ports published to the container while it runs; none once it ended. */
-    List<PortMapping> ports(String n) {
+    public List<PortMapping> ports(String n) {
         Path dir = find(n);
         ContainerState s = state(dir, n);
         return ContainerStore.isRunning(dir) ? s.ports() : List.of();
     }
 
     /** Sends {@code signal} to the container's PID 1; a container that is not running is an error. */
-    void kill(String n, int signal) {
+    public void kill(String n, int signal) {
         Path dir = find(n);
         ContainerState s = state(dir, n);
         if (!ContainerStore.isRunning(dir) || s.pid().isEmpty()) {
@@ -93,7 +108,7 @@ final class ContainerControl {
      * SIGKILL when it has not ended after {@code timeout}. A container that is not running is left as it is.
      * Returns whether it had to be killed.
      */
-    boolean stop(String n, Duration timeout) {
+    public boolean stop(String n, Duration timeout) {
         Path dir = find(n);
         ContainerState s = state(dir, n);
         if (!ContainerStore.isRunning(dir)) {
@@ -122,7 +137,7 @@ final class ContainerControl {
     }
 
     /** Waits for the container to end; its exit code (137 for one whose monitor was killed). */
-    int await(String n) {
+    public int waitFor(String n) {
         Path dir = find(n);
         state(dir, n);
         waitUntilEnded(dir, Duration.ofDays(3650));
@@ -135,7 +150,7 @@ final class ContainerControl {
     }
 
     /** Writes the container's log (see {@link ContainerLogs}). */
-    void logs(String n, ContainerLogs.Query query, OutputStream out, OutputStream err) {
+    public void logs(String n, ContainerLogs.Query query, OutputStream out, OutputStream err) {
         Path dir = find(n);
         ContainerState s = state(dir, n);
         if (!s.detached()) {

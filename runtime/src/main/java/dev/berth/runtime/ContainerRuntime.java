@@ -124,12 +124,6 @@ public final class ContainerRuntime {
         return ContainerFiles.open(home, containers, images, nameOrId, verb);
     }
 
-    /** Whether the container runs now. */
-    public boolean running(String nameOrId) {
-        return ContainerStore.isRunning(containers.find(nameOrId).orElseThrow(() -> new ContainerException(
-                "no such container: " + nameOrId)));
-    }
-
     private RunningContainer launch(String what, java.util.function.Supplier<ContainerImage> source,
                                     RunOptions options, Optional<ContainerState> again) {
         Rootless.requireUserNamespaces();
@@ -356,45 +350,18 @@ public final class ContainerRuntime {
         return new ContainerCleanup(containers, cgroups, snapshots);
     }
 
-    /** Control of containers other berths started (kill, stop, wait, logs): see {@link ContainerControl}. */
-    public void kill(String nameOrId, int signal) {
-        new ContainerControl(containers, lifecycle()).kill(nameOrId, signal);
-    }
-
-    /** Stops a container: its stop signal, then SIGKILL after {@code timeout}; whether it was killed. */
-    public boolean stop(String nameOrId, java.time.Duration timeout) {
-        return new ContainerControl(containers, lifecycle()).stop(nameOrId, timeout);
-    }
-
-    /** A container as {@code berth inspect} shows it, in docker's shape; empty when there is no such container. */
-    public Optional<Map<String, Object>> inspect(String nameOrId) {
-        return new ContainerControl(containers, lifecycle()).inspect(nameOrId);
-    }
-
-    /** {@code berth pause} ({@code true}) and {@code unpause}: the cgroup freezer. */
-    public void pause(String nameOrId, boolean pause) {
-        new ContainerControl(containers, lifecycle()).pause(nameOrId, pause);
-    }
-
-    /** The ports published to a running container (none once it ended). */
-    public List<PortMapping> ports(String nameOrId) {
-        return new ContainerControl(containers, lifecycle()).ports(nameOrId);
-    }
-
-    /** Waits for a container to end and returns its exit code. */
-    public int waitFor(String nameOrId) {
-        return new ContainerControl(containers, lifecycle()).await(nameOrId);
+    /**
+     * Control of containers, whichever berth started them: kill, stop, wait, logs, ports, pause, inspect
+     * (see {@link ContainerControl}).
+     */
+    public ContainerControl control() {
+        return new ContainerControl(containers, lifecycle());
     }
 
     /** Starts {@code berth exec}'s command in a running container (see {@link ContainerExec}). */
     public RunningExec exec(String nameOrId, ExecOptions options) {
         return ContainerExec.start(containers, home.root().resolve("lib"), nameOrId, options, hostEnv,
                 BerthHome.isRoot() ? Optional.empty() : Optional.of(UsernsTasks.forCurrentUser(home).maps()));
-    }
-
-    /** Writes a detached container's log to {@code out} and {@code err}, by the stream each entry came from. */
-    public void logs(String nameOrId, ContainerLogs.Query query, java.io.OutputStream out, java.io.OutputStream err) {
-        new ContainerControl(containers, lifecycle()).logs(nameOrId, query, out, err);
     }
 
     /** Detaches every host mount at or under {@code dir}, deepest first. */

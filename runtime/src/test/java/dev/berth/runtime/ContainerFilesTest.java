@@ -67,7 +67,7 @@ class ContainerFilesTest {
             assertThat(entries.keySet()).containsExactlyInAnyOrder("tmp/", "tmp/made");
             assertThat(entries.get("tmp/made").getSize()).isEqualTo(3);
         }
-        assertThat(f.runtime.running(c.name())).as("paused for the commit, then thawed").isTrue();
+        assertThat(f.runtime.control().running(c.name())).as("paused for the commit, then thawed").isTrue();
         assertThat(f.runtime.list(false)).filteredOn(i -> i.id().equals(c.id())).singleElement()
                 .satisfies(i -> assertThat(i.paused()).isFalse());
         f.runtime.remove(List.of(c.name()), true);

@@ -43,7 +43,7 @@ class DetachedTest {
     private static String[] logs(String name, ContainerLogs.Query q) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        f.runtime.logs(name, q, out, err);
+        f.runtime.control().logs(name, q, out, err);
         return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
     }
 
@@ -54,7 +54,7 @@ class DetachedTest {
     void itsOutputIsAJsonFileLogAndItsExitIsRecorded() throws IOException {
         RunningContainer c = detached(Fixture.BUSYBOX, DetachOptions.DEFAULT,
                 "sleep 0.2; echo out; echo err >&2; printf 'no newline \\\\ \"quoted\" \\t <tab> '; exit 3");
-        assertThat(f.runtime.waitFor(c.name())).isEqualTo(3);
+        assertThat(f.runtime.control().waitFor(c.name())).isEqualTo(3);
         Path dir = f.home.containers().resolve(c.id());
         List<String> lines = Files.readAllLines(dir.resolve(Detached.LOG));
         assertThat(lines).hasSize(3);
@@ -83,17 +83,17 @@ class DetachedTest {
         RunningContainer polite = detached("stopsignal:test", DetachOptions.DEFAULT,
                 "trap 'echo got USR1; exit 5' USR1; echo ready; while true; do sleep 0.05; done");
         waitForLog(polite.name(), "ready");
-        assertThat(f.runtime.stop(polite.name(), Duration.ofSeconds(30))).as("killed").isFalse();
-        assertThat(f.runtime.waitFor(polite.name())).isEqualTo(5);
+        assertThat(f.runtime.control().stop(polite.name(), Duration.ofSeconds(30))).as("killed").isFalse();
+        assertThat(f.runtime.control().waitFor(polite.name())).isEqualTo(5);
         assertThat(logs(polite.name(), ALL)[0]).isEqualTo("ready\ngot USR1\n");
 
         RunningContainer stubborn = detached(Fixture.BUSYBOX, DetachOptions.DEFAULT, "while true; do sleep 1; done");
         long t0 = System.nanoTime();
-        assertThat(f.runtime.stop(stubborn.name(), Duration.ofMillis(300))).as("killed").isTrue();
+        assertThat(f.runtime.control().stop(stubborn.name(), Duration.ofMillis(300))).as("killed").isTrue();
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
-        assertThat(f.runtime.waitFor(stubborn.name())).isEqualTo(137);
-        assertThat(f.runtime.stop(stubborn.name(), Duration.ofSeconds(1))).as("stopped already: nothing to do").isFalse();
-        assertThatThrownBy(() -> f.runtime.kill(stubborn.name(), Linux.SIGTERM)).hasMessage("container "
+        assertThat(f.runtime.control().waitFor(stubborn.name())).isEqualTo(137);
+        assertThat(f.runtime.control().stop(stubborn.name(), Duration.ofSeconds(1))).as("stopped already: nothing to do").isFalse();
+        assertThatThrownBy(() -> f.runtime.control().kill(stubborn.name(), Linux.SIGTERM)).hasMessage("container "
                 + stubborn.name() + " is not running");
         f.runtime.remove(List.of(polite.name(), stubborn.name()), false);
     }
@@ -105,23 +105,23 @@ class DetachedTest {
                 .resources(new Resources(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.of(100)))
                 .command("sh", "-c", "i=0; while true; do i=$((i+1)); echo $i; sleep 0.02; done").build());
         waitForLog(c.name(), "3");
-        f.runtime.pause(c.name(), true);
+        f.runtime.control().pause(c.name(), true);
         assertThat(f.runtime.list(false)).filteredOn(i -> i.id().equals(c.id())).singleElement()
                 .satisfies(i -> assertThat(i.paused()).isTrue());
         String frozen = logs(c.name(), ALL)[0];
         Thread.sleep(300);
         assertThat(logs(c.name(), ALL)[0]).as("nothing runs while paused").isEqualTo(frozen);
-        assertThatThrownBy(() -> f.runtime.pause(c.name(), true)).hasMessage("container " + c.name()
+        assertThatThrownBy(() -> f.runtime.control().pause(c.name(), true)).hasMessage("container " + c.name()
                 + " is already paused");
         assertThatThrownBy(() -> f.runtime.exec(c.name(), ExecOptions.of(List.of("true"), Optional.empty(),
                 Optional.empty(), List.of(), false, false, false))).hasMessageContaining("is paused");
-        f.runtime.pause(c.name(), false);
+        f.runtime.control().pause(c.name(), false);
         waitForLog(c.name(), (Integer.parseInt(frozen.lines().toList().getLast()) + 3) + "\n");
-        f.runtime.pause(c.name(), true);
-        assertThat(f.runtime.stop(c.name(), Duration.ofMillis(200))).as("a paused shell ignores SIGTERM as PID 1")
+        f.runtime.control().pause(c.name(), true);
+        assertThat(f.runtime.control().stop(c.name(), Duration.ofMillis(200))).as("a paused shell ignores SIGTERM as PID 1")
                 .isTrue();
-        assertThat(f.runtime.waitFor(c.name())).isEqualTo(137);
-        assertThatThrownBy(() -> f.runtime.pause(c.name(), false)).hasMessage("container " + c.name()
+        assertThat(f.runtime.control().waitFor(c.name())).isEqualTo(137);
+        assertThatThrownBy(() -> f.runtime.control().pause(c.name(), false)).hasMessage("container " + c.name()
                 + " is not running");
         f.runtime.remove(List.of(c.name()), false);
     }
@@ -130,11 +130,11 @@ class DetachedTest {
     void aStoppedContainerStartsAgainAsItWasRunWithItsFiles() throws Exception {
         RunningContainer c = detached(Fixture.BUSYBOX, DetachOptions.DEFAULT,
                 "echo run $FROM_IMAGE $(hostname) $(cat /count 2>/dev/null); echo x >> /count; pwd; exit 3");
-        assertThat(f.runtime.waitFor(c.name())).isEqualTo(3);
+        assertThat(f.runtime.control().waitFor(c.name())).isEqualTo(3);
         String host = c.id().substring(0, 12);
         RunningContainer again = f.runtime.restart(c.name(), Optional.of(DetachOptions.DEFAULT), false);
         assertThat(again.id()).isEqualTo(c.id());
-        assertThat(f.runtime.waitFor(c.name())).isEqualTo(3);
+        assertThat(f.runtime.control().waitFor(c.name())).isEqualTo(3);
         assertThat(logs(c.name(), ALL)[0]).as("the same command, environment, host name and files; one log")
                 .isEqualTo("run yes " + host + "\n/\nrun yes " + host + " x\n/\n");
         // in the foreground, on berth's streams
@@ -161,7 +161,7 @@ class DetachedTest {
         c.await(); // the helper this JVM started is gone
         ContainerInfo info = f.runtime.list(true).stream().filter(i -> i.id().equals(c.id())).findFirst().orElseThrow();
         assertThat(info.status()).isEqualTo(ContainerInfo.Status.DEAD);
-        assertThat(f.runtime.waitFor(c.name())).isEqualTo(137);
+        assertThat(f.runtime.control().waitFor(c.name())).isEqualTo(137);
         f.runtime.remove(List.of(c.name()), false);
     }
 
@@ -169,7 +169,7 @@ class DetachedTest {
     void theLogRotatesAtItsSizeKeepingItsFiles() throws IOException {
         RunningContainer c = detached(Fixture.BUSYBOX, new DetachOptions(1000, 3, List.of()),
                 "sleep 0.2; i=0; while [ $i -lt 100 ]; do echo line $i; i=$((i+1)); done");
-        f.runtime.waitFor(c.name());
+        f.runtime.control().waitFor(c.name());
         Path dir = f.home.containers().resolve(c.id());
         assertThat(dir.resolve(Detached.LOG + ".1")).exists();
         assertThat(dir.resolve(Detached.LOG + ".2")).exists();
@@ -196,7 +196,7 @@ class DetachedTest {
         java.io.BufferedReader seen = new java.io.BufferedReader(new java.io.InputStreamReader(
                 new java.io.PipedInputStream(sink), StandardCharsets.UTF_8));
         CompletableFuture<Void> follow = CompletableFuture.runAsync(() -> {
-            f.runtime.logs(c.name(), new ContainerLogs.Query(true, OptionalInt.empty(), Optional.empty(), false),
+            f.runtime.control().logs(c.name(), new ContainerLogs.Query(true, OptionalInt.empty(), Optional.empty(), false),
                     sink, new ByteArrayOutputStream());
             try {
                 sink.close();

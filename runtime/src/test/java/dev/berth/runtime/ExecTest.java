@@ -98,6 +98,24 @@ class ExecTest {
     }
 
     @Test
+    void statsSeeTheContainersProcessesAndWhatTheyUse() throws Exception {
+        RunningExec busy = f.runtime.exec(c.name(), new ExecOptions(List.of("sh", "-c", "while true; do :; done"),
+                Optional.empty(), Optional.empty(), List.of(), false, false, false, Stdio.NULL, Stdio.NULL, Stdio.NULL));
+        Thread.sleep(100);
+        ContainerStats first = f.runtime.control().stats(c.name());
+        Thread.sleep(500);
+        ContainerStats second = f.runtime.control().stats(c.name());
+        assertThat(first.pids()).as("PID 1, its sleep, and the exec").hasSizeGreaterThanOrEqualTo(3)
+                .contains(c.pid().getAsLong());
+        assertThat(second.cpuTicks() - first.cpuTicks()).as("the busy exec's CPU time, in ticks of 10 ms")
+                .isGreaterThan(10);
+        assertThat(second.memoryUsage()).isPositive().isLessThan(second.memoryLimit());
+        assertThat(second.name()).isEqualTo(c.name());
+        busy.signal(9);
+        assertThat(busy.await()).isEqualTo(137);
+    }
+
+    @Test
     void itsExitCodesAreDockers() throws IOException {
         assertThat(sh("exit 7").code()).isEqualTo(7);
         assertThat(sh("kill -TERM $$").code()).isEqualTo(128 + 15);
@@ -116,7 +134,7 @@ class ExecTest {
     void aStoppedOrMissingContainerIsRefused() {
         RunningContainer done = f.runtime.start(Fixture.BUSYBOX, RunOptions.builder().detach(DetachOptions.DEFAULT)
                 .command("true").build());
-        f.runtime.waitFor(done.name());
+        f.runtime.control().waitFor(done.name());
         assertThatThrownBy(() -> f.runtime.exec(done.name(), ExecOptions.of(List.of("true"), Optional.empty(),
                 Optional.empty(), List.of(), false, false, false)))
                 .isInstanceOfSatisfying(ContainerException.class, e -> assertThat(e.exitCode()).isEqualTo(1))
@@ -133,7 +151,7 @@ class ExecTest {
         RunningExec e = f.runtime.exec(short_.name(), new ExecOptions(List.of("sleep", "60"), Optional.empty(),
                 Optional.empty(), List.of(), false, false, false, Stdio.NULL, Stdio.NULL, Stdio.NULL));
         long t0 = System.nanoTime();
-        f.runtime.stop(short_.name(), Duration.ofMillis(200));
+        f.runtime.control().stop(short_.name(), Duration.ofMillis(200));
         assertThat(e.await()).as("killed with the PID namespace").isEqualTo(137);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
         f.runtime.remove(List.of(short_.name()), false);

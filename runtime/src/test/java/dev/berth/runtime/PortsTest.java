@@ -77,7 +77,7 @@ class PortsTest {
                 .volume(Volume.parse(www + ":/www:ro"))
                 .publish(PortMapping.parse("127.0.0.1:0:80")).publish(PortMapping.parse("127.0.0.1::81"))
                 .command("sh", "-c", "httpd -p 80 -h /www; nc -l -p 81 > /tmp/up; echo received; sleep 1000").build());
-        List<PortMapping> ports = f.runtime.ports(c.name());
+        List<PortMapping> ports = f.runtime.control().ports(c.name());
         assertThat(ports).hasSize(2).allSatisfy(p -> {
             assertThat(p.hostIp()).isEqualTo("127.0.0.1");
             assertThat(p.hostPort()).isPositive();
@@ -110,7 +110,7 @@ class PortsTest {
     @Test
     void udpRepliesReachEachClient() throws Exception {
         RunningContainer c = detached("ports:test", PortMapping.parse("127.0.0.1:0:53/udp"), "udp-echo 53");
-        int port = f.runtime.ports(c.name()).getFirst().hostPort();
+        int port = f.runtime.control().ports(c.name()).getFirst().hostPort();
         try (DatagramSocket a = new DatagramSocket(); DatagramSocket b = new DatagramSocket()) {
             a.setSoTimeout(200);
             b.setSoTimeout(200);
@@ -126,7 +126,7 @@ class PortsTest {
         RunningContainer c = f.runtime.start("ports:test", RunOptions.builder().detach(DetachOptions.DEFAULT)
                 .publishAll(true).publish(PortMapping.parse("127.0.0.1::80"))
                 .command("sh", "-c", "echo hi > /tmp/index.html; httpd -f -p 80 -h /tmp").build());
-        List<PortMapping> ports = f.runtime.ports(c.name());
+        List<PortMapping> ports = f.runtime.control().ports(c.name());
         assertThat(ports).filteredOn(p -> p.containerPort() == 80).as("-p wins over -P for its port")
                 .singleElement().extracting(PortMapping::hostIp).isEqualTo("127.0.0.1");
         assertThat(ports).filteredOn(p -> p.containerPort() == 53).isNotEmpty()
@@ -134,8 +134,8 @@ class PortsTest {
         int port = ports.getFirst().hostPort();
         assertThat(new String(get(port, "GET /index.html HTTP/1.0\r\n\r\n"), StandardCharsets.ISO_8859_1))
                 .endsWith("\r\n\r\nhi\n");
-        f.runtime.stop(c.name(), Duration.ofSeconds(5));
-        assertThat(f.runtime.ports(c.name())).as("none once it ended").isEmpty();
+        f.runtime.control().stop(c.name(), Duration.ofSeconds(5));
+        assertThat(f.runtime.control().ports(c.name())).as("none once it ended").isEmpty();
         try (ServerSocket again = new ServerSocket()) {
             again.bind(new InetSocketAddress("127.0.0.1", port)); // the monitor closed its listener
         }
@@ -194,7 +194,7 @@ class PortsTest {
     private static void waitForLog(RunningContainer c, String text) throws InterruptedException {
         for (int i = 0; i < 3000; i++) {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            f.runtime.logs(c.name(), new ContainerLogs.Query(false, java.util.OptionalInt.empty(), Optional.empty(),
+            f.runtime.control().logs(c.name(), new ContainerLogs.Query(false, java.util.OptionalInt.empty(), Optional.empty(),
                     false), out, new java.io.ByteArrayOutputStream());
             if (out.toString(StandardCharsets.UTF_8).contains(text)) {
                 return;
