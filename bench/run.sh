@@ -9,8 +9,8 @@
 # bench/lib/make-tree.py) with buildah into podman's store and copied into a berth home of their own,
 # kept in $BENCH_WORK (default /var/tmp/berth-bench-run) between invocations.
 # Targets: berth <= 0.7x podman; the 200 MB image <= 1.1x the 2 MB one; berth pull + berth run (extract +
-# start) of the 200 MB image <= 0.5x podman pull + podman run. Then the same as a user who is not root
-# (see "rootless" below).
+# start) of the 200 MB image <= 0.5x podman pull + podman run; `run -d` + `exec true` + `stop` <= 0.8x
+# podman's. Then the same as a user who is not root (see "rootless" below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -114,6 +114,32 @@ echo "in one JVM (java -cp berth.jar bench/lib/StartTimes.java), median of $runs
 "${jvm[@]}" -cp cli/target/berth.jar bench/lib/StartTimes.java "$BERTH_HOME" "$runs" "$small" "$big" 2>/dev/null \
   | awk '{t[NR]=$2; printf "  %-40s %8.1f ms\n", $1, $2} END {printf "  200 MB / 2 MB: %.2fx   (target <= 1.1x)\n", t[2]/t[1]}'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------- detached: run -d, exec, stop
+# The container lifecycle: `run -d` (the monitor keeps the container), `exec true` in it, `stop`, as
+# podman's same three commands (conmon keeps its container), each cycle in one bash. The container is a
+# shell waiting on its input (open and empty with -i) that a trap ends on SIGTERM, so `stop` takes no
+# timeout; --rm, so the stop removes it. Target: berth <= 0.8x podman.
+cat >"$work/cycle-berth.sh" <<EOF2
+id=\$(./berth run -d -i --rm $small sh -c 'trap "exit 0" TERM; read x') && ./berth exec \$id true && ./berth stop \$id >/dev/null
+EOF2
+cat >"$work/cycle-podman.sh" <<EOF2
+id=\$(${podman_run[*]} -d -i $small sh -c 'trap "exit 0" TERM; read x') && podman exec \$id true && podman stop \$id >/dev/null
+EOF2
+bash "$work/cycle-berth.sh" && bash "$work/cycle-podman.sh"
+djson=$work/detached.json
+hyperfine -N --warmup 2 --runs "$runs" --export-json "$djson" \
+  -n "berth run -d + exec true + stop" "bash $work/cycle-berth.sh" \
+  -n "podman run -d + exec true + stop" "bash $work/cycle-podman.sh" >/dev/null
+python3 - "$djson" <<'EOF2'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+print()
+for name, x in r.items():
+    print(f"{name:40} {x['median']*1000:10.1f} ms median  (stddev {x['stddev']*1000:.1f})")
+b, p = r["berth run -d + exec true + stop"]["median"], r["podman run -d + exec true + stop"]["median"]
+print(f"detached cycle, berth / podman: {b/p:.2f}x   (target <= 0.8x)")
+EOF2
 
 # ---------------------------------------------------------------- first run of a freshly pulled image
 # A loopback registry holds the 200 MB image. Each try, podman pulls into a new, empty storage root (its

@@ -17,7 +17,7 @@
  * Protocol on fd 3 (a socket the JVM holds the other end of):
  *   JVM -> M: "BERTH1\n", a 4-byte little-endian length, then records of NUL-terminated strings: a key
  *             followed by the fixed number of values that key takes (see spec.c). Ends with "end".
- *   M -> JVM: text lines: "pid N" (host pid of C), "started" (the command was exec'd), "error CODE MSG"
+ *   M -> JVM: text lines: "monitor N" (M's pid, first, when M is a detachable one: see main.c), "pid N" (host pid of C), "started" (the command was exec'd), "error CODE MSG"
  *             (setup failed; CODE is 125, 126 or 127), "exited code N" or "exited signal N".
  *   JVM -> M, after the spec: text lines "signal N" (forward signal N to the container), and for a
  *             detached container (flag detach) "detach" once berth has recorded it: M answers "detached",

@@ -140,14 +140,28 @@ int main(int argc, char **argv) {
         return EXIT_BERTH;
     }
     close_inherited();
-    /* Die with the JVM thread that spawned us; if it is already gone, stop here. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
-        report_error("prctl(PR_SET_PDEATHSIG) failed");
-        return EXIT_BERTH;
-    }
     char *end;
     long parent = strtol(argv[2], &end, 10);
     if (*end != '\0' || parent != (long)getppid()) return EXIT_BERTH;
+    if (detached) {
+        /* berth run -d: the JVM's child exits at once and the monitor, its child, goes on, reporting its pid
+         * (a JVM whose child lives on waits 0.3 s at its exit for the thread that would reap it). No parent-
+         * death signal: the JVM's end shows as EOF on fd 3, and the monitor then kills the container unless
+         * berth has detached it (see monitor.c). */
+        pid_t m = fork();
+        if (m < 0) {
+            report_error("fork the monitor");
+            return EXIT_BERTH;
+        }
+        if (m > 0) _exit(0);
+        char line[64];
+        int n = snprintf(line, sizeof line, "monitor %d\n", (int)getpid());
+        if (send(CONTROL_FD, line, (size_t)n, MSG_NOSIGNAL) < 0) return EXIT_BERTH;
+    } else if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != (pid_t)parent) {
+        /* die with the JVM thread that spawned us; if it is already gone, stop here */
+        report_error("prctl(PR_SET_PDEATHSIG) failed, or berth is gone");
+        return EXIT_BERTH;
+    }
 
     struct spec spec;
     char err[512];

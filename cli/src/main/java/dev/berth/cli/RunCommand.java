@@ -151,6 +151,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             RunResult r = c.await();
             return r.exitCode() >= 125 && r.exitCode() <= 127 ? r.exitCode() : 0;
         }
+        c.release();
         return 0;
     }
 }

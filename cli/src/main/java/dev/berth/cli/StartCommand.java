@@ -79,6 +79,8 @@ final class StartCommand {
             if (code >= 125 && code <= 127) {
                 throw new ContainerException(code, "it failed to start (exit code " + code + ")");
             }
+        } else {
+            c.release();
         }
     }
 }

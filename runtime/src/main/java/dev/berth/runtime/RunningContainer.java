@@ -78,6 +78,14 @@ public final class RunningContainer {
         }
     }
 
+    /**
+     * For a detached container: this JVM stops watching it (what {@code berth run -d} does before it exits,
+     * so that no thread of it waits on the monitor); {@link #await} no longer tells how it ends.
+     */
+    public void release() {
+        monitor.release();
+    }
+
     /** Whether the helper's monitor keeps the container without this JVM ({@code berth run -d}). */
     public boolean detached() {
         return monitor.isDetached();

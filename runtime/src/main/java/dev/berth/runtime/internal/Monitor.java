@@ -63,6 +63,9 @@ public final class Monitor {
 
     private final CompletableFuture<Process> helper = new CompletableFuture<>();
     private final CompletableFuture<OptionalLong> containerPid = new CompletableFuture<>();
+    /** The monitor's pid: the helper's, or for a detachable one the child it forks and reports. */
+    private final CompletableFuture<Long> monitorPid = new CompletableFuture<>();
+    private volatile boolean detachable;
     private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     /** True once the helper answered "detached"; false when it ended first. */
     private final CompletableFuture<Boolean> detached = new CompletableFuture<>();
@@ -100,9 +103,9 @@ public final class Monitor {
         return m;
     }
 
-    /** The helper's pid (the monitor process, outside the container). */
+    /** The monitor's pid (outside the container; for a detachable helper, the child it forked). */
     public int helperPid() {
-        return (int) helper.join().pid();
+        return monitorPid.join().intValue();
     }
 
     /** What the container writes to a stdout redirected to {@link ProcessBuilder.Redirect#PIPE}. */
@@ -154,6 +157,17 @@ public final class Monitor {
         return detached.join();
     }
 
+    /**
+     * This JVM stops watching a detached container (before berth exits): the control connection is closed,
+     * so no thread of this JVM waits on it; the helper keeps the container as before. The outcome is
+     * no longer known here.
+     */
+    public void release() {
+        if (detached.getNow(false)) {
+            closeQuietly(control);
+        }
+    }
+
     /** Whether the helper keeps its container without this JVM. */
     public boolean isDetached() {
         return detached.getNow(false);
@@ -168,8 +182,16 @@ public final class Monitor {
             return false;
         }
         if (signal == SIGKILL) {
-            helper.join().destroyForcibly();
-            return true;
+            if (!detachable) {
+                helper.join().destroyForcibly();
+                return true;
+            }
+            try {
+                Linux.kill(monitorPid.join(), SIGKILL);
+                return true;
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
         }
         SocketChannel c = control;
         if (c == null) {
@@ -189,6 +211,7 @@ public final class Monitor {
     }
 
     private void run(Path helperPath, byte[] spec, Streams streams, boolean detachable) {
+        this.detachable = detachable;
         Path dir = null;
         Process process;
         SocketChannel channel = null;
@@ -206,8 +229,13 @@ public final class Monitor {
                     .redirectInput(streams.stdin()).redirectOutput(streams.stdout()).redirectError(streams.stderr())
                     .redirectErrorStream(streams.mergeErrors());
             process = pb.start();
-            // a helper that dies before it connects must not leave accept() waiting
-            process.onExit().thenRun(() -> closeQuietly(server));
+            // a helper that dies before it connects must not leave accept() waiting (a detachable one's first
+            // process exits 0 once it connected and forked the monitor: then the connection is there)
+            process.onExit().thenAccept(p -> {
+                if (!detachable || p.exitValue() != 0) {
+                    closeQuietly(server);
+                }
+            });
             try {
                 channel = server.accept();
             } catch (IOException e) {
@@ -216,8 +244,12 @@ public final class Monitor {
         } catch (IOException | RuntimeException e) {
             deleteQuietly(dir);
             helper.completeExceptionally(e);
+            monitorPid.completeExceptionally(e);
             detached.complete(false);
             return;
+        }
+        if (!detachable) {
+            monitorPid.complete(process.pid());
         }
         deleteQuietly(dir);
         control = channel;
@@ -233,6 +265,7 @@ public final class Monitor {
                 for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                     String[] w = line.split(" ", 3);
                     switch (w[0]) {
+                        case "monitor" -> monitorPid.complete(Long.parseLong(w[1]));
                         case "pid" -> containerPid.complete(OptionalLong.of(Long.parseLong(w[1])));
                         case "detached" -> detached.complete(true);
                         case "port" -> ports.add(w[1] + " " + w[2]);
@@ -253,9 +286,11 @@ public final class Monitor {
                 // The helper is gone, or sent a malformed line: its exit status is what remains to report.
             } finally {
                 containerPid.complete(OptionalLong.empty());
+                monitorPid.complete(process.pid());
             }
         } else {
             containerPid.complete(OptionalLong.empty());
+            monitorPid.complete(process.pid());
         }
         Linux.WaitStatus status;
         try {
@@ -268,6 +303,11 @@ public final class Monitor {
             status = new Linux.WaitStatus(OptionalInt.empty(), OptionalInt.of(SIGKILL));
         } finally {
             closeQuietly(channel);
+        }
+        if (detachable && monitorPid.join() != process.pid() && error.isEmpty() && code.isEmpty() && signal.isEmpty()) {
+            // the forked monitor ended without a word (killed), or this JVM released it: the exit status of
+            // the helper's first process, which exited when it forked, says nothing
+            status = new Linux.WaitStatus(OptionalInt.empty(), OptionalInt.of(SIGKILL));
         }
         if (error.isEmpty() && code.isEmpty() && signal.isEmpty() && status.exitCode().isPresent()
                 && status.exitCode().getAsInt() != 0) {
