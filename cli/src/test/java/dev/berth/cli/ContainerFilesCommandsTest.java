@@ -36,6 +36,12 @@ class ContainerFilesCommandsTest {
                         + "ls: /bin/vi: No such file or directory\nmore\n");
         assertThat(CliRun.berth(home, "inspect", "--format", "json", "committed:1").ok().out())
                 .contains("\"created_by\" : \"berth commit\"", "\"comment\" : \"by hand\"");
+        java.util.List<String> history = CliRun.berth(home, "history", "committed:1").ok().out().lines().toList();
+        assertThat(history.getFirst()).startsWith("IMAGE").contains("CREATED BY", "SIZE", "COMMENT");
+        assertThat(history.get(1)).as("the image id, then the step").matches("[0-9a-f]{12} .*berth commit.*by hand");
+        assertThat(history.subList(2, history.size())).isNotEmpty().allMatch(l -> l.startsWith("<missing>"));
+        assertThat(CliRun.berth(home, "history", "-H=false", "committed:1").ok().out().lines().skip(1).findFirst()
+                .orElseThrow()).as("the layer's file bytes: made and passwd").containsPattern("berth commit +\\d+ ");
 
         Tools.run(umoci.toString(), "unpack", "--image", home.resolve("store") + ":docker.io/library/committed:1",
                 tmp.resolve("bundle").toString()).ok();

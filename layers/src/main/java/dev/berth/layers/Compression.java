@@ -154,7 +154,7 @@ public sealed interface Compression permits Compression.None, Compression.Gzip, 
      * Wraps {@code in} in the decompressor its first bytes call for (gzip, zstd, or none for a plain tar).
      * Concatenated gzip members are read as one stream.
      */
-    static InputStream decompress(InputStream in) throws IOException {
+    public static InputStream decompress(InputStream in) throws IOException {
         BufferedInputStream b = in instanceof BufferedInputStream bis ? bis : new BufferedInputStream(in, 1 << 16);
         return switch (detect(b)) {
             case GZIP -> new GZIPInputStream(b, 1 << 16);
