@@ -44,8 +44,9 @@ final class HistoryCommand implements Runnable {
             description = "Sizes and dates in human form (default); --human=false prints bytes and RFC 3339 times.")
     boolean human;
 
-    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-            description = "Output format: table (default) or json (one object per entry).")
+    @Option(names = "--format", paramLabel = "table|json|TEMPLATE", defaultValue = "table",
+            description = "Output format: table (default), json (one object per entry), or a template such as "
+                    + "'{{.CreatedBy}} {{.Size}}'.")
     String format;
 
     @CommandLine.Spec
@@ -53,8 +54,9 @@ final class HistoryCommand implements Runnable {
 
     @Override
     public void run() {
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new LayersException("--format: unknown format \"" + format + "\" (use table or json)");
+        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
+        if (template == null && !format.equals("table") && !format.equals("json")) {
+            throw new LayersException("--format: unknown format \"" + format + "\" (use table, json or a template)");
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         String id;
@@ -80,6 +82,16 @@ final class HistoryCommand implements Runnable {
         }
         if (format.equals("json")) {
             out.println(Json.pretty(rows));
+        } else if (template != null) {
+            Instant now = Instant.now();
+            List<Map<String, Object>> fields = rows.stream().map(r -> {
+                Map<String, Object> m = new LinkedHashMap<>(r);
+                m.put("ID", shortId((String) r.get("ID")));
+                m.put("CreatedSince", created((String) r.get("CreatedAt"), now));
+                m.put("Size", human ? Format.size((Long) r.get("Size")) : r.get("Size").toString());
+                return m;
+            }).toList();
+            out.print(template.render(fields, Map.of("ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt", "CREATED AT")));
         } else if (quiet) {
             rows.forEach(r -> out.println(shortId((String) r.get("ID"))));
         } else {

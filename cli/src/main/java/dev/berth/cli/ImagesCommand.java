@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
 /** {@code berth images}: the images in the local store. */
 @Command(name = "images", aliases = "ls", description = "List the images in the local store.")
 final class ImagesCommand implements Runnable {
-    @Option(names = "--format", paramLabel = "table|json", defaultValue = "table",
-            description = "Output format: table (default) or json.")
+    @Option(names = "--format", paramLabel = "table|json|TEMPLATE", defaultValue = "table",
+            description = "Output format: table (default), json, or a template such as '{{.Repository}}:{{.Tag}}' "
+                    + "or 'table {{.ID}}\\t{{.Size}}'.")
     String format;
 
     @Option(names = {"-q", "--quiet"}, description = "Only show image digests.")
@@ -34,8 +35,9 @@ final class ImagesCommand implements Runnable {
 
     @Override
     public void run() {
-        if (!format.equals("table") && !format.equals("json")) {
-            throw new LayersException("--format: unknown format \"" + format + "\" (use table or json)");
+        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
+        if (template == null && !format.equals("table") && !format.equals("json")) {
+            throw new LayersException("--format: unknown format \"" + format + "\" (use table, json or a template)");
         }
         List<Row> rows = new ArrayList<>();
         try (ImageStore store = Stores.open()) {
@@ -63,6 +65,25 @@ final class ImagesCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         if (format.equals("json")) {
             out.println(Json.pretty(rows));
+            return;
+        }
+        if (template != null) {
+            List<java.util.Map<String, Object>> fields = new ArrayList<>();
+            for (Row r : rows) {
+                java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("ID", r.id().isEmpty() ? "" : shorten(r.id()));
+                m.put("Repository", r.repository());
+                m.put("Tag", r.tag());
+                m.put("Digest", r.digest());
+                m.put("CreatedAt", r.created());
+                m.put("CreatedSince", Format.ago(Format.instant(java.util.Optional.of(r.created()).filter(c -> !c.isEmpty()))));
+                m.put("Size", Format.size(r.size()));
+                m.put("Platform", r.platform());
+                fields.add(m);
+            }
+            out.print(template.render(fields, java.util.Map.of("ID", "IMAGE ID", "CreatedSince", "CREATED",
+                    "CreatedAt", "CREATED AT")));
+            out.flush();
             return;
         }
         if (quiet) {

@@ -33,8 +33,9 @@ final class InspectCommand implements Runnable {
     @Option(names = "--type", paramLabel = "container|image", description = "Only look for a container or an image.")
     String type;
 
-    @Option(names = "--format", paramLabel = "text|json", defaultValue = "text",
-            description = "Output format: text (default) or json (the manifest and config documents as stored).")
+    @Option(names = {"-f", "--format"}, paramLabel = "text|json|TEMPLATE", defaultValue = "text",
+            description = "Output format: text (default), json (the manifest and config documents as stored), or a "
+                    + "template such as '{{.State.Status}}' or '{{json .Config.Env}}'.")
     String format;
 
     @CommandLine.Spec
@@ -42,8 +43,9 @@ final class InspectCommand implements Runnable {
 
     @Override
     public void run() {
-        if (!format.equals("text") && !format.equals("json")) {
-            throw new LayersException("--format: unknown format \"" + format + "\" (use text or json)");
+        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
+        if (template == null && !format.equals("text") && !format.equals("json")) {
+            throw new LayersException("--format: unknown format \"" + format + "\" (use text, json or a template)");
         }
         if (type != null && !type.equals("container") && !type.equals("image")) {
             throw new LayersException("--type: unknown type \"" + type + "\" (use container or image)");
@@ -57,7 +59,7 @@ final class InspectCommand implements Runnable {
                 java.util.Optional<Map<String, Object>> c = runtime == null ? java.util.Optional.empty()
                         : runtime.control().inspect(name);
                 if (c.isPresent()) {
-                    (format.equals("json") ? json : containers).add(c.get());
+                    (format.equals("text") ? containers : json).add(c.get());
                     continue;
                 }
                 if ("container".equals(type)) {
@@ -65,14 +67,24 @@ final class InspectCommand implements Runnable {
                 }
                 Stores.Entry e = Stores.findOne(store, name);
                 Image image = Stores.image(store, e);
-                if (format.equals("json")) {
+                if (template != null) {
+                    json.add(Json.mapper().convertValue(document(e, image), Map.class));
+                } else if (format.equals("json")) {
                     json.add(document(e, image));
                 } else {
                     text(out, e, image);
                 }
             }
         }
-        if (format.equals("json")) {
+        if (template != null) {
+            List<Map<String, Object>> docs = new ArrayList<>();
+            for (Object o : json) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = (Map<String, Object>) o;
+                docs.add(m);
+            }
+            out.print(template.render(docs, Map.of()));
+        } else if (format.equals("json")) {
             out.println(Json.pretty(json));
         } else if (!containers.isEmpty()) { // a container has no text form: docker's JSON
             out.println(Json.pretty(containers));

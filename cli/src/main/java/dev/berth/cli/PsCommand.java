@@ -23,6 +23,10 @@ final class PsCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Only show container ids.")
     boolean quiet;
 
+    @Option(names = "--format", paramLabel = "table|json|TEMPLATE", defaultValue = "table",
+            description = "Output format: table (default), json, or a template such as '{{.Names}} {{.Status}}'.")
+    String format;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -36,7 +40,16 @@ final class PsCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Instant now = Instant.now();
-        if (quiet) {
+        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
+        if (template == null && !format.equals("table") && !format.equals("json")) {
+            throw new dev.berth.layers.LayersException("--format: unknown format \"" + format
+                    + "\" (use table, json or a template)");
+        }
+        if (template != null || format.equals("json")) {
+            List<java.util.Map<String, Object>> rows = containers.stream().map(c -> fields(c, now)).toList();
+            out.print(template != null ? template.render(rows, java.util.Map.of("ID", "CONTAINER ID", "RunningFor",
+                    "CREATED", "CreatedAt", "CREATED AT")) : dev.berth.layers.Json.pretty(rows) + "\n");
+        } else if (quiet) {
             containers.forEach(c -> out.println(c.id().substring(0, 12)));
         } else {
             String format = "%-14s %-20s %-24s %-16s %-26s %-20s %s%n";
@@ -49,6 +62,22 @@ final class PsCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** docker's fields of a container, for --format. */
+    private static java.util.Map<String, Object> fields(ContainerInfo c, Instant now) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("ID", c.id().substring(0, 12));
+        m.put("Image", c.image());
+        m.put("Command", command(c.command()));
+        m.put("CreatedAt", c.created().toString());
+        m.put("RunningFor", ago(Duration.between(c.created(), now)));
+        m.put("Status", status(c, now));
+        m.put("State", c.status() == ContainerInfo.Status.RUNNING ? (c.paused() ? "paused" : "running")
+                : c.status() == ContainerInfo.Status.DEAD ? "dead" : "exited");
+        m.put("Ports", c.ports().stream().map(Object::toString).collect(Collectors.joining(", ")));
+        m.put("Names", c.name());
+        return m;
     }
 
     static String command(List<String> args) {

@@ -187,6 +187,15 @@ class DetachedCommandsTest {
         assertThat(c.get("HostConfig").get("PidsLimit").asLong()).isEqualTo(50);
         String port = c.get("NetworkSettings").get("Ports").get("80/tcp").get(0).get("HostPort").asText();
         assertThat(ok(berth("port", "insp", "80")).stdout()).isEqualTo("127.0.0.1:" + port + "\n");
+        assertThat(ok(berth("inspect", "-f", "{{.State.Status}} {{json .Config.Cmd}}", "insp")).stdout())
+                .isEqualTo("running [\"sleep\",\"100\"]\n");
+        assertThat(ok(berth("ps", "--format", "{{.Names}} {{.State}}")).stdout()).contains("insp running\n");
+        assertThat(ok(berth("ps", "--format", "table {{.Names}}\\t{{.Ports}}")).stdout().lines().toList())
+                .first().asString().matches("NAMES +PORTS");
+        assertThat(ok(berth("images", "--format", "{{.Repository}}:{{.Tag}}")).stdout()).contains("bb:cli\n");
+        Tools.Result badTemplate = berth("ps", "--format", "{{upper .Names}}");
+        assertThat(badTemplate.exitCode()).isEqualTo(1);
+        assertThat(badTemplate.stderr()).contains("not {{upper .Names}}").hasLineCount(1);
         Tools.Result top = ok(berth("top", "insp"));
         assertThat(top.stdout().lines().toList()).hasSize(2).first().asString().contains("PID", "CMD");
         assertThat(top.stdout()).contains("sleep 100");
