@@ -165,6 +165,10 @@ class DetachedCommandsTest {
         Tools.Result attached = berth("start", "-a", "fg2");
         assertThat(attached.exitCode()).isEqualTo(3);
         assertThat(attached.stdout()).isEqualTo("hi\n");
+        String unit = ok(berth("generate", "systemd", "--restart-policy", "always", "fg2")).stdout();
+        assertThat(unit).contains("[Service]", "Restart=always", "[Install]").containsPattern(
+                "(?m)^ExecStart=\\S*java\\S* .*dev\\.berth\\.cli\\.Berth start -a fg2$")
+                .containsPattern("(?m)^ExecStop=.* stop -t 10 fg2$");
         ok(berth("rm", "fg2"));
         Tools.Result restart = berth("run", "--restart", "always", "bb:cli", "true");
         assertThat(restart.exitCode()).isEqualTo(125);
