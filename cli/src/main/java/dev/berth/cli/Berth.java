@@ -54,7 +54,7 @@ public final class Berth implements Runnable {
             ContainerVerbs.Pause.class, ContainerVerbs.Unpause.class, StartCommand.Start.class,
             StartCommand.Restart.class, ContainerFilesCommands.Diff.class, ContainerFilesCommands.Commit.class,
             ContainerFilesCommands.Export.class, ProcessCommands.Top.class, ProcessCommands.Stats.class,
-            BundleCommand.class, HistoryCommand.class, GenerateCommand.class,
+            BundleCommand.class, HistoryCommand.class, GenerateCommand.class, SystemCommand.class,
             InfoCommand.class, ContainerVerbs.Cleanup.class,
             VersionCommand.class,
             CompletionCommand.class);
@@ -135,6 +135,7 @@ public final class Berth implements Runnable {
             Map.entry("commit", ContainerFilesCommands.Commit.class), Map.entry("export", ContainerFilesCommands.Export.class),
             Map.entry("top", ProcessCommands.Top.class), Map.entry("stats", ProcessCommands.Stats.class),
             Map.entry("history", HistoryCommand.class), Map.entry("generate", GenerateCommand.class),
+            Map.entry("system", SystemCommand.class),
             Map.entry("container-cleanup", ContainerVerbs.Cleanup.class),
             Map.entry("version", VersionCommand.class),
             Map.entry("completion", CompletionCommand.class));

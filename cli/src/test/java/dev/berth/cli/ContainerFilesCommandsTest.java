@@ -58,4 +58,21 @@ class ContainerFilesCommandsTest {
         CliRun.berth(home, "rm", "changed").ok();
         LayerExtractor.deleteTree(tmp);
     }
+
+    @Test
+    void systemDfCountsWhatTheHomeHoldsAndPruneFreesTheStoppedContainers() {
+        Path home = TestBases.busybox("system-df");
+        CliRun.berth(home, "run", "--name", "big", "busybox:test", "sh", "-c",
+                "dd if=/dev/zero of=/file bs=1024 count=2048 2>/dev/null").ok();
+        String df = CliRun.berth(home, "system", "df").ok().out();
+        assertThat(df.lines().toList()).hasSize(5).first().asString().matches("TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE");
+        assertThat(df).containsPattern("(?m)^Images +1 +1 ").containsPattern("(?m)^Containers +1 +0 +2\\.10MB +2\\.10MB \\(100%\\)$")
+                .containsPattern("(?m)^Snapshots +1 +1 ");
+        CliRun.Result refused = CliRun.berth(home, "system", "prune");
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).contains("give -f");
+        assertThat(CliRun.berth(home, "system", "prune", "-f").ok().out()).startsWith("Deleted 1 container\n");
+        assertThat(CliRun.berth(home, "system", "df").ok().out()).containsPattern("(?m)^Containers +0 +0 +0B");
+        assertThat(CliRun.berth(home, "images").ok().out()).as("images stay").contains("busybox");
+    }
 }
