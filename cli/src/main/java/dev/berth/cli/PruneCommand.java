@@ -18,17 +18,26 @@ final class PruneCommand implements Runnable {
     @Override
     public void run() {
         if (buildCache) {
-            java.io.PrintWriter err = spec.commandLine().getErr();
-            Builder.CachePruned c = Builder.create(Stores.home())
-                    .withStepRunner(new RuntimeStepRunner(Stores.home(), err)).pruneCache(); // deletes as RUN wrote
-            err.flush();
-            spec.commandLine().getOut().println("Deleted " + c.entries() + " build cache file"
-                    + (c.entries() == 1 ? "" : "s") + ", freed " + Format.size(c.bytes()));
+            buildCache(spec.commandLine().getOut(), spec.commandLine().getErr());
         }
+        blobs(spec.commandLine().getOut());
+    }
+
+    /** Empties the build cache (as RUN wrote it) and says how much it freed. */
+    static void buildCache(java.io.PrintWriter out, java.io.PrintWriter err) {
+        Builder.CachePruned c = Builder.create(Stores.home())
+                .withStepRunner(new RuntimeStepRunner(Stores.home(), err)).pruneCache(); // deletes as RUN wrote
+        err.flush();
+        out.println("Deleted " + c.entries() + " build cache file" + (c.entries() == 1 ? "" : "s") + ", freed "
+                + Format.size(c.bytes()));
+    }
+
+    /** Removes the blobs no image references and says how much it freed. */
+    static void blobs(java.io.PrintWriter out) {
         try (ImageStore store = Stores.open()) {
             ImageStore.PruneResult r = store.prune();
-            spec.commandLine().getOut().println("Deleted " + r.blobs() + " blob" + (r.blobs() == 1 ? "" : "s")
-                    + ", freed " + Format.size(r.bytes()));
+            out.println("Deleted " + r.blobs() + " blob" + (r.blobs() == 1 ? "" : "s") + ", freed "
+                    + Format.size(r.bytes()));
         }
     }
 }

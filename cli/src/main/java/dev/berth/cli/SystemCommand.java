@@ -1,6 +1,5 @@
 package dev.berth.cli;
 
-import dev.berth.builder.Builder;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Image;
 import dev.berth.layers.ImageStore;
@@ -172,15 +171,8 @@ final class SystemCommand implements Runnable {
             } catch (ContainerException e) {
                 throw new ContainerFailure(e);
             }
-            Builder.CachePruned c = Builder.create(Stores.home())
-                    .withStepRunner(new RuntimeStepRunner(Stores.home(), spec.commandLine().getErr())).pruneCache();
-            out.println("Deleted " + c.entries() + " build cache file" + (c.entries() == 1 ? "" : "s") + ", freed "
-                    + Format.size(c.bytes()));
-            try (ImageStore store = Stores.open()) {
-                ImageStore.PruneResult r = store.prune();
-                out.println("Deleted " + r.blobs() + " blob" + (r.blobs() == 1 ? "" : "s") + ", freed "
-                        + Format.size(r.bytes()));
-            }
+            PruneCommand.buildCache(out, spec.commandLine().getErr());
+            PruneCommand.blobs(out);
             out.flush();
         }
     }
