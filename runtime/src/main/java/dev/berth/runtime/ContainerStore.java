@@ -235,7 +235,10 @@ final class ContainerStore {
         return out;
     }
 
-    /** Directories of setups that died before their rename (older than a minute, so none is in progress). */
+    /**
+     * Directories of setups that died before their rename (older than a minute, so none is in progress), and
+     * of removals whose berth died.
+     */
     List<Path> abandonedSetups() {
         List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
@@ -245,6 +248,17 @@ final class ContainerStore {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".new-*")) {
             for (Path p : ds) {
                 if (Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    out.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new ContainerException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".rm-*")) {
+            for (Path p : ds) { // a removal whose berth died half-way through
+                String n = p.getFileName().toString();
+                String pid = n.substring(n.lastIndexOf('-') + 1);
+                if (pid.matches("\\d{1,18}") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
                     out.add(p);
                 }
             }
@@ -332,12 +346,27 @@ final class ContainerStore {
         return matches.stream().findFirst();
     }
 
-    /** Deletes a container's directory and its name. */
+    /**
+     * Deletes a container's directory and its name. The directory is first renamed out of the way
+     * ({@code .rm-ID-PID}), atomically: its lock file goes with it, so no other berth can lock a new one
+     * in a half-deleted directory and clean it up at the same time; one another berth removed already is
+     * gone, which is what was asked.
+     */
     void delete(Path container, String name, String id) {
+        Path trash = dir.resolve(".rm-" + id + "-" + ProcessHandle.current().pid());
         try {
-            deleteTree(container);
+            Files.move(container, trash, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException gone) {
+            releaseName(name, id);
+            return;
         } catch (IOException e) {
             throw new ContainerException("cannot remove " + container + ": " + e.getMessage(), e);
+        }
+        try {
+            deleteTree(trash);
+        } catch (IOException e) {
+            throw new ContainerException("cannot remove " + container + " (now " + trash.getFileName() + "): "
+                    + e.getMessage(), e);
         }
         releaseName(name, id);
     }
