@@ -63,25 +63,26 @@ final class GoTemplate {
     }
 
     private String header(Map<String, String> headers) {
-        StringBuilder out = new StringBuilder();
-        int at = 0;
-        while (true) {
-            int open = format.indexOf("{{", at);
-            if (open < 0) {
-                return out.append(format.substring(at)).toString();
-            }
-            int close = format.indexOf("}}", open);
-            out.append(format, at, open);
-            String action = format.substring(open + 2, close).strip();
-            String field = action.startsWith("json ") ? action.substring(5).strip() : action;
+        return expand((action, field) -> {
             String name = field.equals(".") ? "" : field.substring(field.lastIndexOf('.') + 1);
-            out.append(headers.getOrDefault(name, name.replaceAll("([a-z])([A-Z])", "$1 $2").toUpperCase(
-                    java.util.Locale.ROOT)));
-            at = close + 2;
-        }
+            return headers.getOrDefault(name, name.replaceAll("([a-z])([A-Z])", "$1 $2")
+                    .toUpperCase(java.util.Locale.ROOT));
+        });
     }
 
     private String render(Map<String, ?> row, boolean checkOnly) {
+        return expand((action, field) -> {
+            if (checkOnly) {
+                return "";
+            }
+            Object v = lookup(row, field);
+            return action.startsWith("json ") || v instanceof Map<?, ?> || v instanceof List<?>
+                    ? new String(Json.writePlain(v), StandardCharsets.UTF_8) : v == null ? "<no value>" : v.toString();
+        });
+    }
+
+    /** The format with each {@code {{action}}} replaced by what {@code f} makes of it and its field. */
+    private String expand(java.util.function.BiFunction<String, String, String> f) {
         StringBuilder out = new StringBuilder();
         int at = 0;
         while (true) {
@@ -95,18 +96,12 @@ final class GoTemplate {
             }
             out.append(format, at, open);
             String action = format.substring(open + 2, close).strip();
-            boolean json = action.startsWith("json ");
-            String field = json ? action.substring(5).strip() : action;
+            String field = action.startsWith("json ") ? action.substring(5).strip() : action;
             if (!field.equals(".") && !field.matches("(\\.[A-Za-z_][A-Za-z0-9_]*)+")) {
                 throw new LayersException("--format: berth's templates take {{.Field}}, {{.A.B}}, {{json .}} and "
                         + "{{json .Field}}, not {{" + action + "}}");
             }
-            if (!checkOnly) {
-                Object v = lookup(row, field);
-                out.append(json ? new String(Json.writePlain(v), StandardCharsets.UTF_8)
-                        : v == null ? "<no value>" : v instanceof Map<?, ?> || v instanceof List<?>
-                        ? new String(Json.writePlain(v), StandardCharsets.UTF_8) : v.toString());
-            }
+            out.append(f.apply(action, field));
             at = close + 2;
         }
     }
