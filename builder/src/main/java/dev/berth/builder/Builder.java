@@ -1,6 +1,7 @@
 package dev.berth.builder;
 
 import dev.berth.layers.BerthHome;
+import dev.berth.layers.DiskTree;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.LayerExtractor;
 import java.io.IOException;
@@ -100,26 +101,10 @@ public final class Builder {
         return new CachePruned(counts[0], counts[1]);
     }
 
-    /** Counts a tree's files and bytes; a directory this user may not read (a sub-id's, rootless) counts none. */
     private static void count(Path dir, long[] counts) throws IOException {
-        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
-            @Override
-            public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
-                if (a.isRegularFile()) {
-                    counts[0]++;
-                    counts[1] += a.size();
-                }
-                return java.nio.file.FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
-                if (e instanceof java.nio.file.AccessDeniedException) {
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-                throw e;
-            }
-        });
+        DiskTree.Usage u = DiskTree.usage(dir);
+        counts[0] += u.files();
+        counts[1] += u.bytes();
     }
 
     /** Builds, reporting progress to {@code events}; throws {@link BuildException} (a one-line message) on failure. */

@@ -29,6 +29,21 @@ final class GoTemplate {
         return format.contains("{{");
     }
 
+    /**
+     * The template {@code --format} gives, or empty for one of {@code names}; anything else is a one-line
+     * error naming both.
+     */
+    static java.util.Optional<GoTemplate> forFormat(String format, String... names) {
+        if (isTemplate(format)) {
+            return java.util.Optional.of(parse(format));
+        }
+        if (!List.of(names).contains(format)) {
+            throw new LayersException("--format: unknown format \"" + format + "\" (use " + String.join(", ", names)
+                    + " or a template)");
+        }
+        return java.util.Optional.empty();
+    }
+
     static GoTemplate parse(String format) {
         GoTemplate t = new GoTemplate(format);
         t.render(Map.of(), true); // every action checked before any output

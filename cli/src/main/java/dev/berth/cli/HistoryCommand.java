@@ -54,10 +54,7 @@ final class HistoryCommand implements Runnable {
 
     @Override
     public void run() {
-        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
-        if (template == null && !format.equals("table") && !format.equals("json")) {
-            throw new LayersException("--format: unknown format \"" + format + "\" (use table, json or a template)");
-        }
+        GoTemplate template = GoTemplate.forFormat(format, "table", "json").orElse(null);
         List<Map<String, Object>> rows = new ArrayList<>();
         String id;
         try (ImageStore store = Stores.open()) {

@@ -35,10 +35,7 @@ final class ImagesCommand implements Runnable {
 
     @Override
     public void run() {
-        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
-        if (template == null && !format.equals("table") && !format.equals("json")) {
-            throw new LayersException("--format: unknown format \"" + format + "\" (use table, json or a template)");
-        }
+        GoTemplate template = GoTemplate.forFormat(format, "table", "json").orElse(null);
         List<Row> rows = new ArrayList<>();
         try (ImageStore store = Stores.open()) {
             for (Stores.Entry e : Stores.entries(store)) {

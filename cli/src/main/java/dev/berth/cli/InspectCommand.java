@@ -43,10 +43,7 @@ final class InspectCommand implements Runnable {
 
     @Override
     public void run() {
-        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
-        if (template == null && !format.equals("text") && !format.equals("json")) {
-            throw new LayersException("--format: unknown format \"" + format + "\" (use text, json or a template)");
-        }
+        GoTemplate template = GoTemplate.forFormat(format, "text", "json").orElse(null);
         if (type != null && !type.equals("container") && !type.equals("image")) {
             throw new LayersException("--type: unknown type \"" + type + "\" (use container or image)");
         }

@@ -40,11 +40,7 @@ final class PsCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Instant now = Instant.now();
-        GoTemplate template = GoTemplate.isTemplate(format) ? GoTemplate.parse(format) : null;
-        if (template == null && !format.equals("table") && !format.equals("json")) {
-            throw new dev.berth.layers.LayersException("--format: unknown format \"" + format
-                    + "\" (use table, json or a template)");
-        }
+        GoTemplate template = GoTemplate.forFormat(format, "table", "json").orElse(null);
         if (template != null || format.equals("json")) {
             List<java.util.Map<String, Object>> rows = containers.stream().map(c -> fields(c, now)).toList();
             out.print(template != null ? template.render(rows, java.util.Map.of("ID", "CONTAINER ID", "RunningFor",

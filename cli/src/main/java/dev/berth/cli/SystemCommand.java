@@ -9,11 +9,8 @@ import dev.berth.runtime.ContainerInfo;
 import dev.berth.runtime.ContainerRuntime;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -177,30 +174,12 @@ final class SystemCommand implements Runnable {
         }
     }
 
-    /** The bytes of the regular files under {@code dir}; what this user may not read counts as nothing. */
+    /** The bytes of the regular files under {@code dir}; what cannot be read counts as nothing. */
     static long du(Path dir) {
-        long[] total = {0};
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
         try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
-                    if (a.isRegularFile()) {
-                        total[0] += a.size();
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) {
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException ignored) {
-            // what could be read is counted
+            return dev.berth.layers.DiskTree.usage(dir).bytes();
+        } catch (IOException e) {
+            return 0; // unreadable: berth ps and info tell more
         }
-        return total[0];
     }
 }

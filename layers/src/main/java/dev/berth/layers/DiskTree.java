@@ -114,6 +114,43 @@ public final class DiskTree {
         return new Written(writer.write(store, compression, false), entries);
     }
 
+    /** How many regular files a tree holds, and their bytes. */
+    public record Usage(long files, long bytes) {
+        public Usage plus(Usage other) {
+            return new Usage(files + other.files, bytes + other.bytes);
+        }
+    }
+
+    /**
+     * The regular files below {@code dir} (none when it does not exist); what this user may not read (a
+     * sub-id's directory, rootless) and what another process removes meanwhile count as nothing.
+     */
+    public static Usage usage(Path dir) throws IOException {
+        long[] counts = new long[2];
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return new Usage(0, 0);
+        }
+        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+                if (a.isRegularFile()) {
+                    counts[0]++;
+                    counts[1] += a.size();
+                }
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                if (e instanceof java.nio.file.AccessDeniedException || e instanceof java.nio.file.NoSuchFileException) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        return new Usage(counts[0], counts[1]);
+    }
+
     /**
      * Whether overlayfs takes this directory as opaque: {@code trusted.overlay.opaque=y}, or, for an overlay
      * mounted with {@code userxattr}, {@code user.overlay.opaque=y} (a process sees only the one its

@@ -53,7 +53,7 @@ final class ContainerCleanup {
                 s.oomKilled(), s.finished().map(Instant::parse),
                 s.status() == ContainerInfo.Status.RUNNING ? s.ports() : List.of(),
                 s.status() == ContainerInfo.Status.RUNNING
-                        && new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).frozen(),
+                        && s.cgroup().frozen(),
                 Instant.parse(s.started()));
     }
 
@@ -77,7 +77,7 @@ final class ContainerCleanup {
             }
             Optional<ContainerStore.Slot> lock = ContainerStore.tryLock(dir);
             try {
-                new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).destroy();
+                s.cgroup().destroy();
                 detachMounts(dir);
                 containers.delete(dir, s.name(), s.id());
             } finally {
@@ -93,7 +93,7 @@ final class ContainerCleanup {
             if (s.monitorPid().isPresent()) {
                 Linux.kill(s.monitorPid().getAsLong(), Linux.SIGKILL); // its PID 1 and namespace die with it
             }
-            new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).pids()
+            s.cgroup().pids()
                     .forEach(p -> {
                         try {
                             Linux.kill(p, Linux.SIGKILL);
@@ -160,8 +160,7 @@ final class ContainerCleanup {
                 if (exit.isEmpty()) {
                     kill(s.get());
                 }
-                ContainerCgroup cgroup = new ContainerCgroup(s.get().cgroupVersion(),
-                        s.get().cgroups().stream().map(Path::of).toList());
+                ContainerCgroup cgroup = s.get().cgroup();
                 boolean oom = exit.isPresent() && cgroup.oomKills() > 0;
                 cgroup.destroy();
                 if (s.get().autoRemove()) {

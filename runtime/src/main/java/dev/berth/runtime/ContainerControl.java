@@ -30,10 +30,6 @@ public final class ContainerControl {
         return containers.read(dir).orElseThrow(() -> new ContainerException("container " + n + " is still starting"));
     }
 
-    private static ContainerCgroup cgroup(ContainerState s) {
-        return new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList());
-    }
-
     /** Freezes ({@code pause}) or thaws a running container's processes in its cgroup's freezer. */
     public void pause(String n, boolean pause) {
         Path dir = find(n);
@@ -41,7 +37,7 @@ public final class ContainerControl {
         if (!ContainerStore.isRunning(dir)) {
             throw new ContainerException(1, "container " + n + " is not running");
         }
-        ContainerCgroup cg = cgroup(s);
+        ContainerCgroup cg = s.cgroup();
         if (cg.frozen() == pause) {
             throw new ContainerException(1, "container " + n + (pause ? " is already paused" : " is not paused"));
         }
@@ -50,7 +46,7 @@ public final class ContainerControl {
 
     /** Thaws a paused container after a signal, so that its processes can take it (as docker does). */
     private static void thawAfterSignal(ContainerState s, String n) {
-        ContainerCgroup cg = cgroup(s);
+        ContainerCgroup cg = s.cgroup();
         if (cg.frozen()) {
             cg.freeze(false, "container " + n);
         }

@@ -28,7 +28,7 @@ final class ContainerExec {
         if (!ContainerStore.isRunning(dir) || s.pid().isEmpty()) {
             throw new ContainerException(1, "container " + n + " is not running");
         }
-        if (new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList()).frozen()) {
+        if (s.cgroup().frozen()) {
             throw new ContainerException(1, "container " + n + " is paused: unpause it before exec");
         }
         long pid = s.pid().getAsLong();

@@ -115,7 +115,7 @@ public final class ContainerFiles {
      */
     public UsernsTasks.Layer layer(ImageStore store, Compression compression, Instant time) {
         Path upper = dir.resolve("upper");
-        ContainerCgroup cg = new ContainerCgroup(state.cgroupVersion(), state.cgroups().stream().map(Path::of).toList());
+        ContainerCgroup cg = state.cgroup();
         boolean pause = ContainerStore.isRunning(dir) && !cg.frozen() && !cg.version().equals("none");
         if (pause) {
             cg.freeze(true, "container " + state.name());

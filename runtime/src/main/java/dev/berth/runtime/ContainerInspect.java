@@ -15,7 +15,7 @@ final class ContainerInspect {
     private ContainerInspect() {}
 
     static Map<String, Object> of(Path dir, ContainerState s, boolean running) {
-        ContainerCgroup cg = new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList());
+        ContainerCgroup cg = s.cgroup();
         boolean paused = running && cg.frozen();
         Map<?, ?> run = RunConfig.read(dir, "container " + s.name()).orElse(Map.of());
         Map<String, Object> m = new LinkedHashMap<>();

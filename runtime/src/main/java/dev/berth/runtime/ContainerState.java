@@ -52,6 +52,11 @@ record ContainerState(
         finished = finished == null ? Optional.empty() : finished;
     }
 
+    /** Its cgroups, as recorded. */
+    ContainerCgroup cgroup() {
+        return new ContainerCgroup(cgroupVersion, cgroups.stream().map(java.nio.file.Path::of).toList());
+    }
+
     byte[] toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", id);

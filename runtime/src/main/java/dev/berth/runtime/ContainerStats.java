@@ -59,7 +59,7 @@ public record ContainerStats(String id, String name, List<Long> pids, long cpuTi
             ticks += cpuTicks(p);
             rss += residentBytes(p);
         }
-        ContainerCgroup cg = new ContainerCgroup(s.cgroupVersion(), s.cgroups().stream().map(Path::of).toList());
+        ContainerCgroup cg = s.cgroup();
         boolean v2 = cg.version().equals("v2");
         OptionalLong usage = firstNumber(cg, v2 ? "memory.current" : "memory.usage_in_bytes");
         OptionalLong limit = firstNumber(cg, v2 ? "memory.max" : "memory.limit_in_bytes");

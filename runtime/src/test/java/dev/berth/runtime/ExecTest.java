@@ -101,12 +101,18 @@ class ExecTest {
     void statsSeeTheContainersProcessesAndWhatTheyUse() throws Exception {
         RunningExec busy = f.runtime.exec(c.name(), new ExecOptions(List.of("sh", "-c", "while true; do :; done"),
                 Optional.empty(), Optional.empty(), List.of(), false, false, false, Stdio.NULL, Stdio.NULL, Stdio.NULL));
-        Thread.sleep(100);
         ContainerStats first = f.runtime.control().stats(c.name());
-        Thread.sleep(500);
-        ContainerStats second = f.runtime.control().stats(c.name());
+        for (int i = 0; i < 300 && first.pids().size() < 3; i++) { // until the exec has joined
+            Thread.sleep(10);
+            first = f.runtime.control().stats(c.name());
+        }
         assertThat(first.pids()).as("PID 1, its sleep, and the exec").hasSizeGreaterThanOrEqualTo(3)
                 .contains(c.pid().getAsLong());
+        ContainerStats second = first;
+        for (int i = 0; i < 3000 && second.cpuTicks() - first.cpuTicks() <= 10; i++) { // however loaded the machine
+            Thread.sleep(10);
+            second = f.runtime.control().stats(c.name());
+        }
         assertThat(second.cpuTicks() - first.cpuTicks()).as("the busy exec's CPU time, in ticks of 10 ms")
                 .isGreaterThan(10);
         assertThat(second.memoryUsage()).isPositive().isLessThan(second.memoryLimit());
