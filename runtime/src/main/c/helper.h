@@ -190,7 +190,8 @@ void keeper_exec_exit(struct keeper *k, char **argv) __attribute__((noreturn));
 /* ports.c: listen before the container exists; relay once the dialer is in its network namespace */
 int ports_listen(const struct spec *s, struct ports *p, char *err, size_t errlen);
 const struct listener *ports_listener(const struct ports *p, size_t i); /* NULL past the last */
-int ports_start_dialer(struct ports *p, pid_t container, char *err, size_t errlen);
+int ports_start_dialer(struct ports *p, pid_t container, char *err, size_t errlen); /* dialer.c */
+int ports_dial(struct ports *p, bool udp); /* dialer.c: a non-blocking socket in the container's netns, or -1 */
 int ports_pollfds(struct ports *p, struct pollfd *fds); /* at most PORTS_MAX_POLL */
 void ports_handle(struct ports *p, const struct pollfd *fds);
 void ports_close(struct ports *p);

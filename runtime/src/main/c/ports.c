@@ -5,7 +5,7 @@
  * reach into the container come from a dialer D, a child of M that joined the container's user (when
  * rootless) and network namespaces, but not its PID namespace (so the container never sees it). A socket
  * stays in the namespace it was created in, so D only creates them and hands them to M, which connects
- * them and moves the bytes in its one poll loop.
+ * them and moves the bytes in its one poll loop. D is in dialer.c.
  */
 #include "helper.h"
 
@@ -14,22 +14,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 #define RELAY_BUF 65536
 #define UDP_IDLE_SECONDS 120
@@ -45,96 +37,6 @@ struct conn {
     bool connecting;
     struct relay_dir dir[2]; /* dir[i]: read from fd[i], written to fd[1 - i] */
 };
-
-/* ---- the dialer ---- */
-
-static int dialer_serve(int sock, pid_t container) {
-    int pidfd = (int)syscall(SYS_pidfd_open, container, 0);
-    if (pidfd < 0) return 1;
-    int flags = CLONE_NEWNET;
-    struct stat a, b;
-    char theirs[64];
-    snprintf(theirs, sizeof theirs, "/proc/%d/ns/user", (int)container);
-    if (stat(theirs, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino != b.st_ino) flags |= CLONE_NEWUSER;
-    if (setns(pidfd, flags) < 0) {
-        char msg[160];
-        int n = snprintf(msg, sizeof msg, "Ejoin the container's network namespace: %s", strerror(errno));
-        (void)send(sock, msg, (size_t)n, MSG_NOSIGNAL);
-        return 1;
-    }
-    close(pidfd);
-    (void)send(sock, "R", 1, MSG_NOSIGNAL);
-    for (;;) {
-        char req;
-        ssize_t n = recv(sock, &req, 1, 0);
-        if (n <= 0) return 0;
-        int fd = socket(AF_INET, (req == 'u' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        char tag = fd < 0 ? 'E' : 'S';
-        struct iovec iov = {.iov_base = &tag, .iov_len = 1};
-        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-        memset(&u, 0, sizeof u);
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (fd >= 0) {
-            msg.msg_control = u.buf;
-            msg.msg_controllen = sizeof u.buf;
-            struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) return 1;
-        if (fd >= 0) close(fd);
-    }
-}
-
-int ports_start_dialer(struct ports *p, pid_t container, char *err, size_t errlen) {
-    if (p->nlisteners == 0) return 0;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        snprintf(err, errlen, "socketpair for the port dialer: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork the port dialer: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int fd = 0; fd < 1024; fd++)
-            if (fd != sv[1] && fd > 2) close(fd);
-        _exit(dialer_serve(sv[1], container));
-    }
-    close(sv[1]);
-    p->dialer = sv[0];
-    p->dialer_pid = pid;
-    char buf[200];
-    ssize_t n = recv(p->dialer, buf, sizeof buf - 1, 0);
-    if (n == 1 && buf[0] == 'R') return 0;
-    buf[n > 0 ? n : 0] = '\0';
-    snprintf(err, errlen, "published ports: %s", n > 1 ? buf + 1 : "the port dialer ended");
-    return -1;
-}
-
-/* A new socket in the container's network namespace, non-blocking; -1 when the dialer failed. */
-static int dial(struct ports *p, bool udp) {
-    char req = udp ? 'u' : 't';
-    if (send(p->dialer, &req, 1, MSG_NOSIGNAL) != 1) return -1;
-    char tag;
-    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-    if (recvmsg(p->dialer, &msg, MSG_CMSG_CLOEXEC) != 1 || tag != 'S') return -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (c == NULL || c->cmsg_type != SCM_RIGHTS) return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return fd;
-}
 
 static int connect_inside(int fd, unsigned port) {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -240,7 +142,7 @@ static void accept_tcp(struct ports *p, const struct listener *l) {
     if (client < 0) return;
     size_t slot = 0;
     while (slot < PORTS_MAX_CONNS && p->conns[slot] != NULL) slot++;
-    int inside = slot < PORTS_MAX_CONNS ? dial(p, false) : -1;
+    int inside = slot < PORTS_MAX_CONNS ? ports_dial(p, false) : -1;
     if (inside < 0) { /* too many connections, or the container's namespace is gone */
         close(client);
         return;
@@ -320,7 +222,7 @@ static void datagram_in(struct ports *p, size_t li) {
     }
     if (f == NULL) { /* a new client: a socket of its own inside, so that replies find their way back */
         flow_close(lru);
-        int fd = dial(p, true);
+        int fd = ports_dial(p, true);
         if (fd < 0) return;
         if (connect_inside(fd, l->container_port) < 0) {
             close(fd);
@@ -366,7 +268,9 @@ int ports_pollfds(struct ports *p, struct pollfd *fds) {
                 if (c->dir[side].len == 0 && !c->dir[side].eof) ev |= POLLIN;
                 if (c->dir[1 - side].len > c->dir[1 - side].off) ev |= POLLOUT;
             }
-            fds[n] = (struct pollfd){.fd = c->fd[side], .events = ev};
+            /* nothing wanted: left out (poll ignores a negative fd), or a hang-up would wake it at once, again
+             * and again, while the other side drains */
+            fds[n] = (struct pollfd){.fd = ev != 0 ? c->fd[side] : -1, .events = ev};
             p->refs[n++] = (struct pollref){'C', (int)i, side};
         }
     }
