@@ -342,9 +342,9 @@ static void mount_overlay_data(const char *data, int fd, const char *what) {
  * VOLATILE: the overlay is mounted with "volatile" (Linux 5.10+), which skips every sync of the upper
  * file system. Without it, unmounting the container's root (when its last process exits) syncs the whole
  * file system the upper directory is on: after a first run that extracted an image's layers, that writes
- * all of them out before berth can return, seconds for a large image. berth never mounts a container's
- * upper directory twice (a container is not restarted), so what volatile gives up, a consistent upper
- * directory after a crash, is nothing it uses.
+ * all of them out before berth can return, seconds for a large image. What volatile gives up, a consistent
+ * upper directory after a crash, is nothing berth uses; a later mount of an ended container's upper
+ * directory (berth start, berth cp) gets an emptied work directory, which the volatile marker is in.
  *
  * Before "lowerdir+", the whole option string must fit in one page. Absolute snapshot paths would allow
  * only about 45 layers, so the lower layers are opened and named by fd number relative to /proc/self/fd.
@@ -575,6 +575,11 @@ static void make_workdir(const char *cwd) {
         }
     }
     if (chdir(cwd) < 0) fail_errno(sync_fd, EXIT_BERTH, "working directory %s", cwd);
+}
+
+void mount_overlay_root(struct spec *s, int report_fd) {
+    sync_fd = report_fd;
+    mount_root(s);
 }
 
 void container_main(struct spec *s, int fd) {

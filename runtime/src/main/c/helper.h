@@ -202,6 +202,13 @@ int monitor_run(struct spec *spec);
 /* container.c: runs in C; on failure reports to M on sync_fd and exits. Never returns. */
 void container_main(struct spec *spec, int sync_fd) __attribute__((noreturn));
 
+/* container.c: mounts the overlay root of s (rootfs, lowers, upper, work, overlay_mode, userxattr) as a
+ * container's; on failure reports on report_fd (a socket, else stderr) and exits. */
+void mount_overlay_root(struct spec *s, int report_fd);
+/* hold.c: berth-helper --hold-root and --userns-join (for berth cp) */
+int hold_root_main(int argc, char **argv);
+int userns_join_main(int argc, char **argv);
+
 /* process.c: sends a pty's master to the monitor (MSG_TTY with the fd) and closes it once the monitor has it. */
 void hand_over_pty(int sync_fd, int master);
 /* exec.c: runs in the child of M for berth exec; never returns. */

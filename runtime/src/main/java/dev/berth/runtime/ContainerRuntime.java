@@ -124,6 +124,11 @@ public final class ContainerRuntime {
         return ContainerFiles.open(home, containers, images, nameOrId, verb);
     }
 
+    /** {@code berth cp}: files between containers, running or not, and the host. */
+    public ContainerCopy copy() {
+        return new ContainerCopy(home, containers, images);
+    }
+
     private RunningContainer launch(String what, java.util.function.Supplier<ContainerImage> source,
                                     RunOptions options, Optional<ContainerState> again) {
         Rootless.requireUserNamespaces();

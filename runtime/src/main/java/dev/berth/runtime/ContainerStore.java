@@ -137,10 +137,7 @@ final class ContainerStore {
                         + "run berth ps, then start it");
             }
             Files.deleteIfExists(container.resolve(Detached.EXIT));
-            // overlay's work directory holds the volatile mount's marker, which refuses a second mount: the
-            // container ended, so its upper directory is complete, and the work directory starts empty again
-            deleteTree(container.resolve("work"));
-            Files.createDirectory(container.resolve("work"));
+            resetWork(container);
             Files.createFile(container.resolve(RUNNING));
             Files.createDirectories(container.resolve("rootfs"));
             held.keeperRelease();
@@ -150,6 +147,38 @@ final class ContainerStore {
             throw e instanceof ContainerException c ? c
                     : new ContainerException("cannot start container " + name + " again: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Locks a container that is not running, to mount its files for a moment ({@code berth cp}): nobody can
+     * start it meanwhile, and its work directory is ready for another mount.
+     */
+    Slot holdStopped(Path container, String id, String name) {
+        Slot held = tryLock(container).orElseThrow(() -> new ContainerException(1, "container " + name
+                + " is running"));
+        try {
+            if (Files.exists(container.resolve(RUNNING))) {
+                throw new ContainerException(1, "container " + name + " was left running by a berth that was killed: "
+                        + "run berth ps first");
+            }
+            resetWork(container);
+            Files.createDirectories(container.resolve("rootfs"));
+            held.keeperRelease();
+            return new Slot(container.toRealPath(), id, name, held.lockChannel, held.lock, null);
+        } catch (IOException | RuntimeException e) {
+            held.close();
+            throw e instanceof ContainerException c ? c
+                    : new ContainerException("cannot mount the files of container " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Empties the work directory of a container that ended: overlay's work directory holds the volatile
+     * mount's marker, which refuses a second mount; the upper directory of an ended container is complete.
+     */
+    private void resetWork(Path container) throws IOException {
+        deleteTree(container.resolve("work"));
+        Files.createDirectory(container.resolve("work"));
     }
 
     private void reserveName(String name, String id) {

@@ -146,11 +146,33 @@ public final class UsernsTasks {
         return run(cmd, what);
     }
 
+    /**
+     * {@link #java} in the user namespace of the running process {@code pid} (a container's PID 1, whose
+     * {@code /proc/PID/root} the worker may then open), not in a new one.
+     */
+    public String javaJoined(long pid, String what, String task, List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(helper.toString(), "--userns-join", Long.toString(pid), "--"));
+        cmd.addAll(dev.berth.runtime.internal.JvmCommand.current());
+        cmd.add("dev.berth.runtime.internal.UsernsWorker");
+        cmd.add(task);
+        cmd.addAll(args);
+        return start(cmd, what);
+    }
+
+    /** The helper this runs tasks with. */
+    public Path helper() {
+        return helper;
+    }
+
     private String run(List<String> command, String what) {
         List<String> cmd = new ArrayList<>(List.of(helper.toString(), "--userns-exec"));
         cmd.addAll(maps.helperArguments());
         cmd.add("--");
         cmd.addAll(command);
+        return start(cmd, what);
+    }
+
+    private String start(List<String> cmd, String what) {
         try {
             Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();

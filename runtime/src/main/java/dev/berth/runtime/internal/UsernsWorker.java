@@ -27,7 +27,9 @@ import java.util.Optional;
  *       HOME's store, printed as {@code MEDIATYPE DIGEST SIZE DIFFID}, then one line per warning;
  *   <li>{@code diff UPPER N LOWER... DEST...}, {@code commit HOME UPPER COMPRESSION TIME N LOWER... DEST...}
  *       (printed as {@code layer}'s), {@code export HOME IMAGE UPPER SCRATCH OUT DEST...}: a container's
- *       changes (see {@code ContainerChanges}), its N lower directories top first, its mount destinations.
+ *       changes (see {@code ContainerChanges}), its N lower directories top first, its mount destinations;
+ *   <li>{@code cp-out ROOT... SRC FOLLOW TAR}, {@code cp-in ROOT... DEST KIND|- CONTENTS BASE OWNERS TAR}: the
+ *       two halves of berth cp in a container's root ({@link CopyRoot}), from or to the tar file TAR.
  * </ul>
  * Errors are one line on stderr and exit status 1.
  */
@@ -42,11 +44,36 @@ public final class UsernsWorker {
                 case "diff" -> diff(args);
                 case "commit" -> commit(args);
                 case "export" -> export(args);
+                case "cp-out" -> copyOut(args);
+                case "cp-in" -> copyIn(args);
                 default -> throw new IllegalArgumentException("unknown task " + args[0]);
             }
         } catch (BerthException | IllegalArgumentException | java.io.IOException e) {
             System.err.println(e.getMessage());
             System.exit(1);
+        }
+    }
+
+    private static void copyOut(String[] args) throws java.io.IOException {
+        int[] next = {0};
+        CopyRoot root = CopyRoot.parse(args, 1, next);
+        int i = next[0];
+        try (CopyRoot.Opened r = root.open("the container");
+             java.io.OutputStream out = java.nio.file.Files.newOutputStream(Path.of(args[i + 2]))) {
+            CopyTree.copyOut(r.fd(), args[i], Boolean.parseBoolean(args[i + 1]), out);
+        }
+    }
+
+    private static void copyIn(String[] args) throws java.io.IOException {
+        int[] next = {0};
+        CopyRoot root = CopyRoot.parse(args, 1, next);
+        int i = next[0];
+        Optional<CopyTree.Kind> kind = args[i + 1].equals("-") ? Optional.empty()
+                : Optional.of(CopyTree.Kind.valueOf(args[i + 1]));
+        try (CopyRoot.Opened r = root.open("the container");
+             java.io.InputStream in = java.nio.file.Files.newInputStream(Path.of(args[i + 5]))) {
+            CopyTree.copyIn(r.fd(), args[i], kind, Boolean.parseBoolean(args[i + 2]), args[i + 3], in,
+                    CopyTree.Owners.valueOf(args[i + 4]));
         }
     }
 
