@@ -132,7 +132,19 @@ struct keeper_stream {
     size_t len;
 };
 
+#define ATTACH_MAX 16
+
+/* The attach socket of a detached container and the clients on it (attach.c). */
+struct attach {
+    int listen_fd;
+    int clients[ATTACH_MAX];
+    int nclients;
+    int flags; /* 1: a tty, 2: stdin open */
+    char path[4200];
+};
+
 struct keeper {
+    struct attach attach;
     int lock_fd, log_fd;
     const char *log_path;
     unsigned long long log_max, log_size;
@@ -205,6 +217,14 @@ void container_main(struct spec *spec, int sync_fd) __attribute__((noreturn));
 /* container.c: mounts the overlay root of s (rootfs, lowers, upper, work, overlay_mode, userxattr) as a
  * container's; on failure reports on report_fd (a socket, else stderr) and exits. */
 void mount_overlay_root(struct spec *s, int report_fd);
+/* attach.c */
+int attach_listen(struct attach *a, const char *keep_lock, bool tty, bool input, char *err, size_t errlen);
+int attach_pollfds(struct attach *a, struct pollfd *fds); /* at most 1 + ATTACH_MAX */
+void attach_handle(struct attach *a, const struct pollfd *fds, int input_fd, int tty_master);
+void attach_send(struct attach *a, int stream, const char *buf, size_t len);
+void attach_close(struct attach *a, int code); /* sends the exit code first */
+int attach_client_main(int argc, char **argv);
+
 /* hold.c: berth-helper --hold-root and --userns-join (for berth cp) */
 int hold_root_main(int argc, char **argv);
 int userns_join_main(int argc, char **argv);

@@ -53,6 +53,7 @@ static int open_log(struct keeper *k) {
 
 int keeper_open(struct keeper *k, const struct spec *s) {
     memset(k, 0, sizeof *k);
+    k->attach.listen_fd = -1;
     k->lock_fd = -1;
     k->log_fd = -1;
     k->log_path = s->log;
@@ -142,6 +143,7 @@ static void entry(struct keeper *k, int stream, const char *text, size_t n) {
 }
 
 void keeper_log(struct keeper *k, int stream, const char *buf, size_t n) {
+    attach_send(&k->attach, stream, buf, n);
     struct keeper_stream *s = &k->streams[stream == 2 ? 1 : 0];
     for (size_t i = 0; i < n; i++) {
         s->buf[s->len++] = buf[i];

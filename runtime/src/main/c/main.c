@@ -4,7 +4,8 @@
  * spec comes in on it, reports go out). Without --control, fd 3 must already be that connection. With
  * --detached (berth run -d) it starts a session of its own, away from berth's terminal.
  * See helper.h for the process model and the protocol. Other modes: --userns-exec (userns.c),
- * --hold-root and --userns-join (hold.c, for berth cp), --pause.
+ * --hold-root and --userns-join (hold.c, for berth cp), --attach (attach.c),
+ * --pause.
  */
 #include "helper.h"
 
@@ -128,6 +129,7 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--userns-exec") == 0) return userns_main(argc, argv);
     if (argc > 1 && strcmp(argv[1], "--userns-join") == 0) return userns_join_main(argc, argv);
     if (argc > 1 && strcmp(argv[1], "--hold-root") == 0) return hold_root_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "--attach") == 0) return attach_client_main(argc, argv);
     bool detached = argc > 3 && strcmp(argv[argc - 1], "--detached") == 0;
     if (detached) argc--;
     if ((argc != 3 && argc != 5) || strcmp(argv[1], "--parent") != 0

@@ -250,6 +250,13 @@ int monitor_run(struct spec *s) {
             report("error %d %s", EXIT_BERTH, err);
             return EXIT_BERTH;
         }
+        if (attach_listen(&keep->attach, s->keep_lock, s->tty, s->interactive, err, sizeof err) < 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            report("error %d %s", EXIT_BERTH, err);
+            return EXIT_BERTH;
+        }
+        if (inp[1] >= 0) fcntl(inp[1], F_SETFL, O_NONBLOCK); /* what an attached client sends */
     }
     if (ports_start_dialer(&ports, pid, perr, sizeof perr) < 0) {
         kill(pid, SIGKILL);
@@ -277,7 +284,7 @@ int monitor_run(struct spec *s) {
     struct command command = {0};
     int status = 0;
     for (bool done = false; !done;) {
-        struct pollfd p[7 + PORTS_MAX_POLL];
+        struct pollfd p[7 + PORTS_MAX_POLL + 1 + ATTACH_MAX];
         int np = 0, isig, icontrol = -1, isync = -1, imaster = -1, istdin = -1, iout = -1, ierr = -1;
         p[isig = np++] = (struct pollfd){.fd = sfd, .events = POLLIN};
         if (control_open) p[icontrol = np++] = (struct pollfd){.fd = CONTROL_FD, .events = POLLIN};
@@ -288,6 +295,8 @@ int monitor_run(struct spec *s) {
         if (errp[0] >= 0) p[ierr = np++] = (struct pollfd){.fd = errp[0], .events = POLLIN};
         int iports = np;
         np += ports_pollfds(&ports, p + iports);
+        int iattach = np;
+        if (keep != NULL) np += attach_pollfds(&keep->attach, p + iattach);
         if (poll(p, (nfds_t)np, -1) < 0) {
             if (errno == EINTR) continue;
             kill(pid, SIGKILL);
@@ -349,6 +358,7 @@ int monitor_run(struct spec *s) {
             tty.master = -1;
         }
         ports_handle(&ports, p + iports);
+        if (keep != NULL) attach_handle(&keep->attach, p + iattach, s->tty ? tty.master : inp[1], tty.master);
         if (istdin >= 0 && (p[istdin].revents & (POLLIN | POLLHUP | POLLERR))) {
             char buf[8192];
             ssize_t n = read(0, buf, sizeof buf);
@@ -391,6 +401,7 @@ int monitor_run(struct spec *s) {
         drain_log(outp[0], 1, keep);
         drain_log(errp[0], 2, keep);
         keeper_flush(keep);
+        attach_close(&keep->attach, code); /* attached clients see the end */
         keeper_exit_file(s->exit_file, ended);
     }
     if (sync.error_code == 0 && !sync.started) report("started");

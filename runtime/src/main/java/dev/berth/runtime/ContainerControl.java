@@ -16,10 +16,12 @@ import java.util.List;
 public final class ContainerControl {
     private final ContainerStore containers;
     private final ContainerCleanup cleanup;
+    private final Path lib;
 
-    ContainerControl(ContainerStore containers, ContainerCleanup cleanup) {
+    ContainerControl(ContainerStore containers, ContainerCleanup cleanup, Path lib) {
         this.containers = containers;
         this.cleanup = cleanup;
+        this.lib = lib;
     }
 
     private Path find(String n) {
@@ -143,6 +145,61 @@ public final class ContainerControl {
         }
         ContainerState s = state(dir, n);
         return s.exitCode().orElse(128 + Linux.SIGKILL);
+    }
+
+    /**
+     * {@code berth attach}: this process's streams (its terminal, raw, for a container with a tty) to a
+     * running detached container, through its keeper's attach socket: the output as it comes, and stdin to
+     * the container's stdin or tty when it was run with -i and {@code stdin} is set. Returns the container's
+     * exit code once it ended, or empty when the user detached (^P^Q).
+     */
+    public java.util.OptionalInt attach(String n, boolean stdin) {
+        Path dir = find(n);
+        ContainerState s = state(dir, n);
+        if (!ContainerStore.isRunning(dir)) {
+            throw new ContainerException(1, "container " + n + " is not running: start it with berth start -a");
+        }
+        if (!s.detached()) {
+            throw new ContainerException(1, "container " + n + " runs in the foreground of the berth that started it;"
+                    + " only one run with -d can be attached to");
+        }
+        Path status = null;
+        try {
+            Path tmp = Files.createDirectories(lib.resolveSibling("tmp")); // not the directory: --rm removes it
+            status = Files.createTempFile(tmp, "attach-", "");
+            List<String> cmd = new java.util.ArrayList<>(List.of(
+                    dev.berth.runtime.internal.HelperBinary.ensure(lib).toString(), "--attach", dir.toString(),
+                    status.toString()));
+            if (!stdin) {
+                cmd.add("--no-stdin");
+            }
+            Process p = new ProcessBuilder(cmd).inheritIO().start();
+            int code = p.waitFor();
+            String how = Files.readString(status).strip();
+            if (code != 0) {
+                throw new ContainerException(1, "attach " + n + ": the attach client failed (" + code + ")");
+            }
+            if (how.equals("detached")) {
+                return java.util.OptionalInt.empty();
+            }
+            if (how.startsWith("exited ")) {
+                return java.util.OptionalInt.of(Integer.parseInt(how.substring(7)));
+            }
+            return java.util.OptionalInt.of(waitFor(n)); // ended between our look and the connection
+        } catch (IOException e) {
+            throw new ContainerException(1, "attach " + n + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException(1, "attach " + n + ": interrupted");
+        } finally {
+            if (status != null) {
+                try {
+                    Files.deleteIfExists(status);
+                } catch (IOException ignored) {
+                    // prune empties tmp/
+                }
+            }
+        }
     }
 
     /** Writes the container's log (see {@link ContainerLogs}). */

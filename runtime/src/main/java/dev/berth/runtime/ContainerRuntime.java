@@ -360,7 +360,7 @@ public final class ContainerRuntime {
      * (see {@link ContainerControl}).
      */
     public ContainerControl control() {
-        return new ContainerControl(containers, lifecycle());
+        return new ContainerControl(containers, lifecycle(), home.root().resolve("lib"));
     }
 
     /** Starts {@code berth exec}'s command in a running container (see {@link ContainerExec}). */
