@@ -208,6 +208,23 @@ int ports_pollfds(struct ports *p, struct pollfd *fds); /* at most PORTS_MAX_POL
 void ports_handle(struct ports *p, const struct pollfd *fds);
 void ports_close(struct ports *p);
 
+/* tty.c: the pty of a container, in the monitor */
+#include <termios.h>
+struct tty_state {
+    int master;          /* -1 when there is no pty, or its slave side is closed */
+    int host;            /* the user's terminal (for its size), or -1 */
+    bool relay_stdin;
+    bool raw;
+    struct termios saved;
+    pid_t saved_pgrp;    /* the terminal's foreground group before we took it, or -1 */
+};
+void tty_resize(struct tty_state *t);
+/* Takes the pty master from C: size it, make the user's terminal raw and ours for input, ack to C. */
+void tty_take(struct tty_state *t, int master, int sync, bool interactive);
+void tty_restore(struct tty_state *t);
+/* Copies what the container wrote to its terminal to our stdout (or its log); false when the pty closed. */
+bool tty_pump(struct tty_state *t, struct keeper *k);
+
 /* monitor.c */
 int monitor_run(struct spec *spec);
 

@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -40,56 +39,6 @@ static void report(const char *fmt, ...) {
     (void)send(CONTROL_FD, line, len, MSG_NOSIGNAL); /* the JVM may be gone: then nobody listens */
 }
 
-
-struct tty_state {
-    int master;          /* -1 when there is no pty, or its slave side is closed */
-    int host;            /* the user's terminal (for its size), or -1 */
-    bool relay_stdin;
-    bool raw;
-    struct termios saved;
-    pid_t saved_pgrp;    /* the terminal's foreground group before we took it, or -1 */
-};
-
-static void resize(struct tty_state *t) {
-    struct winsize ws;
-    if (t->master >= 0 && t->host >= 0 && ioctl(t->host, TIOCGWINSZ, &ws) == 0) ioctl(t->master, TIOCSWINSZ, &ws);
-}
-
-/* Takes the pty master from C: size it, make the user's terminal raw and ours for input, ack to C. */
-static void take_tty(struct tty_state *t, int master, int sync, bool interactive) {
-    t->master = master;
-    t->host = isatty(0) ? 0 : isatty(1) ? 1 : -1;
-    resize(t);
-    if (interactive) {
-        t->relay_stdin = true;
-        if (isatty(0) && tcgetattr(0, &t->saved) == 0) {
-            struct termios raw = t->saved;
-            cfmakeraw(&raw);
-            if (tcsetattr(0, TCSANOW, &raw) == 0) t->raw = true;
-            /* We run in our own process group: become the terminal's foreground to read from it. */
-            t->saved_pgrp = tcgetpgrp(0);
-            if (t->saved_pgrp == getpgrp() || tcsetpgrp(0, getpgrp()) < 0) t->saved_pgrp = -1;
-        }
-    }
-    char ack = 'A';
-    (void)send(sync, &ack, 1, MSG_NOSIGNAL);
-}
-
-static void restore_tty(struct tty_state *t) {
-    if (t->raw) tcsetattr(0, TCSANOW, &t->saved);
-    if (t->saved_pgrp > 0) tcsetpgrp(0, t->saved_pgrp);
-}
-
-/* Copies what the container wrote to its terminal to our stdout (or its log); false when the pty closed. */
-static bool pump_master(struct tty_state *t, struct keeper *k) {
-    char buf[8192];
-    ssize_t n = read(t->master, buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-    if (n <= 0) return false; /* EIO: every slave fd is closed */
-    if (k != NULL) keeper_log(k, 1, buf, (size_t)n);
-    else (void)write_all(1, buf, (size_t)n);
-    return true;
-}
 
 /* Copies what the container wrote to a log pipe into its log; false at EOF. */
 static bool pump_log(int fd, int stream, struct keeper *k) {
@@ -128,7 +77,7 @@ static int read_sync(int sync, struct sync_state *st, struct tty_state *t, bool 
         if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
             int fd;
             memcpy(&fd, CMSG_DATA(c), sizeof fd);
-            take_tty(t, fd, sync, interactive);
+            tty_take(t, fd, sync, interactive);
         }
     }
     return 1;
@@ -310,7 +259,7 @@ int monitor_run(struct spec *s) {
                 if (sig == SIGCHLD) {
                     if (waitpid(pid, &status, WNOHANG) == pid) done = true;
                 } else if (sig == SIGWINCH) {
-                    resize(&tty);
+                    tty_resize(&tty);
                 } else if (sig != SIGTTIN && sig != SIGTTOU && sig != SIGPIPE) {
                     kill(pid, sig);
                 }
@@ -353,7 +302,7 @@ int monitor_run(struct spec *s) {
                 }
             }
         }
-        if (imaster >= 0 && (p[imaster].revents & (POLLIN | POLLHUP | POLLERR)) && !pump_master(&tty, keep)) {
+        if (imaster >= 0 && (p[imaster].revents & (POLLIN | POLLHUP | POLLERR)) && !tty_pump(&tty, keep)) {
             close(tty.master);
             tty.master = -1;
         }
@@ -384,7 +333,7 @@ int monitor_run(struct spec *s) {
             else (void)write_all(1, buf, (size_t)n);
         }
     }
-    restore_tty(&tty);
+    tty_restore(&tty);
     char ended[2200];
     int code;
     if (sync.error_code != 0) {
