@@ -13,7 +13,7 @@ trap 'rm -f "$tmp"' EXIT
 # -ffile-prefix-map keeps the binary identical wherever the sources are checked out.
 gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static -s -ffile-prefix-map="$src"=. \
     -DBERTH_HELPER_VERSION="\"$version\"" -o "$tmp" "$src"/main.c "$src"/spec.c "$src"/monitor.c \
-    "$src"/container.c "$src"/process.c "$src"/userns.c "$src"/keeper.c "$src"/exec.c "$src"/ports.c "$src"/dialer.c "$src"/hold.c "$src"/attach.c "$src"/tty.c
+    "$src"/container.c "$src"/process.c "$src"/userns.c "$src"/keeper.c "$src"/exec.c "$src"/ports.c "$src"/dialer.c "$src"/hold.c "$src"/attach.c "$src"/tty.c "$src"/netjoin.c
 mv -f "$tmp" "$out/berth-helper"
 sha=$(sha256sum "$out/berth-helper" | cut -c1-64)
 printf 'sha256=%s\narch=%s\n' "$sha" "$(uname -m)" > "$out/berth-helper.properties"

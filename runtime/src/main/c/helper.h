@@ -118,6 +118,8 @@ struct spec {
     char **args; size_t nargs; /* NULL-terminated */
     struct publish *publish; size_t npublish; /* -p: see ports.c */
     pid_t join;                      /* berth exec: the container's PID 1, whose namespaces to join (exec.c) */
+    pid_t netjoin;                   /* --network container: the PID 1 whose network (rootless: and user)
+                                        namespace the container joins instead of new ones (monitor.c) */
     /* detached (berth run -d): see keeper.c */
     bool detach;
     const char *log;                 /* the json-file log, or NULL */
@@ -224,6 +226,9 @@ void tty_take(struct tty_state *t, int master, int sync, bool interactive);
 void tty_restore(struct tty_state *t);
 /* Copies what the container wrote to its terminal to our stdout (or its log); false when the pty closed. */
 bool tty_pump(struct tty_state *t, struct keeper *k);
+
+/* netjoin.c: C cloned into the network namespace of s->netjoin; C's pid in M, 0 in C, -1 with err */
+pid_t clone_joined(const struct spec *s, unsigned long flags, char *err, size_t errlen);
 
 /* monitor.c */
 int monitor_run(struct spec *spec);

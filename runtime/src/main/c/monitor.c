@@ -161,9 +161,12 @@ int monitor_run(struct spec *s) {
     /* A fork that also creates the namespaces: the child is PID 1 of the new pid namespace (for exec, a
      * plain fork: the child joins the container's). */
     unsigned long flags = s->join > 0 ? 0 : (unsigned long)s->clone_flags | (s->userns ? CLONE_NEWUSER : 0);
-    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    char jerr[512];
+    pid_t pid = s->netjoin > 0 ? clone_joined(s, flags, jerr, sizeof jerr)
+                               : (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid < 0) {
-        report("error %d clone the container's namespaces: %s", EXIT_BERTH, strerror(errno));
+        if (s->netjoin > 0) report("error %d %s", EXIT_BERTH, jerr);
+        else report("error %d clone the container's namespaces: %s", EXIT_BERTH, strerror(errno));
         return EXIT_BERTH;
     }
     if (pid == 0) {
@@ -180,9 +183,9 @@ int monitor_run(struct spec *s) {
         close(errp[1]);
     }
     if (inp[0] >= 0) close(inp[0]); /* inp[1] stays open, unwritten, until we exit */
-    if (s->userns && s->join == 0) { /* C waits for its maps before anything else */
+    if (s->userns && s->join == 0) { /* C waits for its maps (unless it joined a namespace that has them) */
         char err[512];
-        if (userns_write_maps(&s->maps, pid, err, sizeof err) < 0) {
+        if (s->netjoin == 0 && userns_write_maps(&s->maps, pid, err, sizeof err) < 0) {
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             report("error %d %s", EXIT_BERTH, err);

@@ -36,7 +36,7 @@ static const struct key KEYS[] = {
     {"hostname", 1}, {"cgroup", 1}, {"mount", 5}, {"device", 7}, {"symlink", 2}, {"masked", 1},
     {"readonly", 1}, {"flag", 1}, {"uid", 1}, {"gid", 1}, {"group", 1}, {"cap", 1}, {"rlimit", 3},
     {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"uidmap", 3}, {"gidmap", 3}, {"idmaptools", 2},
-    {"join", 1}, {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
+    {"join", 1}, {"netjoin", 1}, {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
     {"publish", 4}, {"end", 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
@@ -194,6 +194,9 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
     } else if (!strcmp(key, "join")) {
         if (!parse_num(v[0], 0x3fffffff, &n) || n < 2) goto bad;
         s->join = (pid_t)n;
+    } else if (!strcmp(key, "netjoin")) {
+        if (!parse_num(v[0], 0x3fffffff, &n) || n < 2) goto bad;
+        s->netjoin = (pid_t)n;
     } else if (!strcmp(key, "log")) {
         if (v[0][0] != '/') goto bad;
         s->log = v[0];

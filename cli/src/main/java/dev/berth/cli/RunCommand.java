@@ -128,7 +128,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
         if (publish.isEmpty() && !publishAll) {
             return;
         }
-        if (b.build().network() == dev.berth.runtime.NetworkMode.HOST) {
+        if (b.build().network().equals(dev.berth.runtime.NetworkMode.HOST)) {
             spec.commandLine().getErr().println("WARNING: Published ports are discarded when using host network mode");
             spec.commandLine().getErr().flush();
             return;

@@ -40,7 +40,7 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
                         + ", this machine runs " + host);
             }
             ContainerConfig cc = image.config();
-            String hostname = o.hostname().orElseGet(() -> o.network() == NetworkMode.HOST ? EtcFiles.hostHostname()
+            String hostname = o.hostname().orElseGet(() -> o.network().equals(NetworkMode.HOST) ? EtcFiles.hostHostname()
                     : id.substring(0, 12));
             if (hostname.isEmpty() || hostname.length() > 64 || !hostname.matches("[A-Za-z0-9][A-Za-z0-9.-]*")) {
                 throw new ContainerException("invalid hostname \"" + hostname + "\"");
@@ -85,7 +85,7 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
     ContainerSpec spec(String id, RunOptions o, ContainerSpec.Root root, List<Mount> system, List<Mount> etc,
                        List<Mount> extra, List<Path> cgroupProcs, Optional<IdMaps> userns) {
         Set<Namespace> ns = EnumSet.of(Namespace.MOUNT, Namespace.PID, Namespace.UTS, Namespace.IPC);
-        if (o.network() == NetworkMode.NONE) {
+        if (o.network().equals(NetworkMode.NONE)) {
             ns.add(Namespace.NETWORK);
         }
         if (hasCgroupNamespaces()) {

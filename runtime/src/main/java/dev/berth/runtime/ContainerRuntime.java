@@ -130,7 +130,7 @@ public final class ContainerRuntime {
     }
 
     private RunningContainer launch(String what, java.util.function.Supplier<ContainerImage> source,
-                                    RunOptions options, Optional<ContainerState> again) {
+                                    RunOptions given, Optional<ContainerState> again) {
         Rootless.requireUserNamespaces();
         boolean rootless = !BerthHome.isRoot();
         // While this thread reads the image, what killed berths left behind is cleaned up (before this
@@ -145,6 +145,8 @@ public final class ContainerRuntime {
             }
         });
         ContainerImage image = source.get();
+        Optional<SharedNetwork> network = SharedNetwork.of(containers, given, what, again.isPresent());
+        RunOptions options = network.map(n -> n.apply(given)).orElse(given);
         Optional<Rootless.Namespace> ns = Rootless.namespace(home, options, what);
         Optional<UsernsTasks> tasks = ns.map(Rootless.Namespace::tasks);
         Optional<KeepId.HostUser> keepId = ns.flatMap(Rootless.Namespace::keepId);
@@ -178,7 +180,11 @@ public final class ContainerRuntime {
         ContainerCgroup cgroup = null;
         Monitor monitor = null;
         try {
-            EtcFiles.write(slot.path, plan.hostname(), o.network(), o.names());
+            if (network.isPresent()) {
+                network.get().copyEtcFiles(slot.path);
+            } else {
+                EtcFiles.write(slot.path, plan.hostname(), o.network(), o.names());
+            }
             List<Mount> etc = new ArrayList<>(EtcFiles.mounts(slot.path));
             if (keepId.isPresent()) { // the root directory and /etc files are the container's root's, not the user's
                 List<Mount> users = KeepId.etcFiles(fs, slot.path, keepId.get());
@@ -191,7 +197,7 @@ public final class ContainerRuntime {
             cgroup = rootless && o.resources().none() ? ContainerCgroup.NONE
                     : cgroups.create(id, o.resources());
             List<Mount> system = userns.isPresent()
-                    ? Defaults.rootlessMounts(o.network() == NetworkMode.HOST, userns.get().hostGid(5).isPresent())
+                    ? Defaults.rootlessMounts(o.network().equals(NetworkMode.HOST), userns.get().hostGid(5).isPresent())
                     : Defaults.systemMounts(cgroups instanceof Cgroups.V2 && ContainerPlan.hasCgroupNamespaces());
             ContainerSpec spec = plan.spec(id, o,
                     new ContainerSpec.Root.Overlay(lowers, slot.path.resolve("upper"), slot.path.resolve("work"),
@@ -205,7 +211,8 @@ public final class ContainerRuntime {
                 RunConfig.write(slot.path, o, plan, publish, spec.mounts());
             }
             Optional<Keeper> keeper = o.detach().map(d -> Detached.keeper(slot.path, d));
-            monitor = Monitor.start(helper, HelperProtocol.encode(spec, keeper, publish),
+            monitor = Monitor.start(helper, HelperProtocol.encode(spec, keeper, publish,
+                            network.map(n -> java.util.OptionalLong.of(n.pid())).orElse(java.util.OptionalLong.empty())),
                     keeper.isPresent() ? Detached.STREAMS : ContainerPlan.stdio(o), "berth-" + id.substring(0, 12),
                     keeper.isPresent());
             OptionalLong pid = monitor.containerPid();

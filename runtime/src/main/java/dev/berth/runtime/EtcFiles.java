@@ -51,7 +51,7 @@ final class EtcFiles {
     static void write(Path dir, String hostname, NetworkMode network, NameResolution names) {
         try {
             String hosts;
-            if (network == NetworkMode.HOST && Files.isReadable(Path.of("/etc/hosts"))) {
+            if (network.equals(NetworkMode.HOST) && Files.isReadable(Path.of("/etc/hosts"))) {
                 hosts = Files.readString(Path.of("/etc/hosts"));
                 if (!hostname.equals(hostHostname())) { // a name of its own: it must resolve, as in docker
                     hosts = (hosts.isEmpty() || hosts.endsWith("\n") ? hosts : hosts + "\n") + "127.0.1.1\t" + hostname

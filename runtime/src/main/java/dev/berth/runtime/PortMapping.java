@@ -79,7 +79,7 @@ public record PortMapping(String protocol, String hostIp, int hostPort, int cont
                 }
             }
         }
-        if (!out.isEmpty() && o.network() == NetworkMode.HOST) {
+        if (!out.isEmpty() && o.network().equals(NetworkMode.HOST)) {
             throw new ContainerException(what + ": published ports need a network of the container's own, "
                     + "not --network host (there its ports are the host's already)");
         }

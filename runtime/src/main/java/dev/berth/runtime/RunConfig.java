@@ -38,7 +38,7 @@ final class RunConfig {
         m.put("volumes", o.volumes().stream().map(v -> List.of(v.host().toString(), v.container(),
                 Boolean.toString(v.readOnly()))).toList());
         m.put("readOnly", o.readOnly());
-        m.put("network", o.network().name());
+        m.put("network", o.network().text());
         m.put("memory", o.resources().memoryBytes().isPresent() ? o.resources().memoryBytes().getAsLong() : null);
         m.put("cpuQuota", o.resources().cpuQuotaMicros().isPresent() ? o.resources().cpuQuotaMicros().getAsLong() : null);
         m.put("pidsLimit", o.resources().pidsLimit().isPresent() ? o.resources().pidsLimit().getAsLong() : null);
@@ -84,7 +84,7 @@ final class RunConfig {
     static RunOptions options(Map<?, ?> m, String name, Optional<DetachOptions> detach, boolean attachStdin) {
         RunOptions.Builder b = RunOptions.builder().name(name).entrypoint("").command(strings(m.get("args")))
                 .env(strings(m.get("env"))).workdir((String) m.get("workdir")).hostname((String) m.get("hostname"))
-                .readOnly(bool(m, "readOnly")).network(NetworkMode.valueOf((String) m.get("network")))
+                .readOnly(bool(m, "readOnly")).network(NetworkMode.parse((String) m.get("network")))
                 .resources(new Resources(number(m, "memory"), number(m, "cpuQuota"), number(m, "pidsLimit")))
                 .init(bool(m, "init")).tty(bool(m, "tty")).keepId(bool(m, "keepId"))
                 .noNewPrivileges(bool(m, "noNewPrivileges"));

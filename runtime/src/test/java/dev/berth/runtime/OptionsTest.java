@@ -54,7 +54,7 @@ class OptionsTest {
         assertThatThrownBy(() -> Volume.parse("/only-one-part")).hasMessageContaining("expected HOST:CONTAINER[:ro]");
         assertThat(NetworkMode.parse("HOST")).isEqualTo(NetworkMode.HOST);
         assertThatThrownBy(() -> NetworkMode.parse("bridge"))
-                .hasMessage("invalid --network \"bridge\": berth supports none (loopback only) and host");
+                .hasMessage("invalid --network \"bridge\": berth supports none (loopback only), host and container:NAME");
     }
 
     private static ContainerConfig image(List<String> entrypoint, List<String> cmd) {

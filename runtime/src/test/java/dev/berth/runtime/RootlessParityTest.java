@@ -19,7 +19,8 @@ class RootlessParityTest {
     static final List<Class<?>> SUITES = List.of(IsolationTest.class, RunTest.class, ProcessTest.class,
             OverlayTest.class, VolumeTest.class, LifecycleTest.class, CommitTest.class, BadInputTest.class,
             CgroupTest.class, DetachedTest.class, ExecTest.class,
-            PortsTest.class, ContainerFilesTest.class, ContainerCopyTest.class);
+            PortsTest.class, ContainerFilesTest.class, ContainerCopyTest.class,
+            SharedNetworkTest.class);
 
     @Test
     void theRootSuitesPassAsAUserWithSubIdsAndADelegatedCgroup() {

@@ -91,7 +91,7 @@ public final class HelperProtocol {
 
     /** The bytes berth-helper reads from fd 3. */
     public static byte[] encode(ContainerSpec spec) {
-        return encode(spec, java.util.Optional.empty(), List.of());
+        return encode(spec, java.util.Optional.empty(), List.of(), java.util.OptionalLong.empty());
     }
 
     /**
@@ -112,10 +112,11 @@ public final class HelperProtocol {
 
     /**
      * The spec of a container, kept by the helper's monitor when {@code keeper} is given (detached), with
-     * the ports its monitor relays (an empty host address: every one).
+     * the ports its monitor relays (an empty host address: every one), in the network namespace of the
+     * process {@code networkOf} when given (and, rootless, its user namespace).
      */
     public static byte[] encode(ContainerSpec spec, java.util.Optional<Keeper> keeper,
-                                List<dev.berth.runtime.PortMapping> publish) {
+                                List<dev.berth.runtime.PortMapping> publish, java.util.OptionalLong networkOf) {
         if (!(spec.root() instanceof ContainerSpec.Root.Overlay root)) {
             throw new IllegalArgumentException("berth-helper runs overlay roots only");
         }
@@ -138,6 +139,7 @@ public final class HelperProtocol {
         if (spec.namespaces().contains(Namespace.NETWORK)) {
             w.record("flag", "loopback");
         }
+        networkOf.ifPresent(pid -> w.record("netjoin", Long.toString(pid)));
         w.record("hostname", spec.hostname());
         for (Path procs : spec.cgroupProcs()) {
             w.record("cgroup", procs);
