@@ -53,6 +53,11 @@ public final class Posix {
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     }
 
+    private static final class Fchmodat {
+        static final MethodHandle H = handle("fchmodat", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+
     private static final class Lchown {
         static final MethodHandle H = handle("lchown",
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
@@ -122,6 +127,25 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
             int rc = (int) Chmod.H.invokeExact(state, cstring(arena, path.toString()), mode);
+            if (rc != 0) {
+                throw failure("chmod", path, errno(state));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Sets the permission bits of {@code path} itself, never following it: a symlink is refused (EOPNOTSUPP),
+     * which is what a path that must not lead elsewhere wants.
+     */
+    public static void chmodNoFollow(Path path, int mode) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) Fchmodat.H.invokeExact(state, AT_FDCWD, cstring(arena, path.toString()), mode,
+                    AT_SYMLINK_NOFOLLOW);
             if (rc != 0) {
                 throw failure("chmod", path, errno(state));
             }

@@ -129,24 +129,7 @@ final class ContainerStore {
      * is created again, its last exit record removed; its name, upper directory and state stay.
      */
     Slot reopen(Path container, String id, String name) {
-        Slot held = tryLock(container).orElseThrow(() -> new ContainerException(1, "container " + name
-                + " is running"));
-        try {
-            if (Files.exists(container.resolve(RUNNING))) { // a berth was killed while it ran: recover() first
-                throw new ContainerException(1, "container " + name + " was left running by a berth that was killed: "
-                        + "run berth ps, then start it");
-            }
-            Files.deleteIfExists(container.resolve(Detached.EXIT));
-            resetWork(container);
-            Files.createFile(container.resolve(RUNNING));
-            Files.createDirectories(container.resolve("rootfs"));
-            held.keeperRelease();
-            return new Slot(container.toRealPath(), id, name, held.lockChannel, held.lock, null);
-        } catch (IOException | RuntimeException e) {
-            held.close();
-            throw e instanceof ContainerException c ? c
-                    : new ContainerException("cannot start container " + name + " again: " + e.getMessage(), e);
-        }
+        return lockEnded(container, id, name, "cannot start container " + name + " again", true);
     }
 
     /**
@@ -154,21 +137,31 @@ final class ContainerStore {
      * start it meanwhile, and its work directory is ready for another mount.
      */
     Slot holdStopped(Path container, String id, String name) {
+        return lockEnded(container, id, name, "cannot mount the files of container " + name, false);
+    }
+
+    /** The locks of a container that ended, its work directory emptied; with {@code run}, marked running. */
+    private Slot lockEnded(Path container, String id, String name, String what, boolean run) {
         Slot held = tryLock(container).orElseThrow(() -> new ContainerException(1, "container " + name
                 + " is running"));
         try {
-            if (Files.exists(container.resolve(RUNNING))) {
+            if (Files.exists(container.resolve(RUNNING))) { // a berth was killed while it ran: recover() first
                 throw new ContainerException(1, "container " + name + " was left running by a berth that was killed: "
                         + "run berth ps first");
             }
+            if (run) {
+                Files.deleteIfExists(container.resolve(Detached.EXIT));
+            }
             resetWork(container);
+            if (run) {
+                Files.createFile(container.resolve(RUNNING));
+            }
             Files.createDirectories(container.resolve("rootfs"));
             held.keeperRelease();
             return new Slot(container.toRealPath(), id, name, held.lockChannel, held.lock, null);
         } catch (IOException | RuntimeException e) {
             held.close();
-            throw e instanceof ContainerException c ? c
-                    : new ContainerException("cannot mount the files of container " + name + ": " + e.getMessage(), e);
+            throw e instanceof ContainerException c ? c : new ContainerException(what + ": " + e.getMessage(), e);
         }
     }
 

@@ -183,7 +183,7 @@ public final class CopyTree {
      */
     public static void archive(InRoot.Fd root, String path, boolean follow, String top, OutputStream out)
             throws IOException {
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosing(out));
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(new dev.berth.layers.internal.NonClosingOutputStream(out));
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
         tar.setAddPaxHeadersForNonAsciiNames(true);
@@ -275,21 +275,4 @@ public final class CopyTree {
         }
         tar.closeArchiveEntry();
     }
-
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
-        }
-    }
-
 }

@@ -29,7 +29,6 @@ public final class InRoot {
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final long SYS_OPENAT2 = 437;
     private static final int AT_FDCWD = -100;
-    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int O_DIRECTORY = 0200000;
     private static final int O_NOFOLLOW = 0400000;
     private static final int O_CLOEXEC = 02000000;
@@ -48,9 +47,6 @@ public final class InRoot {
                 Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
         static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle FCHMODAT = LINKER.downcallHandle(LINKER.defaultLookup().find("fchmodat").orElseThrow(),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                Linker.Option.captureCallState("errno"));
     }
 
     /** An open file descriptor (O_PATH): a directory or file of a root, pinned whatever is renamed later. */
@@ -121,23 +117,6 @@ public final class InRoot {
                 if (errno != EAGAIN || attempt > 100) { // EAGAIN: a rename raced the lookup
                     throw new Failure(what + ": " + Linux.strerror(errno), errno);
                 }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
-
-    /** Sets the permission bits of {@code path} itself (refused for a symlink: it is never followed). */
-    public static void chmod(Path path, int mode) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int rc = (int) Calls.FCHMODAT.invokeExact(state, AT_FDCWD, arena.allocateFrom(path.toString()), mode,
-                    AT_SYMLINK_NOFOLLOW);
-            if (rc != 0) {
-                int errno = (int) ERRNO.get(state, 0L);
-                throw new Failure("chmod " + path.getFileName() + ": " + Linux.strerror(errno), errno);
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;

@@ -115,7 +115,7 @@ final class TarIntoRoot {
             case NONE -> { }
         }
         if (chmod) { // after chown, which clears set-id bits
-            InRoot.chmod(child, e.getMode() & 07777);
+            Posix.chmodNoFollow(child, e.getMode() & 07777);
         }
         Posix.setMtime(child, e.getLastModifiedTime().toInstant());
     }
