@@ -66,6 +66,10 @@ final class BuildCommand implements Runnable {
     @Option(names = {"-q", "--quiet"}, description = "Print only the image digest.")
     boolean quiet;
 
+    @Option(names = "--analyze", description = "After the build, print berth analyze's whole report of the image "
+            + "(without it: one line, its size and what it wastes).")
+    boolean analyze;
+
     @Option(names = "--progress", paramLabel = "auto|plain|tty", defaultValue = "auto",
             description = "Progress display: plain lines, a live view on a terminal, or auto (tty when stderr is one).")
     String progress;
@@ -147,7 +151,28 @@ final class BuildCommand implements Runnable {
         if (quiet) {
             spec.commandLine().getOut().println(result.digest());
             spec.commandLine().getOut().flush();
+        } else {
+            summarize(result, err);
         }
+    }
+
+    /** The image's size and waste in one line ({@code --analyze}: the whole report), on stderr. */
+    private void summarize(BuildResult result, PrintWriter err) {
+        try (dev.berth.layers.ImageStore store = Stores.open()) {
+            if (!store.has(result.manifest().digest())) {
+                return; // pushed or written elsewhere only
+            }
+            dev.berth.layers.Image image = store.image(result.manifest(), dev.berth.layers.Platform.host(), "the build");
+            dev.berth.layers.AnalysisReport report = AnalyzeCommand.analyze(image);
+            if (analyze) {
+                AnalyzeCommand.print(report, err);
+            } else {
+                err.println(AnalyzeCommand.summary(report));
+            }
+        } catch (RuntimeException e) {
+            err.println("berth: build: the analysis of the image failed: " + e.getMessage());
+        }
+        err.flush();
     }
 
     /**

@@ -23,6 +23,10 @@ final class ImagesCommand implements Runnable {
     @Option(names = {"-q", "--quiet"}, description = "Only show image digests.")
     boolean quiet;
 
+    @Option(names = "--size", description = "Show what of each image's size it shares with other images of the store"
+            + " and what is its alone (what removing it would free).")
+    boolean sizes;
+
     @Option(names = "--no-trunc", description = "Show full digests.")
     boolean noTrunc;
 
@@ -31,12 +35,13 @@ final class ImagesCommand implements Runnable {
 
     /** One line of the listing; also the JSON shape of {@code --format json}. */
     record Row(String name, String repository, String tag, String digest, String id, String created, long size,
-               String platform) {}
+               String platform, long shared, long unique) {}
 
     @Override
     public void run() {
         GoTemplate template = GoTemplate.forFormat(format, "table", "json").orElse(null);
         List<Row> rows = new ArrayList<>();
+        java.util.Map<String, java.util.Map<String, Long>> blobsOf = new java.util.HashMap<>(); // image -> blob -> size
         try (ImageStore store = Stores.open()) {
             for (Stores.Entry e : Stores.entries(store)) {
                 String repo = e.name().map(r -> r.familiarName()).orElse("<none>");
@@ -51,13 +56,26 @@ final class ImagesCommand implements Runnable {
                     created = image.config().value().created().orElse("");
                     size = image.size();
                     platform = image.platform().toString();
+                    java.util.Map<String, Long> blobs = new java.util.HashMap<>();
+                    image.layers().forEach(l -> blobs.put(l.digest().toString(), l.size()));
+                    blobs.put(image.config().descriptor().digest().toString(), image.config().descriptor().size());
+                    blobsOf.put(e.descriptor().digest().toString(), blobs);
                 } catch (LayersException broken) {
                     created = "(unreadable: " + broken.getMessage() + ")";
                 }
                 rows.add(new Row(e.name().map(Object::toString).orElse(""), repo, tag,
-                        e.descriptor().digest().toString(), id, created, size, platform));
+                        e.descriptor().digest().toString(), id, created, size, platform, 0, 0));
             }
         }
+        java.util.Map<String, Integer> users = new java.util.HashMap<>(); // blob -> images that have it
+        blobsOf.values().forEach(b -> b.keySet().forEach(d -> users.merge(d, 1, Integer::sum)));
+        rows.replaceAll(r -> {
+            java.util.Map<String, Long> b = blobsOf.getOrDefault(r.digest(), java.util.Map.of());
+            long shared = b.entrySet().stream().filter(x -> users.get(x.getKey()) > 1).mapToLong(x -> x.getValue()).sum();
+            long unique = b.entrySet().stream().filter(x -> users.get(x.getKey()) == 1).mapToLong(x -> x.getValue()).sum();
+            return new Row(r.name(), r.repository(), r.tag(), r.digest(), r.id(), r.created(), r.size(), r.platform(),
+                    shared, unique);
+        });
         rows.sort(Comparator.comparing(Row::repository).thenComparing(Row::tag));
         PrintWriter out = spec.commandLine().getOut();
         if (format.equals("json")) {
@@ -76,6 +94,8 @@ final class ImagesCommand implements Runnable {
                 m.put("CreatedSince", Format.ago(Format.instant(java.util.Optional.of(r.created()).filter(c -> !c.isEmpty()))));
                 m.put("Size", Format.size(r.size()));
                 m.put("Platform", r.platform());
+                m.put("SharedSize", Format.size(r.shared()));
+                m.put("UniqueSize", Format.size(r.unique()));
                 fields.add(m);
             }
             out.print(template.render(fields, java.util.Map.of("ID", "IMAGE ID", "CreatedSince", "CREATED",
@@ -88,11 +108,13 @@ final class ImagesCommand implements Runnable {
             return;
         }
         List<String[]> table = new ArrayList<>();
-        table.add(new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE"});
+        table.add(sizes ? new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE"}
+                : new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE"});
         for (Row r : rows) {
-            table.add(new String[] {r.repository(), r.tag(), shorten(r.digest()),
-                Format.ago(Format.instant(java.util.Optional.of(r.created()).filter(s -> !s.isEmpty()))),
-                Format.size(r.size())});
+            String ago = Format.ago(Format.instant(java.util.Optional.of(r.created()).filter(s -> !s.isEmpty())));
+            table.add(sizes ? new String[] {r.repository(), r.tag(), shorten(r.digest()), ago, Format.size(r.size()),
+                Format.size(r.shared()), Format.size(r.unique())}
+                : new String[] {r.repository(), r.tag(), shorten(r.digest()), ago, Format.size(r.size())});
         }
         out.print(Format.table(table));
     }

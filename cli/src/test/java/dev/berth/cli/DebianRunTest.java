@@ -56,6 +56,40 @@ class DebianRunTest {
     }
 
     @Test
+    void analyzeFindsAptsListsAndCacheLeftInAnImageAndNoneWithACacheMountAndCleanup() throws Exception {
+        Builds.dockerfile(ctx, "FROM debian:test",
+                "RUN apt-get update -q && apt-get install -y -q --no-install-recommends hello");
+        CliRun.Result build = CliRun.berth(home, "build", "--progress", "plain", "-t", "hello:untidy", ctx.toString());
+        assertThat(build.exitCode()).as(build.err()).isZero();
+        assertThat(build.err()).containsPattern("image [0-9.]+[kMG]?B in 2 layers");
+        // the base, as debootstrap made it, holds both already (its packages' .debs, its lists): layer 1
+        assertThat(aptFindings("hello:untidy", 2)).containsExactly("/var/lib/apt/lists", "/var/cache/apt");
+
+        Builds.dockerfile(ctx, "FROM debian:test",
+                "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\",
+                "    apt-get update -q && apt-get install -y -q --no-install-recommends hello && rm -rf /var/lib/apt/lists/*");
+        CliRun.Result tidy = CliRun.berth(home, "build", "--progress", "plain", "-t", "hello:tidy", ctx.toString());
+        assertThat(tidy.exitCode()).as(tidy.err()).isZero();
+        assertThat(aptFindings("hello:tidy", 2)).isEmpty();
+    }
+
+    /** The apt places berth analyze reports in an image with files of {@code layer}. */
+    private static java.util.List<String> aptFindings(String image, int layer) throws Exception {
+        CliRun.Result r = CliRun.berth(home, "analyze", "--format", "json", image);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        com.fasterxml.jackson.databind.JsonNode report = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        java.util.List<String> paths = new java.util.ArrayList<>();
+        report.get("findings").forEach(f -> {
+            java.util.List<Integer> layers = new java.util.ArrayList<>();
+            f.get("layers").forEach(l -> layers.add(l.asInt()));
+            if (layers.contains(layer)) {
+                paths.add(f.get("path").asText());
+            }
+        });
+        return paths.stream().filter(p -> p.contains("apt")).toList();
+    }
+
+    @Test
     void sshAgentsAreReachedThroughTheMount() throws Exception {
         Path agent = ctx.resolve("agent.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
