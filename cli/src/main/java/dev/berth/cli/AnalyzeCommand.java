@@ -55,12 +55,12 @@ final class AnalyzeCommand implements Callable<Integer> {
         int code = 0;
         if (wastedBudget >= 0 && r.wasted() > wastedBudget) {
             err.println("berth: analyze " + name + ": " + Format.size(r.wasted()) + " wasted, over the budget of "
-                    + Format.size(wastedBudget));
+                    + failWasted);
             code = 1;
         }
         if (sizeBudget >= 0 && r.content() > sizeBudget) {
             err.println("berth: analyze " + name + ": the image is " + Format.size(r.content()) + ", over the budget of "
-                    + Format.size(sizeBudget));
+                    + failSize);
             code = 1;
         }
         err.flush();
