@@ -132,7 +132,8 @@ final class AnalyzeCommand implements Callable<Integer> {
             out.println();
             out.println("Programs:");
             r.binaries().stream().limit(20).forEach(b -> out.printf("  %-10s %s  %s%n", Format.size(b.bytes()), b.path(),
-                    b.staticallyLinked() ? "static" : "dynamic, " + b.interpreter().orElse("?")));
+                    b.staticallyLinked() ? "static" : "dynamic, " + b.interpreter().orElse("?")
+                            + (b.libraries().isEmpty() ? "" : ": " + String.join(" ", b.libraries()))));
             if (r.binaries().size() > 20) {
                 out.printf("  ... and %d more%n", r.binaries().size() - 20);
             }

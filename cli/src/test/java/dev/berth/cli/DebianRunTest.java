@@ -64,6 +64,14 @@ class DebianRunTest {
         assertThat(build.err()).containsPattern("image [0-9.]+[kMG]?B in 2 layers");
         // the base, as debootstrap made it, holds both already (its packages' .debs, its lists): layer 1
         assertThat(aptFindings("hello:untidy", 2)).containsExactly("/var/lib/apt/lists", "/var/cache/apt");
+        com.fasterxml.jackson.databind.JsonNode hello = null;
+        for (com.fasterxml.jackson.databind.JsonNode b : new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                CliRun.berth(home, "analyze", "--format", "json", "hello:untidy").out()).get("binaries")) {
+            hello = b.get("path").asText().equals("/usr/bin/hello") ? b : hello;
+        }
+        assertThat(hello).as("the package's program").isNotNull();
+        assertThat(hello.get("interpreter").asText()).isEqualTo("/lib64/ld-linux-x86-64.so.2");
+        assertThat(hello.get("libraries").toString()).contains("\"libc.so.6\"");
 
         Builds.dockerfile(ctx, "FROM debian:test",
                 "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\",

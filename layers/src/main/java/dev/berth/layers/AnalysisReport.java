@@ -37,6 +37,10 @@ public record AnalysisReport(String image, List<Layer> layers, long compressed, 
      */
     public record Finding(String path, long bytes, List<Integer> layers, String what, String advice) {}
 
-    /** An ELF program: static, or the dynamic linker it needs. */
-    public record Binary(String path, long bytes, boolean staticallyLinked, Optional<String> interpreter) {}
+    /**
+     * An ELF program: static, or the dynamic linker it needs and the libraries it names ({@code DT_NEEDED};
+     * read for programs up to 16 MB, empty beyond).
+     */
+    public record Binary(String path, long bytes, boolean staticallyLinked, Optional<String> interpreter,
+                         List<String> libraries) {}
 }

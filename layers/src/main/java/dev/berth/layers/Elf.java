@@ -10,13 +10,24 @@ import java.util.Optional;
  * interpreter, the dynamic linker named by {@code PT_INTERP}; none means statically linked.
  */
 final class Elf {
+    private static final int PT_LOAD = 1;
+    private static final int PT_DYNAMIC = 2;
     private static final int PT_INTERP = 3;
+    private static final long DT_NEEDED = 1;
+    private static final long DT_STRTAB = 5;
 
     private Elf() {}
 
+    static boolean isElf(byte[] head) {
+        return head.length >= 64 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F';
+    }
+
+    /** A program header's fields, 32- or 64-bit alike. */
+    private record Segment(int type, long offset, long vaddr, long filesz) {}
+
     /** The program a file of {@code size} bytes and {@code mode} is, from its {@code head}, if it is one. */
     static Optional<AnalysisReport.Binary> sniff(String path, long size, int mode, byte[] head) {
-        if (head.length < 64 || head[0] != 0x7f || head[1] != 'E' || head[2] != 'L' || head[3] != 'F') {
+        if (!isElf(head)) {
             return Optional.empty();
         }
         boolean wide = head[4] == 2;
@@ -26,21 +37,21 @@ final class Elf {
         int phentsize = b.getShort(wide ? 54 : 42) & 0xffff;
         int phnum = b.getShort(wide ? 56 : 44) & 0xffff;
         Optional<String> interpreter = Optional.empty();
+        java.util.List<Segment> segments = new java.util.ArrayList<>();
         for (int i = 0; i < phnum && phentsize > 0; i++) {
             long at = phoff + (long) i * phentsize;
             if (at < 0 || at + phentsize > head.length) {
                 break; // beyond what was read: no interpreter is that far in practice
             }
             int h = (int) at;
-            if (b.getInt(h) != PT_INTERP) {
-                continue;
-            }
-            long off = wide ? b.getLong(h + 8) : b.getInt(h + 4) & 0xffffffffL;
-            long len = wide ? b.getLong(h + 32) : b.getInt(h + 16) & 0xffffffffL;
-            if (off >= 0 && len > 1 && off + len <= head.length) {
-                interpreter = Optional.of(new String(head, (int) off, (int) len - 1, StandardCharsets.UTF_8));
-            } else {
-                interpreter = Optional.of("?");
+            segments.add(wide ? new Segment(b.getInt(h), b.getLong(h + 8), b.getLong(h + 16), b.getLong(h + 32))
+                    : new Segment(b.getInt(h), b.getInt(h + 4) & 0xffffffffL, b.getInt(h + 8) & 0xffffffffL,
+                            b.getInt(h + 16) & 0xffffffffL));
+        }
+        for (Segment g : segments) {
+            if (g.type() == PT_INTERP) {
+                interpreter = Optional.of(g.offset() >= 0 && g.filesz() > 1 && g.offset() + g.filesz() <= head.length
+                        ? new String(head, (int) g.offset(), (int) g.filesz() - 1, StandardCharsets.UTF_8) : "?");
             }
         }
         String name = path.substring(path.lastIndexOf('/') + 1);
@@ -49,6 +60,49 @@ final class Elf {
         if (!(type == 2 || (type == 3 && executable && !library))) {
             return Optional.empty();
         }
-        return Optional.of(new AnalysisReport.Binary("/" + path, size, interpreter.isEmpty(), interpreter));
+        return Optional.of(new AnalysisReport.Binary("/" + path, size, interpreter.isEmpty(), interpreter,
+                needed(b, head, wide, segments)));
+    }
+
+    /** The DT_NEEDED names of the dynamic section, when the bytes read hold it and its string table. */
+    private static java.util.List<String> needed(ByteBuffer b, byte[] bytes, boolean wide, java.util.List<Segment> segments) {
+        Segment dyn = segments.stream().filter(g -> g.type() == PT_DYNAMIC).findFirst().orElse(null);
+        if (dyn == null || dyn.offset() < 0 || dyn.offset() + dyn.filesz() > bytes.length) {
+            return java.util.List.of();
+        }
+        int entry = wide ? 16 : 8;
+        java.util.List<Long> names = new java.util.ArrayList<>();
+        long strtab = -1;
+        for (long at = dyn.offset(); at + entry <= dyn.offset() + dyn.filesz(); at += entry) {
+            long tag = wide ? b.getLong((int) at) : b.getInt((int) at);
+            long val = wide ? b.getLong((int) at + 8) : b.getInt((int) at + 4) & 0xffffffffL;
+            if (tag == 0) {
+                break; // DT_NULL
+            }
+            if (tag == DT_NEEDED) {
+                names.add(val);
+            } else if (tag == DT_STRTAB) {
+                strtab = val;
+            }
+        }
+        long table = -1;
+        for (Segment g : segments) { // the string table's address, as a file offset
+            if (g.type() == PT_LOAD && strtab >= g.vaddr() && strtab < g.vaddr() + g.filesz()) {
+                table = g.offset() + (strtab - g.vaddr());
+            }
+        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (long n : names) {
+            long start = table + n;
+            if (table < 0 || start < 0 || start >= bytes.length) {
+                continue;
+            }
+            int end = (int) start;
+            while (end < bytes.length && bytes[end] != 0) {
+                end++;
+            }
+            out.add(new String(bytes, (int) start, end - (int) start, StandardCharsets.UTF_8));
+        }
+        return java.util.List.copyOf(out);
     }
 }

@@ -27,6 +27,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public final class ImageAnalysis {
     private static final int ELF_HEAD = 4096;
+    /** Programs up to this size are read whole, one at a time, for the libraries they name. */
+    private static final long ELF_WHOLE = 16 << 20;
 
     /** A path of the stacked view: who put it there, its size, the content it shows. */
     private record Node(int layer, long size, boolean dir, int content, Optional<String> link) {}
@@ -105,7 +107,14 @@ public final class ImageAnalysis {
                         e.isSymbolicLink() ? Optional.of(e.getLinkName()) : Optional.empty(),
                         e.isLink() ? Optional.of(clean(e.getLinkName())) : Optional.empty()));
                 if (file && e.getSize() >= 64) {
-                    Elf.sniff(path, e.getSize(), e.getMode(), tar.readNBytes(ELF_HEAD)).ifPresent(b -> found.put(path, b));
+                    byte[] head = tar.readNBytes(ELF_HEAD);
+                    if (Elf.isElf(head) && e.getSize() <= ELF_WHOLE) { // its dynamic section is further in
+                        byte[] rest = tar.readNBytes((int) e.getSize() - head.length);
+                        byte[] whole = java.util.Arrays.copyOf(head, head.length + rest.length);
+                        System.arraycopy(rest, 0, whole, head.length, rest.length);
+                        head = whole;
+                    }
+                    Elf.sniff(path, e.getSize(), e.getMode(), head).ifPresent(b -> found.put(path, b));
                 }
             }
         }

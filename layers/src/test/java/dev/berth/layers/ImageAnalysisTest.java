@@ -105,7 +105,7 @@ class ImageAnalysisTest {
             assertThat(f.bytes()).isEqualTo(5000);
             assertThat(f.advice()).contains("--mount=type=cache");
         });
-        assertThat(r.binaries()).containsExactly(new AnalysisReport.Binary("/app/server", 200, true, Optional.empty()));
+        assertThat(r.binaries()).containsExactly(new AnalysisReport.Binary("/app/server", 200, true, Optional.empty(), List.of()));
         assertThat(r.scratch()).hasValueSatisfying(s -> assertThat(s).contains("/app/server is statically linked")
                 .contains("FROM scratch"));
     }
