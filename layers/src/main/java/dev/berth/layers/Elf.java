@@ -6,10 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
- * ELF programs by their first bytes ({@link ImageAnalysis}): an executable (not a shared library) and its
- * interpreter, the dynamic linker named by {@code PT_INTERP}; none means statically linked.
+ * ELF programs by their first bytes ({@link ImageAnalysis}, and the builder's check of a FROM scratch
+ * image): an executable (not a shared library) and its interpreter, the dynamic linker named by
+ * {@code PT_INTERP} (none: statically linked), and the libraries it names.
  */
-final class Elf {
+public final class Elf {
     private static final int PT_LOAD = 1;
     private static final int PT_DYNAMIC = 2;
     private static final int PT_INTERP = 3;
@@ -17,6 +18,18 @@ final class Elf {
     private static final long DT_STRTAB = 5;
 
     private Elf() {}
+
+    /**
+     * The program interpreter an ELF file's first bytes name (e.g. {@code /lib64/ld-linux-x86-64.so.2});
+     * empty for a static binary, for anything that is not ELF, and when the bytes do not reach it.
+     */
+    public static Optional<String> interpreter(byte[] head) {
+        if (!isElf(head)) {
+            return Optional.empty();
+        }
+        return sniff("x", head.length, 0755, head).flatMap(AnalysisReport.Binary::interpreter)
+                .filter(i -> !i.equals("?") && !i.isEmpty());
+    }
 
     static boolean isElf(byte[] head) {
         return head.length >= 64 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F';
