@@ -87,7 +87,10 @@ public final class ShellLexer {
             Stop top = run.stopOn(EOF, options.contains(Option.RAW_ESCAPES));
             return new Result(top.text, top.words, run.referenced, run.undefined);
         } catch (LexError e) {
-            throw new BuildException("failed to process " + GoStrings.quote(word) + ": " + e.getMessage());
+            // a word too long for one line of an error is cut (buildkit quotes it whole)
+            String shown = word.length() <= 200 ? GoStrings.quote(word)
+                    : GoStrings.quote(word.substring(0, word.offsetByCodePoints(0, 60))) + "… (" + word.length() + " characters)";
+            throw new BuildException("failed to process " + shown + ": " + e.getMessage());
         }
     }
 
@@ -159,10 +162,17 @@ public final class ShellLexer {
         }
     }
 
+    /**
+     * How deep {@code ${...}} may nest inside one another: each level is a few frames of this lexer's
+     * recursion, so without a bound a hostile word overflows the stack; no real Dockerfile comes near it.
+     */
+    static final int MAX_NESTING = 200;
+
     /** The state of one expansion: a cursor over the input's code points and what was looked up. */
     private final class Run {
         private final int[] cps;
         private int pos;
+        private int depth;
         private final Variables env;
         final Set<String> referenced = new LinkedHashSet<>();
         final Set<String> undefined = new LinkedHashSet<>();
@@ -328,6 +338,18 @@ public final class ShellLexer {
                 return value.orElse("");
             }
             next();
+            if (++depth > MAX_NESTING) {
+                throw new LexError("${...} nested more than " + MAX_NESTING + " levels deep");
+            }
+            try {
+                return braced(skipUnset);
+            } finally {
+                depth--;
+            }
+        }
+
+        /** What follows {@code ${}. */
+        private String braced(boolean skipUnset) {
             int first = peek();
             if (first == EOF) {
                 throw new LexError("syntax error: missing '}'");

@@ -129,6 +129,18 @@ class ShellLexerTest {
     }
 
     @Test
+    void nestingIsBoundedWithAOneLineErrorNotAStackOverflow() {
+        Environment env = Environment.of(Map.of("a", "1"));
+        String deep = "${a:-".repeat(5000) + "x" + "}".repeat(5000);
+        assertThatThrownBy(() -> LEX.processWord(deep, env)).isInstanceOf(BuildException.class)
+                .hasMessageStartingWith("failed to process \"${a:-${a:-")
+                .hasMessageEndingWith("… (30001 characters): ${...} nested more than 200 levels deep")
+                .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200));
+        String fine = "${a:-".repeat(ShellLexer.MAX_NESTING) + "x" + "}".repeat(ShellLexer.MAX_NESTING);
+        assertThat(LEX.processWord(fine, env)).isEqualTo("1");
+    }
+
+    @Test
     void patternSpecialCharactersAreLiteral() {
         Environment env = Environment.of(Map.of("FOO", "()[]{}^$.*?|\\x", "S", "xx**", "A", "a***yy*"));
         assertThat(LEX.processWord("${FOO#()[]{\\}^$.\\*\\?|\\\\}", env)).isEqualTo("x");
