@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * A {@code .dockerignore}: which paths of the build context are not sent to the build, with the syntax
@@ -56,7 +55,7 @@ public final class DockerIgnore {
 
     private enum Kind { EXACT, PREFIX, SUFFIX, REGEX }
 
-    private record Compiled(Rule rule, Kind kind, Optional<Pattern> regex) {
+    private record Compiled(Rule rule, Kind kind, Optional<PathGlob> glob) {
         boolean matches(String path) {
             String p = rule.pattern();
             return switch (kind) {
@@ -66,7 +65,7 @@ public final class DockerIgnore {
                     String suffix = p.substring(2);
                     yield path.endsWith(suffix) || (suffix.startsWith("/") && path.equals(suffix.substring(1)));
                 }
-                case REGEX -> regex.orElseThrow().matcher(path).matches();
+                case REGEX -> glob.orElseThrow().matches(path);
             };
         }
     }
@@ -276,7 +275,7 @@ public final class DockerIgnore {
         }
         Rule rule = new Rule(p, exception, line);
         int[] cps = p.codePoints().toArray();
-        StringBuilder re = new StringBuilder();
+        List<PathGlob.Token> tokens = new ArrayList<>();
         Kind kind = Kind.EXACT;
         int pos = 0;
         for (int i = 0; pos < cps.length; i++) {
@@ -291,53 +290,42 @@ public final class DockerIgnore {
                         if (kind == Kind.EXACT) {
                             kind = Kind.PREFIX;
                         } else {
-                            re.append(".*");
+                            tokens.add(new PathGlob.AnyTail());
                             kind = Kind.REGEX;
                         }
                     } else {
-                        re.append("(?:.*/)?");
+                        tokens.add(new PathGlob.AnyDirs());
                         kind = Kind.REGEX;
                     }
                     if (i == 0) {
                         kind = Kind.SUFFIX;
                     }
                 } else {
-                    re.append("[^/]*");
+                    tokens.add(new PathGlob.Star());
                     kind = Kind.REGEX;
                 }
             } else if (ch == '?') {
-                re.append("[^/]");
+                tokens.add(new PathGlob.NotSlash());
                 kind = Kind.REGEX;
             } else if (ch == '\\') {
-                literal(re, pos < cps.length ? cps[pos++] : '\\');
+                tokens.add(new PathGlob.Literal(pos < cps.length ? cps[pos++] : '\\'));
                 kind = Kind.REGEX;
             } else if (ch == '[') {
                 Wildcard.CharClass cls = Wildcard.CharClass.parse(cps, pos - 1, cps.length);
-                re.append(cls.negated() ? "[^" : "[");
                 for (int r = 0; r < cls.lows().length; r++) {
                     if (cls.lows()[r] > cls.highs()[r]) {
                         // Go's regexp rejects a reversed range; patternmatcher reports that as a bad pattern.
                         throw new BuildException(where + Wildcard.BAD_PATTERN + " \"" + p + "\"");
                     }
-                    literal(re, cls.lows()[r]);
-                    re.append('-');
-                    literal(re, cls.highs()[r]);
                 }
-                re.append(']');
+                tokens.add(new PathGlob.Class(cls));
                 pos = cls.end();
                 kind = Kind.REGEX;
             } else {
-                literal(re, ch);
+                tokens.add(new PathGlob.Literal(ch));
             }
         }
-        Optional<Pattern> regex = kind == Kind.REGEX
-                ? Optional.of(Pattern.compile(re.toString(), Pattern.UNIX_LINES)) // "." is anything but \n, as in Go
-                : Optional.empty();
-        return new Compiled(rule, kind, regex);
-    }
-
-    private static void literal(StringBuilder re, int cp) {
-        re.append("\\x{").append(Integer.toHexString(cp)).append('}');
+        return new Compiled(rule, kind, kind == Kind.REGEX ? Optional.of(new PathGlob(tokens)) : Optional.empty());
     }
 
     /** Go's {@code strings.TrimSpace} (Unicode white space). */

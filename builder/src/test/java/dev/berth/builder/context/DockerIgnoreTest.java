@@ -16,6 +16,26 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class DockerIgnoreTest {
+    /**
+     * Runs of ** and * against a deep tree: what backtracking matchers take minutes over (one such pattern
+     * against a 25-deep path is 2^25 ways to split it). The automaton answers each at once; the timeout is a
+     * guard against a hang, not a speed figure.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void hostilePatternsMatchInLinearTime() {
+        DockerIgnore ignore = DockerIgnore.of(List.of("**/**/**/**/**/*a", "*/*/*/*/*/*/*/*/*/*/*/*b", "**/x*y*z*w*v*u"));
+        String deep = String.join("/", java.util.Collections.nCopies(25, "d")) + "/";
+        for (int i = 0; i < 200; i++) {
+            assertThat(ignore.excludes(deep + "f" + i)).isFalse();
+            assertThat(ignore.excludes(deep + "f" + i + "a")).isTrue();
+        }
+        String longName = "x".repeat(5000) + "y";
+        assertThat(ignore.excludes("dir/" + longName)).isFalse();
+        assertThat(ignore.excludes("dir/" + longName + "zwvu")).isTrue();
+        assertThat(DockerIgnore.of(List.of("*/*/*/*/*/*/*/*/*/*/*/*b")).excludes("a/b/c/d/e/f/g/h/i/j/k/lb")).isTrue();
+    }
+
     /** One pattern, one path, excluded or not (moby/patternmatcher's TestMatches cases plus ours). */
     static Stream<Arguments> single() {
         return Stream.of(
