@@ -26,6 +26,10 @@ final class PullCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print only the image's name when done.")
     boolean quiet;
 
+    @Option(names = "--oci", description = "Store an image of Docker's media types with OCI's (same config and"
+            + " layers, a new manifest digest), so that skopeo's and umoci's oci: transports read it from the store.")
+    boolean oci;
+
     @Parameters(paramLabel = "NAME", description = "The image: [registry/]repository[:tag|@digest].")
     String name;
 
@@ -35,6 +39,10 @@ final class PullCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Reference ref = Reference.parse(name);
+        if (oci && ref.digest().isPresent()) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--oci changes the manifest's digest: pull "
+                    + name + " by a tag to convert it");
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PullOptions options = PullOptions.defaults();
@@ -52,6 +60,16 @@ final class PullCommand implements Callable<Integer> {
         try (RegistryClient registry = RegistryClient.create(RegistryConfig.fromEnvironment());
              ImageStore store = home.openStore()) {
             PullResult r = registry.pull(store, ref, options);
+            if (oci) {
+                dev.berth.layers.Image image = store.image(r.image(), r.platform(), ref.familiar());
+                dev.berth.layers.Descriptor converted = dev.berth.layers.OciTypes.convert(store, image);
+                if (!converted.digest().equals(image.digest())) {
+                    store.tag(ref, converted);
+                    if (!quiet) {
+                        out.println("Stored with OCI media types as " + converted.digest());
+                    }
+                }
+            }
             if (!quiet) {
                 out.println("Digest: " + r.digest());
                 out.println("Status: " + (r.updated() ? "Downloaded newer image for " : "Image is up to date for ")

@@ -148,6 +148,29 @@ class RegistryCommandsTest {
     }
 
     @Test
+    void pullDashDashOciStoresADockerImageWithOciTypesThatSkopeoReadsFromTheStore() throws Exception {
+        Path skopeo = dev.berth.layers.testing.Tools.require("skopeo");
+        image(home, "app:dockerish", 7, 20_000);
+        String dest = open.host() + "/team/dockerish:1";
+        // skopeo pushes it with Docker's schema 2 types, as most of Docker Hub is
+        dev.berth.layers.testing.Tools.run(skopeo.toString(), "copy", "--format", "v2s2", "--dest-tls-verify=false",
+                "oci:" + home.resolve("store") + ":docker.io/library/app:dockerish", "docker://" + dest).ok();
+        Path other = tmp.resolve("other");
+        berth(other, Optional.empty(), "pull", dest).ok();
+        String layout = "oci:" + other.resolve("store") + ":" + dest;
+        assertThat(dev.berth.layers.testing.Tools.run(skopeo.toString(), "inspect", layout).exitCode())
+                .as("Docker types, as the registry has them: skopeo's oci: does not see them").isNotZero();
+        Run converted = berth(other, Optional.empty(), "pull", "--oci", dest).ok();
+        assertThat(converted.out()).contains("Stored with OCI media types as sha256:");
+        com.fasterxml.jackson.databind.JsonNode info = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                dev.berth.layers.testing.Tools.run(skopeo.toString(), "inspect", "--raw", layout).ok().stdout());
+        assertThat(info.get("mediaType").asText()).isEqualTo("application/vnd.oci.image.manifest.v1+json");
+        assertThat(info.get("layers").get(0).get("mediaType").asText()).isEqualTo("application/vnd.oci.image.layer.v1.tar+gzip");
+        assertThat(berth(other, Optional.empty(), "pull", "--oci", dest + "@sha256:" + "0".repeat(64)).err())
+                .contains("--oci changes the manifest's digest");
+    }
+
+    @Test
     void errorsAreOneLineWithTheRegistrysCode() throws Exception {
         Run missing = berth("pull", open.host() + "/nothing:1");
         assertThat(missing.exit()).isEqualTo(1);

@@ -410,15 +410,16 @@ public final class ImageArchive {
                     layers.add(Descriptor.of(MediaType.OCI_LAYER, l.blob().digest(), l.blob().size()));
                     kinds.add(l.kind());
                 }
-                boolean docker = !kinds.contains(Compression.Kind.ZSTD);
+                // A docker-archive has no manifest to keep: the one made for it has OCI's types, which every
+                // reader of an OCI layout (skopeo's and umoci's oci: transports) sees in the store's index.
                 List<Descriptor> typed = new ArrayList<>();
                 for (int i = 0; i < layers.size(); i++) {
-                    typed.add(layers.get(i).withMediaType(MediaType.layer(kinds.get(i), docker)));
+                    typed.add(layers.get(i).withMediaType(MediaType.layer(kinds.get(i), false)));
                 }
-                Document<ImageConfig> configDoc = new Document<>(config, configBytes,
-                        docker ? MediaType.DOCKER_CONFIG : MediaType.OCI_CONFIG, Digest.sha256(configBytes));
+                Document<ImageConfig> configDoc = new Document<>(config, configBytes, MediaType.OCI_CONFIG,
+                        Digest.sha256(configBytes));
                 store.put(configDoc);
-                MediaType manifestType = docker ? MediaType.DOCKER_MANIFEST : MediaType.OCI_MANIFEST;
+                MediaType manifestType = MediaType.OCI_MANIFEST;
                 Document<Manifest> manifest = Document.of(
                         Manifest.of(manifestType, configDoc.descriptor(), typed, Map.of()), manifestType);
                 Descriptor d = store.put(manifest);

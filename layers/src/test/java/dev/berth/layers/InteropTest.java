@@ -126,6 +126,17 @@ class InteropTest {
             List<ImageArchive.Loaded> fromDocker = ImageArchive.load(dockerArchive, store);
             assertThat(fromDocker).singleElement().satisfies(l ->
                     assertThat(l.name()).contains(Reference.parse("peer/app:v2")));
+            // stored with OCI's types, so that skopeo's and umoci's oci: transports read it from the store
+            Descriptor loaded = fromDocker.getFirst().descriptor();
+            assertThat(loaded.mediaType()).isEqualTo(MediaType.OCI_MANIFEST);
+            String refName = store.entries().stream().filter(e -> e.digest().equals(loaded.digest())).findFirst()
+                    .orElseThrow().annotation(Descriptor.REF_NAME).orElseThrow();
+            JsonNode viaSkopeo = Json.mapper().readTree(Tools.run(skopeo.toString(), "inspect",
+                    "oci:" + tmp.resolve("store") + ":" + refName).ok().stdout());
+            assertThat(viaSkopeo.get("Digest").asText()).isEqualTo(loaded.digest().toString());
+            Tools.run(umoci.toString(), "unpack", "--image", tmp.resolve("store") + ":" + refName,
+                    tmp.resolve("umoci-of-loaded").toString()).ok();
+            assertThat(Trees.describe(tmp.resolve("umoci-of-loaded/rootfs"), true)).isEqualTo(want);
             List<ImageArchive.Loaded> fromOci = ImageArchive.load(ociArchive, store);
             assertThat(fromOci).singleElement().satisfies(l ->
                     assertThat(l.name()).contains(Reference.parse("peer/app:oci")));
@@ -177,7 +188,8 @@ class InteropTest {
                     .satisfies(l -> assertThat(l.name()).contains(Reference.parse("legacy/app:1")));
             Image image = store.image(Reference.parse("legacy/app:1"), AMD64);
             assertThat(image.diffIds()).containsExactly(d1, d2, d1);
-            assertThat(image.layers().getFirst().mediaType()).isEqualTo(MediaType.DOCKER_LAYER);
+            assertThat(image.layers().getFirst().mediaType()).as("OCI types, as for every docker-archive")
+                    .isEqualTo(MediaType.OCI_LAYER);
             assertThat(image.config().bytes()).isEqualTo(config.getBytes());
             LayerExtractor.unpack(image, tmp.resolve("legacy-root"));
             assertThat(Trees.describe(tmp.resolve("legacy-root"), false).keySet())
