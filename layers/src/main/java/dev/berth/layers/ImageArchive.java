@@ -339,6 +339,13 @@ public final class ImageArchive {
             } else if (d.mediaType().isManifest()) {
                 byte[] bytes = verified(d);
                 Manifest m = Json.read(bytes, Manifest.class, what + ": manifest " + d.digest());
+                for (Descriptor layer : m.layers()) { // every layer's entries, before anything is stored
+                    if (layer.mediaType().isLayer()) {
+                        try (InputStream in = blobs().open(layer)) {
+                            LayerCheck.check(in, what + ": layer " + layer.digest());
+                        }
+                    }
+                }
                 for (Descriptor blob : concat(m.config(), m.layers())) {
                     if (!store.has(blob)) {
                         try (InputStream in = blobs().open(blob)) {
@@ -405,10 +412,12 @@ public final class ImageArchive {
                 }
                 List<Descriptor> layers = new ArrayList<>();
                 List<Compression.Kind> kinds = new ArrayList<>();
+                for (int i = 0; i < layerPaths.size(); i++) { // every layer checked before any is stored
+                    kinds.add(checkLayer(layerPaths.get(i), diffIds.get(i)));
+                }
                 for (int i = 0; i < layerPaths.size(); i++) {
-                    StoredLayer l = storeLayer(store, layerPaths.get(i), diffIds.get(i));
+                    StoredLayer l = storeLayer(store, layerPaths.get(i), diffIds.get(i), kinds.get(i));
                     layers.add(Descriptor.of(MediaType.OCI_LAYER, l.blob().digest(), l.blob().size()));
-                    kinds.add(l.kind());
                 }
                 // A docker-archive has no manifest to keep: the one made for it has OCI's types, which every
                 // reader of an OCI layout (skopeo's and umoci's oci: transports) sees in the store's index.
@@ -443,23 +452,31 @@ public final class ImageArchive {
          * Stores one docker-archive layer as it is (plain or compressed), after checking that its
          * uncompressed content hashes to the config's diff_id.
          */
-        private StoredLayer storeLayer(ImageStore store, String path, Digest diffId) throws IOException {
-            Compression.Kind kind;
+        /**
+         * Reads a layer of the archive once: its entries checked ({@link LayerCheck}) and its uncompressed
+         * bytes against its diff_id; returns how it is compressed.
+         */
+        private Compression.Kind checkLayer(String path, Digest diffId) throws IOException {
             try (BufferedInputStream in = new BufferedInputStream(open(path), 1 << 16)) {
-                kind = Compression.detect(in);
-                if (kind == Compression.Kind.NONE) {
-                    StoredBlob blob = store.put(in, Optional.of(diffId), OptionalLong.empty());
-                    return new StoredLayer(blob, kind);
-                }
+                Compression.Kind kind = Compression.detect(in);
                 try (InputStream plain = new VerifyingInputStream(Compression.decompress(in), diffId, -1,
                         what + ": layer " + path)) {
-                    plain.transferTo(OutputStream.nullOutputStream());
+                    LayerCheck.checkTar(plain, what + ": layer " + path);
                 }
+                return kind;
+            } catch (LayerCheck.Refused refused) {
+                throw refused;
             } catch (LayersException e) {
                 throw new LayersException(what + ": layer " + path + " does not match its diff_id " + diffId, e);
             }
+        }
+
+        /** Stores a layer {@link #checkLayer} passed, as its bytes are (a plain one verified again). */
+        private StoredLayer storeLayer(ImageStore store, String path, Digest diffId, Compression.Kind kind)
+                throws IOException {
             try (InputStream in = open(path)) {
-                return new StoredLayer(store.put(in, Optional.empty(), OptionalLong.empty()), kind);
+                return new StoredLayer(store.put(in, kind == Compression.Kind.NONE ? Optional.of(diffId)
+                        : Optional.empty(), OptionalLong.empty()), kind);
             }
         }
 

@@ -91,7 +91,8 @@ public final class Puller {
         for (Descriptor l : manifest.layers()) {
             blobs.putIfAbsent(l.digest(), l);
         }
-        long downloaded = fetchAll(t, repo, new ArrayList<>(blobs.values()), manifest.config().digest(), progress);
+        long downloaded = fetchAll(t, repo, new ArrayList<>(blobs.values()), manifest.config().digest(), progress,
+                what);
 
         Descriptor configDescriptor = manifest.config();
         ImageConfig config;
@@ -191,7 +192,12 @@ public final class Puller {
      * Downloads the blobs the store lacks, at most the registry's concurrency at once; on the first failure
      * the others are stopped and that failure is thrown. Returns the bytes downloaded.
      */
-    private long fetchAll(Transport t, String repo, List<Descriptor> blobs, Digest config, Progress progress) {
+    /**
+     * Downloads the blobs the store lacks, in parallel; each new layer's entries are checked (see
+     * {@link dev.berth.layers.LayerCheck}) before anything names the image, so a hostile layer fails the pull.
+     */
+    private long fetchAll(Transport t, String repo, List<Descriptor> blobs, Digest config, Progress progress,
+                          String what) {
         AtomicLong bytes = new AtomicLong();
         List<Parallel.Task> tasks = new ArrayList<>();
         for (Descriptor b : blobs) {
@@ -208,6 +214,15 @@ public final class Puller {
                     if (!store.has(b)) {
                         BlobDownloader.download(t, repo, b, store, progress);
                         bytes.addAndGet(b.size());
+                        if (kind == ProgressEvent.BlobKind.LAYER) {
+                            try (java.io.InputStream in = store.blobs("layer").open(b)) {
+                                dev.berth.layers.LayerCheck.check(in, what + ": layer " + b.digest());
+                            } catch (java.io.IOException e) {
+                                throw new RegistryException(what + ": layer " + b.digest() + ": " + e.getMessage(), e);
+                            } catch (LayersException refused) {
+                                throw new RegistryException(refused.getMessage(), refused);
+                            }
+                        }
                     } else {
                         progress.on(new ProgressEvent.BlobDone(b.digest(), b.size()));
                     }
