@@ -54,7 +54,7 @@ public final class Berth implements Runnable {
             ContainerVerbs.Pause.class, ContainerVerbs.Unpause.class, StartCommand.Start.class,
             StartCommand.Restart.class, ContainerFilesCommands.Diff.class, ContainerFilesCommands.Commit.class,
             ContainerFilesCommands.Export.class, CpCommand.class, AttachCommand.class, ProcessCommands.Top.class, ProcessCommands.Stats.class,
-            BundleCommand.class, HistoryCommand.class, AnalyzeCommand.class, GenerateCommand.class, SystemCommand.class,
+            BundleCommand.class, HistoryCommand.class, AnalyzeCommand.class, VerifyCommand.class, GenerateCommand.class, SystemCommand.class,
             InfoCommand.class, ContainerVerbs.Cleanup.class,
             VersionCommand.class,
             CompletionCommand.class);
@@ -136,7 +136,7 @@ public final class Berth implements Runnable {
             Map.entry("cp", CpCommand.class), Map.entry("attach", AttachCommand.class),
             Map.entry("top", ProcessCommands.Top.class), Map.entry("stats", ProcessCommands.Stats.class),
             Map.entry("history", HistoryCommand.class),
-            Map.entry("analyze", AnalyzeCommand.class), Map.entry("generate", GenerateCommand.class),
+            Map.entry("analyze", AnalyzeCommand.class), Map.entry("verify", VerifyCommand.class), Map.entry("generate", GenerateCommand.class),
             Map.entry("system", SystemCommand.class),
             Map.entry("container-cleanup", ContainerVerbs.Cleanup.class),
             Map.entry("version", VersionCommand.class),

@@ -294,7 +294,11 @@ public final class ImageStore implements AutoCloseable {
         } catch (IOException e) {
             throw new LayersException("image store " + root + ": cannot read index.json: " + e.getMessage(), e);
         }
-        return Json.read(bytes, ImageIndex.class, "image store " + file);
+        try {
+            return Json.read(bytes, ImageIndex.class, "image store " + file);
+        } catch (LayersException e) {
+            throw new LayersException(e.getMessage() + " (berth verify --repair rebuilds it from the store's blobs)", e);
+        }
     }
 
     /** Every named image entry in {@code index.json}, in index order. */

@@ -36,8 +36,22 @@ public final class BlobDownloader {
 
     private BlobDownloader() {}
 
+    /** Work on a blob's bytes that may run while it downloads (a layer's check); throws to refuse it. */
+    public interface Check {
+        void check(java.io.InputStream blob) throws IOException;
+    }
+
     public static StoredBlob download(Transport transport, String repository, Descriptor blob, ImageStore store,
                                       Progress progress) {
+        return download(transport, repository, blob, store, progress, java.util.Optional.empty());
+    }
+
+    /**
+     * Downloads {@code blob} into the store; with a {@code check}, it reads the bytes beside the download
+     * (again from the file when the download had to start over), and a blob it refuses is not stored.
+     */
+    public static StoredBlob download(Transport transport, String repository, Descriptor blob, ImageStore store,
+                                      Progress progress, java.util.Optional<Check> check) {
         Path dir = store.tempDirectory();
         Path shared = dir.resolve("blob-pull-" + blob.digest().algorithm() + "-" + blob.digest().hex() + ".tmp");
         try {
@@ -52,15 +66,51 @@ public final class BlobDownloader {
                 ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
             }
             byte[] hash;
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            Path written = file;
+            Thread checker = check.map(c -> Thread.ofPlatform().daemon(true).name("berth-check-" + blob.digest().hex()
+                    .substring(0, 12)).start(() -> {
+                        try (GrowingFile in = new GrowingFile(written, done)) {
+                            c.check(in);
+                        } catch (Throwable t) {
+                            failed.set(t);
+                        }
+                    })).orElse(null);
             try (FileChannel channel = ch) {
                 hash = fetch(transport, repository, blob, channel, progress);
             } finally {
+                done.set(true);
+                if (checker != null) {
+                    try {
+                        checker.join();
+                    } catch (InterruptedException e) {
+                        checker.interrupt();
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 if (lock != null && lock.isValid()) {
                     try {
                         lock.release();
                     } catch (IOException ignored) {
                         // closing the channel released it
                     }
+                }
+            }
+            if (check.isPresent()) {
+                Throwable t = failed.get();
+                if (t instanceof GrowingFile.Restarted || (t != null && t.getCause() instanceof GrowingFile.Restarted)) {
+                    try (java.io.InputStream in = Files.newInputStream(file)) { // again, whole
+                        check.get().check(in);
+                    }
+                } else if (t instanceof RuntimeException r) {
+                    Files.deleteIfExists(file);
+                    throw r;
+                } else if (t instanceof IOException io) {
+                    Files.deleteIfExists(file);
+                    throw io;
+                } else if (t != null) {
+                    throw new IllegalStateException(t);
                 }
             }
             // hashed while written: the store checks that hash and does not read the file again

@@ -212,17 +212,15 @@ public final class Puller {
                 t.transfers().acquire();
                 try {
                     if (!store.has(b)) {
-                        BlobDownloader.download(t, repo, b, store, progress);
-                        bytes.addAndGet(b.size());
-                        if (kind == ProgressEvent.BlobKind.LAYER) {
-                            try (java.io.InputStream in = store.blobs("layer").open(b)) {
-                                dev.berth.layers.LayerCheck.check(in, what + ": layer " + b.digest());
-                            } catch (java.io.IOException e) {
-                                throw new RegistryException(what + ": layer " + b.digest() + ": " + e.getMessage(), e);
-                            } catch (LayersException refused) {
-                                throw new RegistryException(refused.getMessage(), refused);
-                            }
+                        Optional<BlobDownloader.Check> check = kind == ProgressEvent.BlobKind.LAYER
+                                ? Optional.of(in -> dev.berth.layers.LayerCheck.check(in, what + ": layer " + b.digest()))
+                                : Optional.empty();
+                        try {
+                            BlobDownloader.download(t, repo, b, store, progress, check);
+                        } catch (LayersException refused) {
+                            throw new RegistryException(refused.getMessage(), refused);
                         }
+                        bytes.addAndGet(b.size());
                     } else {
                         progress.on(new ProgressEvent.BlobDone(b.digest(), b.size()));
                     }
