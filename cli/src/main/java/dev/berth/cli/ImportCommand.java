@@ -52,6 +52,8 @@ final class ImportCommand implements Runnable {
             throw new LayersException("import " + file + ": no such file");
         } catch (IOException e) {
             throw new LayersException("import " + file + ": " + e.getMessage(), e);
+        } catch (LayersException e) {
+            throw e.getMessage().startsWith("import ") ? e : new LayersException("import " + file + ": " + e.getMessage(), e);
         }
     }
 }

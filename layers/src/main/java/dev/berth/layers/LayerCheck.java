@@ -60,7 +60,8 @@ public final class LayerCheck {
                 try {
                     skipped = size > 0 ? in.skip(size) : 0;
                 } catch (IOException truncated) {
-                    skipped = -1;
+                    throw new Refused(what + ": entry " + e.getName() + " claims " + size + " bytes, more than the"
+                            + " layer holds: it is truncated or corrupt (" + truncated.getMessage() + ")", truncated);
                 }
                 if (skipped < size) {
                     throw new Refused(what + ": entry " + e.getName() + " claims " + size

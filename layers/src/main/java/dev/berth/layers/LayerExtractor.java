@@ -139,13 +139,14 @@ public final class LayerExtractor {
             blob.transferTo(OutputStream.nullOutputStream());
         }, 1 << 18, 32)) {
             TarArchiveInputStream tar = new TarArchiveInputStream(data, StandardCharsets.UTF_8.name());
-            TarArchiveEntry e;
+            TarArchiveEntry e = null;
             try {
                 while ((e = tar.getNextEntry()) != null) {
                     apply(e, tar);
                 }
             } catch (IOException ex) {
-                throw new LayersException("invalid layer: " + ex.getMessage(), ex);
+                throw new LayersException("the layer is truncated or corrupt" + (e == null ? "" : " in entry " + e.getName())
+                        + " (" + ex.getMessage() + ")", ex);
             }
             data.transferTo(OutputStream.nullOutputStream());
         }

@@ -22,6 +22,22 @@ class LayerExtractorTest {
     @TempDir
     Path tmp;
 
+    @Test
+    void aTruncatedGzipLayerSaysSo() throws Exception {
+        byte[] big = new byte[200_000];
+        new java.util.Random(1).nextBytes(big);
+        byte[] tar = new dev.berth.layers.testing.Tars().file("small", "s").file("big", big).bytes();
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(tar);
+        }
+        byte[] cut = java.util.Arrays.copyOf(gz.toByteArray(), gz.size() / 2);
+        java.nio.file.Files.createDirectories(tmp.resolve("root"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> LayerExtractor.extract(new java.io.ByteArrayInputStream(cut),
+                tmp.resolve("root"), LayerExtractor.Whiteouts.APPLY))
+                .hasMessageStartingWith("the layer is truncated or corrupt").hasMessageContaining("ZLIB");
+    }
+
     private Path target(String name) throws IOException {
         return Files.createDirectories(tmp.resolve(name));
     }
