@@ -165,7 +165,8 @@ class ImageStoreTest {
                     .hasMessageStartingWith("image store " + tmp.resolve("store/index.json") + ": invalid JSON");
             Files.writeString(tmp.resolve("store/index.json"), "");
             assertThatThrownBy(store::entries)
-                    .hasMessage("image store " + tmp.resolve("store/index.json") + ": empty file, expected JSON");
+                    .hasMessage("image store " + tmp.resolve("store/index.json") + ": empty file, expected JSON"
+                            + " (berth verify --repair rebuilds it from the store's blobs)");
             // nothing was changed by the failed reads
             assertThat(tmp.resolve("store/index.json")).isEmptyFile();
         }
