@@ -180,6 +180,11 @@ final class ArchiveReader {
                     if (layer.mediaType().isLayer()) {
                         try (InputStream in = blobs().open(layer)) {
                             LayerCheck.check(in, what + ": layer " + layer.digest());
+                        } catch (LayerCheck.Refused refused) {
+                            try (InputStream again = blobs().open(layer)) { // a corrupt blob says so first
+                                again.transferTo(java.io.OutputStream.nullOutputStream());
+                            }
+                            throw refused;
                         }
                     }
                 }
