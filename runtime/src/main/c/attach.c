@@ -105,6 +105,8 @@ void attach_handle(struct attach *a, const struct pollfd *fds, int input_fd, int
             continue;
         }
         if (buf[0] == 'i' && input_fd >= 0 && r > 1) {
+            int fl = fcntl(input_fd, F_GETFL);
+            if (fl >= 0 && !(fl & O_NONBLOCK)) (void)fcntl(input_fd, F_SETFL, fl | O_NONBLOCK); /* a tty's master too */
             (void)write(input_fd, buf + 1, (size_t)r - 1); /* non-blocking: what the container does not take is lost */
         } else if (buf[0] == 'w' && tty_master >= 0 && r == 5) {
             struct winsize ws = {.ws_row = (unsigned short)((unsigned char)buf[1] | (unsigned char)buf[2] << 8),

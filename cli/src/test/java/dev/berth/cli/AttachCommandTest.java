@@ -39,6 +39,17 @@ class AttachCommandTest {
         return pb;
     }
 
+    /** Reads {@code in} until what was read ends with {@code text}; fails at its end. */
+    private static String readUntil(java.io.InputStream in, String text) throws java.io.IOException {
+        StringBuilder seen = new StringBuilder();
+        while (!seen.toString().endsWith(text)) {
+            int b = in.read();
+            assertThat(b).as("output so far: %s", seen).isNotNegative();
+            seen.append((char) b);
+        }
+        return seen.toString();
+    }
+
     private static void waitForLog(String name, String text) throws InterruptedException {
         for (int i = 0; i < 1000 && !berth(null, "logs", name).stdout().contains(text); i++) {
             Thread.sleep(10);
@@ -48,15 +59,16 @@ class AttachCommandTest {
     @Test
     void theOutputFromNowOnApartAndTheExitCode() throws Exception {
         ok(berth(null, "run", "-d", "--name", "att-out", "bb:cli", "sh", "-c",
-                "echo before; while [ ! -e /go ]; do sleep 0.05; done; echo out; echo err >&2; exit 7"));
+                "echo before; while [ ! -e /go ]; do echo tick; sleep 0.05; done; echo out; echo err >&2; exit 7"));
         waitForLog("att-out", "before");
         Process attach = attach("att-out").redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
-        Thread.sleep(1500); // attached (a JVM's start), then the container goes on
+        readUntil(attach.getInputStream(), "tick\n"); // attached: the output comes as it is written
         ok(berth(null, "exec", "att-out", "touch", "/go"));
         assertThat(attach.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String err = new String(attach.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(new String(attach.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).as(err).isEqualTo("out\n");
+        String rest = new String(attach.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(rest).as(err).matches("(tick\n)*out\n");
         assertThat(err).isEqualTo("err\n");
         assertThat(attach.exitValue()).isEqualTo(7);
         ok(berth(null, "rm", "att-out"));
@@ -78,13 +90,7 @@ class AttachCommandTest {
         java.io.OutputStream in = attach.getOutputStream();
         in.write("echo hi-$((40+2))\n".getBytes(StandardCharsets.UTF_8));
         in.flush();
-        StringBuilder seen = new StringBuilder();
-        java.io.InputStream out = attach.getInputStream();
-        while (!seen.toString().contains("hi-42\r\n")) { // the tty's output: CR LF; the echo of the line first
-            int b = out.read();
-            assertThat(b).as("output so far: %s", seen).isNotNegative();
-            seen.append((char) b);
-        }
+        readUntil(attach.getInputStream(), "hi-42\r\n"); // the tty's output: CR LF; the echo of the line first
         in.write(new byte[] {0x10, 0x11}); // ^P ^Q
         in.flush();
         assertThat(attach.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -100,13 +106,13 @@ class AttachCommandTest {
     @Test
     void signalsGoToAContainerWithoutATty() throws Exception {
         ok(berth(null, "run", "-d", "--name", "att-sig", "bb:cli", "sh", "-c",
-                "trap 'echo got INT; exit 9' INT; echo ready; while true; do sleep 0.05; done"));
+                "trap 'echo got INT; exit 9' INT; echo ready; while true; do echo tick; sleep 0.05; done"));
         waitForLog("att-sig", "ready");
         Process attach = attach("att-sig").redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        Thread.sleep(1500);
+        readUntil(attach.getInputStream(), "tick\n"); // attached, and berth's signal handlers are in place
         Tools.run("kill", "-INT", Long.toString(attach.pid())).ok();
         assertThat(attach.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(new String(attach.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("got INT\n");
+        assertThat(new String(attach.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).matches("(tick\n)*got INT\n");
         assertThat(attach.exitValue()).isEqualTo(9);
         ok(berth(null, "rm", "att-sig"));
     }
