@@ -19,6 +19,19 @@ class BuildInstructionsTest {
     @TempDir
     Path tmp;
 
+    /** A 10,000-line ENV (one continued instruction): every pair set, later ones seeing none of its own. */
+    @Test
+    void anEnvOfTenThousandContinuedPairsSetsThemAll() {
+        BuildFixture f = new BuildFixture(tmp);
+        java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of("FROM scratch", "ENV A=1 \\"));
+        for (int i = 0; i < 10_000; i++) {
+            lines.add("    B" + i + "=" + i + " \\");
+        }
+        lines.add("    C=$A");
+        ContainerConfig c = f.container(f.build(lines.toArray(String[]::new)));
+        assertThat(c.env()).hasSize(1 + 1 + 10_000 + 1).contains("B9999=9999").endsWith("C=");
+    }
+
     @Test
     void metadataInstructionsSetTheConfig() {
         BuildFixture f = new BuildFixture(tmp);

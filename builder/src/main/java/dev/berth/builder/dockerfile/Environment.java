@@ -62,6 +62,13 @@ public final class Environment implements Variables {
         return new Environment(copy);
     }
 
+    /** This environment with each pair set in turn, as {@link #with} would, in one copy. */
+    public Environment with(List<KeyValue> pairs) {
+        LinkedHashMap<String, String> copy = new LinkedHashMap<>(vars);
+        pairs.forEach(kv -> copy.put(kv.key(), kv.value()));
+        return new Environment(copy);
+    }
+
     /** This environment with every variable of {@code other} set, in {@code other}'s order. */
     public Environment withAll(Environment other) {
         LinkedHashMap<String, String> copy = new LinkedHashMap<>(vars);
