@@ -182,7 +182,9 @@ public final class ContainerControl {
             if (how.equals("detached")) {
                 return java.util.OptionalInt.empty();
             }
-            if (how.startsWith("exited ")) {
+            if (how.startsWith("exited ")) { // as docker: once attach returns, the container is stopped
+                waitUntilEnded(dir, Duration.ofSeconds(30));
+                settle(dir);
                 return java.util.OptionalInt.of(Integer.parseInt(how.substring(7)));
             }
             return java.util.OptionalInt.of(waitFor(n)); // ended between our look and the connection
