@@ -192,24 +192,9 @@ public final class ImageAnalysis {
         return path.isEmpty() ? view : view.subMap(path + "/", true, path + "0", false);
     }
 
-    /** A tar name or a path as the view keys it: no leading "/" or "./", no "." or empty components. */
+    /** A tar name or a path as the view keys it (a {@code ..} at the root stays there). */
     static String clean(String name) {
-        StringBuilder b = new StringBuilder();
-        for (String part : name.split("/")) {
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            if (part.equals("..")) {
-                int slash = b.lastIndexOf("/");
-                b.setLength(Math.max(slash, 0));
-                continue;
-            }
-            if (!b.isEmpty()) {
-                b.append('/');
-            }
-            b.append(part);
-        }
-        return b.toString();
+        return LayerPath.clamped(name).value();
     }
 
     /** dive's figures for this layer's leaves: entries no other entry of the layer is below. */

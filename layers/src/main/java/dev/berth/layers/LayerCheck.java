@@ -81,25 +81,14 @@ public final class LayerCheck {
         if (name.startsWith("/")) {
             throw new Refused(what + ": " + which + " " + name + " has an absolute name");
         }
-        StringBuilder b = new StringBuilder();
-        for (String part : name.split("/")) {
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            if (part.equals("..")) {
-                int slash = b.lastIndexOf("/");
-                if (b.isEmpty()) {
-                    throw new Refused(what + ": " + which + " " + name + " leads out of the root");
-                }
-                b.setLength(Math.max(slash, 0));
-                continue;
-            }
-            if (!b.isEmpty()) {
-                b.append('/');
-            }
-            b.append(part);
+        try {
+            return LayerPath.within(name).orElseThrow(() -> new Refused(what + ": " + which + " " + name
+                    + " leads out of the root")).value();
+        } catch (Refused r) {
+            throw r;
+        } catch (LayersException bad) { // a NUL byte
+            throw new Refused(what + ": " + which + " " + name + ": " + bad.getMessage());
         }
-        return b.toString();
     }
 
     /** Refuses {@code path} when one of its parent directories is a symlink the layer made. */

@@ -260,7 +260,8 @@ public final class Posix {
     public static final class Failure extends IOException {
         private final int errno;
 
-        Failure(String message, int errno) {
+        /** A failed call's message and errno (also for the runtime's own calls, as its InRoot). */
+        public Failure(String message, int errno) {
             super(message);
             this.errno = errno;
         }

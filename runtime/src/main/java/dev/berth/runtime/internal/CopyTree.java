@@ -72,7 +72,7 @@ public final class CopyTree {
 
     /**
      * Opens {@code path} of the root as its directory and name; with {@code follow}, a symlink in the last
-     * component is followed (inside the root, up to 40 times). Throws {@link InRoot.Failure} (ENOENT).
+     * component is followed (inside the root, up to 40 times). Throws {@link dev.berth.layers.Posix.Failure} (ENOENT).
      */
     private static Node node(InRoot.Fd root, String path, boolean follow) throws IOException {
         String p = clean(path);
@@ -85,14 +85,14 @@ public final class CopyTree {
             if (!follow || !Files.isSymbolicLink(child)) {
                 if (!Files.exists(child, LinkOption.NOFOLLOW_LINKS)) {
                     dir.close();
-                    throw new InRoot.Failure(path + ": No such file or directory", InRoot.ENOENT);
+                    throw new dev.berth.layers.Posix.Failure(path + ": No such file or directory", InRoot.ENOENT);
                 }
                 return new Node(dir, Optional.of(base(p)));
             }
             String target = Files.readSymbolicLink(child).toString();
             dir.close();
             if (links >= MAX_LINKS) {
-                throw new InRoot.Failure(path + ": too many levels of symbolic links", InRoot.ELOOP);
+                throw new dev.berth.layers.Posix.Failure(path + ": too many levels of symbolic links", InRoot.ELOOP);
             }
             p = clean(target.startsWith("/") ? target : parent(p) + "/" + target);
         }
@@ -168,7 +168,7 @@ public final class CopyTree {
     public static Kind kind(InRoot.Fd root, String path, boolean follow) throws IOException {
         try (Node n = node(root, path, follow)) {
             return Boolean.TRUE.equals(attributes(n).get("isDirectory")) ? Kind.DIRECTORY : Kind.OTHER;
-        } catch (InRoot.Failure e) {
+        } catch (dev.berth.layers.Posix.Failure e) {
             if (e.errno() == InRoot.ENOENT || e.errno() == InRoot.ENOTDIR) {
                 return Kind.MISSING;
             }

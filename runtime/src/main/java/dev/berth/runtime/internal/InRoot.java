@@ -71,20 +71,6 @@ public final class InRoot {
         }
     }
 
-    /** A failed call, with its errno (ENOENT: the path is not there). */
-    public static final class Failure extends IOException {
-        private final int errno;
-
-        Failure(String message, int errno) {
-            super(message);
-            this.errno = errno;
-        }
-
-        public int errno() {
-            return errno;
-        }
-    }
-
     /** Opens the directory {@code root} (a host path, e.g. {@code /proc/PID/root}) to resolve paths in. */
     public static Fd openRoot(Path root) throws IOException {
         return open(AT_FDCWD, root.toString(), O_PATH | O_DIRECTORY, 0, root.toString());
@@ -115,7 +101,7 @@ public final class InRoot {
                 }
                 int errno = (int) ERRNO.get(state, 0L);
                 if (errno != EAGAIN || attempt > 100) { // EAGAIN: a rename raced the lookup
-                    throw new Failure(what + ": " + Linux.strerror(errno), errno);
+                    throw new dev.berth.layers.Posix.Failure(what + ": " + Linux.strerror(errno), errno);
                 }
             }
         } catch (IOException | RuntimeException | Error e) {

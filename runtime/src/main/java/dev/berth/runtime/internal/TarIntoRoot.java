@@ -124,7 +124,7 @@ final class TarIntoRoot {
     private static InRoot.Fd directory(InRoot.Fd root, String path) throws IOException {
         try {
             return InRoot.open(root, path, true, true);
-        } catch (InRoot.Failure e) {
+        } catch (dev.berth.layers.Posix.Failure e) {
             if (e.errno() != InRoot.ENOENT || path.isEmpty()) {
                 throw e;
             }
