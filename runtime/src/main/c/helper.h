@@ -88,6 +88,13 @@ struct publish {
     unsigned container_port;
 };
 
+/* A seccomp rule's argument condition (docker's and OCI's ops), and a rule: a syscall by name and the
+ * action (a SECCOMP_RET_* value) when every condition holds. */
+enum sc_op { SC_EQ, SC_NE, SC_LT, SC_LE, SC_GT, SC_GE, SC_MASKED_EQ };
+#define SC_MAX_ARGS 6
+struct sc_arg { unsigned index; enum sc_op op; uint64_t value, value2; };
+struct sc_rule { const char *name; uint32_t ret; unsigned nargs; struct sc_arg args[SC_MAX_ARGS]; };
+
 struct spec {
     const char *id;
     const char *rootfs; /* host path of the empty directory the overlay is mounted on */
@@ -112,6 +119,9 @@ struct spec {
     gid_t *groups; size_t ngroups;
     uint64_t caps;
     struct rlimit_entry *rlimits; size_t nrlimits;
+    bool seccomp;                     /* a filter: the default action and the rules, in order (seccomp.c) */
+    uint32_t seccomp_default;
+    struct sc_rule *scrules; size_t nscrules;
     const char *cwd;
     const char *path; /* the container's PATH, to find args[0] */
     char **env; size_t nenv;   /* NULL-terminated */
@@ -186,6 +196,9 @@ struct ports {
 
 /* spec.c */
 int spec_read(int fd, struct spec *spec, char *err, size_t errlen);
+
+/* seccomp.c: compiles and installs the spec's filter; 0, or -1 with err */
+int seccomp_install(const struct spec *s, char *err, size_t errlen);
 
 /* userns.c */
 int userns_write_maps(const struct idmaps *maps, pid_t pid, char *err, size_t errlen);

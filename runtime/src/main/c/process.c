@@ -1,6 +1,6 @@
 /*
- * The container's process, after the root is in place: terminal, user, capabilities, no_new_privs and
- * exec (process_exec); or, with --init, a minimal init that forks the command, forwards signals to it,
+ * The container's process, after the root is in place: terminal, seccomp filter, user, capabilities,
+ * no_new_privs and exec (process_exec); or, with --init, a minimal init that forks the command, forwards signals to it,
  * reaps every zombie and exits with the command's status (process_init).
  */
 #include "helper.h"
@@ -73,6 +73,12 @@ static void drop_privileges(struct spec *s, int sync_fd) {
         if (!(s->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
             fail_errno(sync_fd, EXIT_BERTH, "drop capability %d from the bounding set", c);
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_errno(sync_fd, EXIT_BERTH, "prctl(PR_SET_KEEPCAPS)");
+    /* The filter before the user changes, while CAP_SYS_ADMIN is still ours (no no_new_privs needed): the
+     * calls after it (setgroups, setres*id, capset, prctl, execve) are ones every profile lets through. */
+    if (s->seccomp) {
+        char err[256];
+        if (seccomp_install(s, err, sizeof err) < 0) fail(sync_fd, EXIT_BERTH, "%s", err);
+    }
     if (s->maps.no_setgroups) { /* the namespace has one gid and may not call setgroups: only it can be asked */
         for (size_t i = 0; i < s->ngroups; i++)
             if (s->groups[i] != s->gid)

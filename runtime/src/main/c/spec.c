@@ -12,6 +12,8 @@
  *   flag userns|userxattr|no_setgroups
  *   flag detach | log PATH | logmax BYTES | logfiles N | exitfile PATH | keeplock PATH | exitcmd ARG
  *   publish tcp|udp HOST-IP HOST-PORT CONTAINER-PORT (HOST-IP "": every address; HOST-PORT 0: any)
+ *   seccomp DEFAULT-RET | scrule SYSCALL RET | scarg INDEX eq|ne|lt|le|gt|ge|masked_eq VALUE VALUE2
+ *     (a filter: RET values are SECCOMP_RET_* numbers; an scarg belongs to the scrule before it)
  *   join PID (berth exec: a process in the namespaces of PID; no root, mounts or namespaces of its own)
  *   end
  *
@@ -37,7 +39,7 @@ static const struct key KEYS[] = {
     {"readonly", 1}, {"flag", 1}, {"uid", 1}, {"gid", 1}, {"group", 1}, {"cap", 1}, {"rlimit", 3},
     {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"uidmap", 3}, {"gidmap", 3}, {"idmaptools", 2},
     {"join", 1}, {"netjoin", 1}, {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
-    {"publish", 4}, {"end", 0},
+    {"publish", 4}, {"seccomp", 1}, {"scrule", 2}, {"scarg", 4}, {"end", 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -73,7 +75,7 @@ static bool parse_num(const char *s, unsigned long long max, unsigned long long 
 
 /* Counts of the repeatable keys, from the first pass. */
 struct counts { size_t lower, cgroup, mount, device, symlink, masked, readonly, group, rlimit, env, arg, uidmap, gidmap,
-                 exitcmd, publish; };
+                 exitcmd, publish, scrule; };
 
 static void count(struct counts *c, const char *key) {
     if (!strcmp(key, "lower")) c->lower++;
@@ -91,6 +93,7 @@ static void count(struct counts *c, const char *key) {
     else if (!strcmp(key, "gidmap")) c->gidmap++;
     else if (!strcmp(key, "exitcmd")) c->exitcmd++;
     else if (!strcmp(key, "publish")) c->publish++;
+    else if (!strcmp(key, "scrule")) c->scrule++;
 }
 
 static void *alloc(size_t n, size_t size) {
@@ -215,6 +218,27 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
     } else if (!strcmp(key, "exitcmd")) {
         if (s->nexit_cmd == 0 && v[0][0] != '/') goto bad;
         s->exit_cmd[s->nexit_cmd++] = v[0];
+    } else if (!strcmp(key, "seccomp")) {
+        if (!parse_num(v[0], 0xffffffffU, &n)) goto bad;
+        s->seccomp = true;
+        s->seccomp_default = (uint32_t)n;
+    } else if (!strcmp(key, "scrule")) {
+        struct sc_rule *r = &s->scrules[s->nscrules++];
+        if (v[0][0] == '\0' || !parse_num(v[1], 0xffffffffU, &n)) goto bad;
+        r->name = v[0];
+        r->ret = (uint32_t)n;
+    } else if (!strcmp(key, "scarg")) {
+        static const char *OPS[] = {"eq", "ne", "lt", "le", "gt", "ge", "masked_eq"};
+        struct sc_rule *r = s->nscrules > 0 ? &s->scrules[s->nscrules - 1] : NULL;
+        if (r == NULL || r->nargs >= SC_MAX_ARGS || !parse_num(v[0], SC_MAX_ARGS - 1, &n)
+            || !parse_num(v[2], ~0ULL, &m) || !parse_num(v[3], ~0ULL, &k))
+            goto bad;
+        struct sc_arg *a = &r->args[r->nargs];
+        size_t op = 0;
+        while (op < sizeof OPS / sizeof OPS[0] && strcmp(OPS[op], v[1])) op++;
+        if (op == sizeof OPS / sizeof OPS[0]) goto bad;
+        a->index = (unsigned)n; a->op = (enum sc_op)op; a->value = m; a->value2 = k;
+        r->nargs++;
     } else if (!strcmp(key, "publish")) {
         struct publish *pub = &s->publish[s->npublish++];
         unsigned long long m;
@@ -308,6 +332,7 @@ int spec_read(int fd, struct spec *s, char *err, size_t errlen) {
     s->maps.gid = alloc(c.gidmap, sizeof *s->maps.gid);
     s->exit_cmd = alloc(c.exitcmd, sizeof *s->exit_cmd);
     s->publish = alloc(c.publish, sizeof *s->publish);
+    s->scrules = alloc(c.scrule, sizeof *s->scrules);
     if (!walk(buf, len, s, &c, true, err, errlen)) return -1;
     if (s->join > 0) { /* exec: everything but the process comes from the running container */
         if (s->nargs == 0) {

@@ -72,6 +72,12 @@ final class ContainerOptions {
                     + "inside, and the command runs as them.")
     String userns;
 
+    @Option(names = "--security-opt", paramLabel = "OPT",
+            description = "seccomp=unconfined (no filter), seccomp=FILE (a profile in docker's JSON format) or "
+                    + "seccomp=builtin (berth's default); label=disable and apparmor=unconfined are accepted and "
+                    + "change nothing (berth applies neither).")
+    List<String> securityOpts = new ArrayList<>();
+
     /** The options as a builder; invalid values are {@link dev.berth.runtime.ContainerException}s (exit 125). */
     RunOptions.Builder toBuilder(List<String> command) {
         RunOptions.Builder b = RunOptions.builder().env(env).readOnly(readOnly).tty(tty)
@@ -99,11 +105,43 @@ final class ContainerOptions {
                         + "\" (berth has host, the default, and keep-id)");
             }
         }
+        for (String opt : securityOpts) {
+            securityOpt(b, opt);
+        }
         b.resources(new Resources(
                 memory == null ? OptionalLong.empty() : OptionalLong.of(Resources.parseMemory(memory)),
                 cpus == null ? OptionalLong.empty() : OptionalLong.of(Resources.parseCpus(cpus)),
                 pidsLimit == null ? OptionalLong.empty() : Resources.parsePidsLimit(pidsLimit)));
         return b;
+    }
+
+    private static void securityOpt(RunOptions.Builder b, String opt) {
+        int eq = opt.indexOf('=') >= 0 ? opt.indexOf('=') : opt.indexOf(':'); // docker once took seccomp:FILE
+        String key = eq < 0 ? opt : opt.substring(0, eq);
+        String value = eq < 0 ? "" : opt.substring(eq + 1);
+        switch (key) {
+            case "seccomp" -> {
+                if (value.isEmpty()) {
+                    throw new dev.berth.runtime.ContainerException("--security-opt seccomp needs a value: "
+                            + "unconfined, builtin or a profile file");
+                }
+                b.seccomp(dev.berth.runtime.Seccomp.parse(value));
+            }
+            case "label" -> {
+                if (!value.equals("disable")) {
+                    throw new dev.berth.runtime.ContainerException("--security-opt " + opt
+                            + ": berth applies no SELinux labels; only label=disable is accepted");
+                }
+            }
+            case "apparmor" -> {
+                if (!value.equals("unconfined")) {
+                    throw new dev.berth.runtime.ContainerException("--security-opt " + opt
+                            + ": berth applies no AppArmor profile; only apparmor=unconfined is accepted");
+                }
+            }
+            default -> throw new dev.berth.runtime.ContainerException("--security-opt: unknown option \"" + opt
+                    + "\" (berth has seccomp=unconfined|builtin|FILE)");
+        }
     }
 
     /** A command whose last positional parameter is followed by the container's command. */

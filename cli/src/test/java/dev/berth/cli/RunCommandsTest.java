@@ -125,6 +125,32 @@ class RunCommandsTest {
     }
 
     @Test
+    void securityOptChoosesTheSeccompProfile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Tools.Result confined = berth("run", "--rm", "bb:cli", "unshare", "-U", "-r", "id", "-u");
+        assertThat(confined.exitCode()).isNotZero();
+        assertThat(confined.stderr()).contains("Operation not permitted");
+        Tools.Result unconfined = berth("run", "--rm", "--security-opt", "seccomp=unconfined", "bb:cli",
+                "unshare", "-U", "-r", "id", "-u");
+        assertThat(unconfined.stdout()).as(unconfined.stderr()).isEqualTo("0\n");
+        Path profile = dir.resolve("no-mkdir.json");
+        java.nio.file.Files.writeString(profile, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                + "[\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}");
+        Tools.Result custom = berth("run", "--rm", "--security-opt", "seccomp=" + profile, "bb:cli", "mkdir", "/x");
+        assertThat(custom.exitCode()).isEqualTo(1);
+        assertThat(custom.stderr()).contains("Permission denied");
+        assertThat(berth("run", "--rm", "--security-opt", "label=disable", "--security-opt", "apparmor=unconfined",
+                "bb:cli", "true").exitCode()).isZero();
+        Tools.Result unknown = berth("run", "--rm", "--security-opt", "seccomp=" + dir.resolve("none.json"), "bb:cli", "true");
+        assertThat(unknown.exitCode()).isEqualTo(125);
+        assertThat(unknown.stderr()).isEqualTo("berth: seccomp profile " + dir.resolve("none.json")
+                + ": cannot read it: no such file\n");
+        Tools.Result bad = berth("run", "--rm", "--security-opt", "selinux=on", "bb:cli", "true");
+        assertThat(bad.exitCode()).isEqualTo(125);
+        assertThat(bad.stderr()).isEqualTo("berth: --security-opt: unknown option \"selinux=on\" "
+                + "(berth has seccomp=unconfined|builtin|FILE)\n");
+    }
+
+    @Test
     void anOomKillIsReported() {
         Tools.Result r = berth("run", "--rm", "-m", "16m", "bb:cli", "dd", "if=/dev/zero", "of=/dev/null", "bs=64M",
                 "count=1");

@@ -65,6 +65,14 @@ class RunStepTest {
     }
 
     @Test
+    void runStepsHaveTheDefaultSeccompFilterAsUnderBuildKit() {
+        Builds.Outcome o = build(home, ctx, "FROM busybox:test",
+                "RUN unshare -U -r true 2>/dev/null && echo made-a-user-namespace || echo refused; "
+                        + "grep -c '^Seccomp:.2' /proc/self/status");
+        assertThat(o.output()).containsExactly("refused", "1");
+    }
+
+    @Test
     void heredocsRunAsBuildKitRunsThem() {
         Builds.Outcome o = build(home, ctx, "FROM busybox:test", "ENV WHO=world",
                 "RUN <<EOF", "echo \"script $WHO\"", "echo second line", "EOF",

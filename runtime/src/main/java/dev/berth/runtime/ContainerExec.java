@@ -50,12 +50,21 @@ final class ContainerExec {
         ContainerSpec.ProcessSpec process = new ContainerSpec.ProcessSpec(o.command(), env, cwd, user.uid(),
                 user.gid(), user.additionalGids(), caps, !o.privileged() && status.noNewPrivs(), Defaults.RLIMITS,
                 o.tty(), o.interactive(),
-                Environment.get(env, "PATH").orElse(Defaults.PATH));
+                Environment.get(env, "PATH").orElse(Defaults.PATH), seccomp(dir, n, caps));
         List<Path> procs = s.cgroups().stream().map(c -> Path.of(c).resolve("cgroup.procs")).toList();
         Monitor m = Monitor.start(HelperBinary.ensure(helperDir), HelperProtocol.encodeExec(s.id(), pid, procs, process),
                 ContainerPlan.stdio(RunOptions.builder().stdin(o.stdin()).stdout(o.stdout()).stderr(o.stderr()).build()),
                 "berth-exec-" + s.id().substring(0, 12));
         return new RunningExec(what, m);
+    }
+
+    /**
+     * The container's own profile (as its run.json keeps it) for the exec's capabilities, as docker exec
+     * applies it. Not read from PID 1's status: an exec right after the start can come before PID 1 has
+     * installed its filter.
+     */
+    private static Optional<SeccompFilter> seccomp(Path dir, String n, Set<Capability> caps) {
+        return RunConfig.read(dir, "container " + n).map(RunConfig::seccomp).orElse(Seccomp.BUILTIN).filter(caps);
     }
 
     /**

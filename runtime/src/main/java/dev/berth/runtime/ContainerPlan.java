@@ -110,7 +110,7 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
         mounts.addAll(volumes);
         ContainerSpec.ProcessSpec process = new ContainerSpec.ProcessSpec(args, env, cwd, user.uid(), user.gid(),
                 user.additionalGids(), Capability.DOCKER_DEFAULT, o.noNewPrivileges(), Defaults.RLIMITS, o.tty(),
-                o.interactive(), searchPath);
+                o.interactive(), searchPath, o.seccomp().filter(Capability.DOCKER_DEFAULT));
         return new ContainerSpec(id, hostname, process, root, mounts, devices, Defaults.symlinks(),
                 Defaults.MASKED_PATHS, Defaults.READONLY_PATHS, ns, o.resources(), cgroupProcs, o.init(), o.noPivot(),
                 userns);

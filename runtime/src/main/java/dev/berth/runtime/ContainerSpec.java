@@ -50,6 +50,7 @@ public record ContainerSpec(
      * The process: arguments, environment, working directory, user, capabilities and limits.
      *
      * @param searchPath the container's PATH, with which a command without a {@code /} is found
+     * @param seccomp the filter the process runs under; empty for none
      */
     public record ProcessSpec(
             List<String> args,
@@ -63,8 +64,10 @@ public record ContainerSpec(
             List<Rlimit> rlimits,
             boolean terminal,
             boolean interactive,
-            String searchPath) {
+            String searchPath,
+            Optional<SeccompFilter> seccomp) {
         public ProcessSpec {
+            java.util.Objects.requireNonNull(seccomp, "seccomp");
             args = List.copyOf(args);
             env = List.copyOf(env);
             additionalGids = List.copyOf(additionalGids);

@@ -118,6 +118,7 @@ public final class OciBundle {
             linux.put("resources", resources);
         }
         linux.put("namespaces", namespaces);
+        p.seccomp().ifPresent(f -> linux.put("seccomp", seccomp(f)));
         linux.put("maskedPaths", spec.maskedPaths());
         linux.put("readonlyPaths", spec.readonlyPaths());
 
@@ -129,6 +130,33 @@ public final class OciBundle {
         config.put("mounts", mounts);
         config.put("linux", linux);
         return (Json.pretty(config) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** OCI's {@code linux.seccomp}: the same rules, one entry each (runc applies them in this order too). */
+    private static Map<String, Object> seccomp(SeccompFilter f) {
+        List<Map<String, Object>> syscalls = new ArrayList<>();
+        for (SeccompFilter.Rule r : f.rules()) {
+            Map<String, Object> call = ordered("names", List.of(r.syscall()), "action", r.action().profileName());
+            if (r.action() == SeccompFilter.Action.ERRNO) {
+                call.put("errnoRet", r.errno());
+            }
+            if (!r.args().isEmpty()) {
+                call.put("args", r.args().stream().map(a -> ordered("index", a.index(),
+                        "value", new java.math.BigInteger(Long.toUnsignedString(a.value())),
+                        "valueTwo", new java.math.BigInteger(Long.toUnsignedString(a.valueTwo())),
+                        "op", a.op().profileName())).toList());
+            }
+            syscalls.add(call);
+        }
+        Map<String, Object> s = ordered("defaultAction", f.defaultAction().profileName());
+        if (f.defaultAction() == SeccompFilter.Action.ERRNO) {
+            s.put("defaultErrnoRet", f.defaultErrno());
+        }
+        String arch = System.getProperty("os.arch");
+        s.put("architectures", arch.equals("amd64") ? List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86")
+                : arch.equals("aarch64") ? List.of("SCMP_ARCH_AARCH64") : List.of());
+        s.put("syscalls", syscalls);
+        return s;
     }
 
     private static Map<String, Object> ordered(Object... kv) {

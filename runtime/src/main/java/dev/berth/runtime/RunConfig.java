@@ -47,6 +47,7 @@ final class RunConfig {
         m.put("interactive", o.interactive());
         m.put("keepId", o.keepId());
         m.put("noNewPrivileges", o.noNewPrivileges());
+        m.put("seccomp", o.seccomp().text());
         m.put("logMaxBytes", o.detach().map(DetachOptions::logMaxBytes).orElse(0L));
         m.put("logMaxFiles", o.detach().map(DetachOptions::logMaxFiles).orElse(1));
         m.put("publish", publish.stream().map(p -> List.of(p.protocol(), p.hostIp(), Integer.toString(p.hostPort()),
@@ -87,7 +88,7 @@ final class RunConfig {
                 .readOnly(bool(m, "readOnly")).network(NetworkMode.parse((String) m.get("network")))
                 .resources(new Resources(number(m, "memory"), number(m, "cpuQuota"), number(m, "pidsLimit")))
                 .init(bool(m, "init")).tty(bool(m, "tty")).keepId(bool(m, "keepId"))
-                .noNewPrivileges(bool(m, "noNewPrivileges"));
+                .noNewPrivileges(bool(m, "noNewPrivileges")).seccomp(seccomp(m));
         if (!((String) m.get("user")).isEmpty()) {
             b.user((String) m.get("user"));
         }
@@ -116,6 +117,11 @@ final class RunConfig {
 
     private static List<String> strings(Object v) {
         return ((List<?>) v).stream().map(String.class::cast).toList();
+    }
+
+    /** The container's seccomp profile (berth's default for a container made before berth kept it). */
+    static Seccomp seccomp(Map<?, ?> m) {
+        return m.get("seccomp") instanceof String s ? Seccomp.ofText(s) : Seccomp.BUILTIN;
     }
 
     private static boolean bool(Map<?, ?> m, String key) {

@@ -29,6 +29,8 @@ import java.util.Optional;
  * @param publishAll {@code -P}: also every port the image exposes that {@code publish} does not, on any
  *     free host port
  * @param names {@code --add-host} and {@code --dns*}: extra lines of /etc/hosts, resolv.conf's replacements
+ * @param seccomp {@code --security-opt seccomp=}: berth's default profile unless told otherwise (a build's
+ *     RUN too, as BuildKit's)
  */
 public record RunOptions(
         Optional<String> name,
@@ -59,7 +61,8 @@ public record RunOptions(
         Optional<DetachOptions> detach,
         List<PortMapping> publish,
         boolean publishAll,
-        NameResolution names) {
+        NameResolution names,
+        Seccomp seccomp) {
 
     public RunOptions {
         publish = List.copyOf(publish);
@@ -105,6 +108,7 @@ public record RunOptions(
         b.publish = new ArrayList<>(publish);
         b.publishAll = publishAll;
         b.names = names;
+        b.seccomp = seccomp;
         return b;
     }
 
@@ -139,6 +143,7 @@ public record RunOptions(
         private List<PortMapping> publish = new ArrayList<>();
         private boolean publishAll;
         private NameResolution names = NameResolution.NONE;
+        private Seccomp seccomp = Seccomp.BUILTIN;
 
         private Builder() {}
 
@@ -173,12 +178,13 @@ public record RunOptions(
         public Builder publish(List<PortMapping> v) { publish.addAll(v); return this; }
         public Builder publishAll(boolean v) { publishAll = v; return this; }
         public Builder names(NameResolution v) { names = v; return this; }
+        public Builder seccomp(Seccomp v) { seccomp = v; return this; }
 
         public RunOptions build() {
             return new RunOptions(name, remove, env, envFiles, workdir, user, entrypoint, hostname, volumes,
                     readOnly, network, resources, init, tty, interactive, command,
                     stdin.orElse(interactive ? Stdio.INHERIT : Stdio.NULL), stdout, stderr, overlayMode, noPivot,
-                    mounts, noNewPrivileges, commitTo, keepId, detach, publish, publishAll, names);
+                    mounts, noNewPrivileges, commitTo, keepId, detach, publish, publishAll, names, seccomp);
         }
     }
 }

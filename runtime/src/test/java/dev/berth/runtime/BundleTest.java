@@ -59,6 +59,22 @@ class BundleTest {
     }
 
     @Test
+    void runcAppliesTheBundlesSeccompFilterAsBerthDoes() throws IOException {
+        String script = "unshare -U -r true 2>/dev/null && echo made || echo refused; grep '^Seccomp:' /proc/self/status";
+        Path bundle = Files.createTempDirectory(f.scratch, "bundle");
+        f.runtime.bundle(Fixture.BUSYBOX, bundle, RunOptions.builder().command("sh", "-c", script).build());
+        assertThat(Files.readString(bundle.resolve("config.json"))).contains("\"seccomp\"", "\"SCMP_CMP_MASKED_EQ\"");
+        String runc = underRunc(bundle);
+        assertThat(runc).isEqualTo("refused\nSeccomp:\t2\n");
+        assertThat(f.run(Fixture.BUSYBOX, RunOptions.builder().remove(true).command("sh", "-c", script)).out())
+                .isEqualTo(runc);
+        Path open = Files.createTempDirectory(f.scratch, "bundle");
+        f.runtime.bundle(Fixture.BUSYBOX, open, RunOptions.builder().seccomp(Seccomp.UNCONFINED)
+                .command("sh", "-c", script).build());
+        assertThat(underRunc(open)).isEqualTo("made\nSeccomp:\t0\n");
+    }
+
+    @Test
     void configJsonCarriesTheResolvedContainer() throws IOException {
         Path bundle = Files.createTempDirectory(f.scratch, "cfg");
         f.runtime.bundle(Fixture.BUSYBOX, bundle, RunOptions.builder().user("app").readOnly(true)

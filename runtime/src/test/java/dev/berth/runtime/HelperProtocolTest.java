@@ -20,7 +20,7 @@ class HelperProtocolTest {
     static ContainerSpec spec(List<Mount> mounts, List<String> env) {
         ContainerSpec.ProcessSpec p = new ContainerSpec.ProcessSpec(List.of("sh", "-c", "echo hi"), env, "/work",
                 1000, 1000, List.of(1000, 2000), EnumSet.of(Capability.CAP_CHOWN, Capability.CAP_KILL), true,
-                Defaults.RLIMITS, false, false, "/bin");
+                Defaults.RLIMITS, false, false, "/bin", java.util.Optional.empty());
         return new ContainerSpec("id1", "host1", p, new ContainerSpec.Root.Overlay(List.of(Path.of("/s/top"),
                 Path.of("/s/base")), Path.of("/c/upper"), Path.of("/c/work"), Path.of("/c/rootfs"), OverlayMode.FD_PATHS,
                 true), mounts, Defaults.DEVICES.subList(0, 1), List.of(new ContainerSpec.Symlink("pts/ptmx", "/dev/ptmx")),

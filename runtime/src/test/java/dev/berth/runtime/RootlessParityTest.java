@@ -20,7 +20,7 @@ class RootlessParityTest {
             OverlayTest.class, VolumeTest.class, LifecycleTest.class, CommitTest.class, BadInputTest.class,
             CgroupTest.class, DetachedTest.class, ExecTest.class,
             PortsTest.class, ContainerFilesTest.class, ContainerCopyTest.class,
-            SharedNetworkTest.class);
+            SharedNetworkTest.class, SeccompTest.class);
 
     @Test
     void theRootSuitesPassAsAUserWithSubIdsAndADelegatedCgroup() {

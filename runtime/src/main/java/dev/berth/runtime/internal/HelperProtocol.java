@@ -223,6 +223,7 @@ public final class HelperProtocol {
             }
             w.record("rlimit", resource, Long.toUnsignedString(r.soft()), Long.toUnsignedString(r.hard()));
         }
+        p.seccomp().ifPresent(f -> seccomp(w, f));
         w.record("cwd", p.cwd());
         w.record("path", p.searchPath());
         for (String e : p.env()) {
@@ -230,6 +231,18 @@ public final class HelperProtocol {
         }
         for (String a : p.args()) {
             w.record("arg", a);
+        }
+    }
+
+    /** The filter: its default action, then each rule and the conditions on its arguments. */
+    private static void seccomp(Writer w, dev.berth.runtime.SeccompFilter f) {
+        w.record("seccomp", Long.toString(f.defaultAction().ret(f.defaultErrno())));
+        for (dev.berth.runtime.SeccompFilter.Rule r : f.rules()) {
+            w.record("scrule", r.syscall(), Long.toString(r.action().ret(r.errno())));
+            for (dev.berth.runtime.SeccompFilter.Arg a : r.args()) {
+                w.record("scarg", Integer.toString(a.index()), a.op().helperName(), Long.toUnsignedString(a.value()),
+                        Long.toUnsignedString(a.valueTwo()));
+            }
         }
     }
 
