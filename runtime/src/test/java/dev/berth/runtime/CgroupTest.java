@@ -87,7 +87,7 @@ class CgroupTest {
     @Test
     void aContainerOverItsMemoryLimitIsOomKilledAndReportedAsSuch() {
         Fixture.Run r = f.run(Fixture.BUSYBOX, RunOptions.builder().remove(true)
-                .resources(Resources.NONE.withMemory(OptionalLong.of(Resources.parseMemory("16m"))))
+                .resources(Resources.NONE.withMemory(OptionalLong.of(Resources.parseMemory("32m"))))
                 .command("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"));
         assertThat(r.code()).isEqualTo(137);
         assertThat(r.result().signal()).hasValue(9);
@@ -97,6 +97,20 @@ class CgroupTest {
                 .command("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"));
         assertThat(fits.code()).isZero();
         assertThat(fits.result().oomKilled()).isFalse();
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void aForkBombIsHeldAtThePidsLimitAndEndsWithPid1() {
+        // two loops fork as fast as they can, for ever, until the limit refuses them; PID 1 counts the
+        // processes, and when it exits the kernel kills everything left in the container's PID namespace
+        String loop = "(while :; do sleep 30 & done) 2>/dev/null & ";
+        String script = loop + loop + "sleep 3; echo procs=$(ls -d /proc/[0-9]* | wc -l); exit 0";
+        Fixture.Run r = f.run(Fixture.BUSYBOX, RunOptions.builder().remove(true)
+                .resources(Resources.NONE.withPidsLimit(OptionalLong.of(50))).command("sh", "-c", script));
+        assertThat(r.code()).as(r.err()).isZero();
+        int procs = Integer.parseInt(r.out().strip().substring("procs=".length()));
+        assertThat(procs).as("processes seen at the height of the bomb").isBetween(40, 50);
     }
 
     @Test
