@@ -142,7 +142,7 @@ public final class RegistryClient implements AutoCloseable {
                     throw new RegistryException("the registry's next page is on another host (" + next.getHost() + ")");
                 }
                 Response<byte[]> r = t.execute(Call.of("GET", next, scopes, Progress.NONE, "list tags")
-                        .reading(info -> Transport.bytesUpTo(64 << 20, "tag list")));
+                        .reading(info -> Transport.bytesUpTo(info, 64 << 20, "the tag list " + t.describe() + " served")));
                 if (!r.ok()) {
                     throw t.error(r, scopes);
                 }

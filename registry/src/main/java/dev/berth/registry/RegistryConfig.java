@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * {@code ~/.config/berth}. It may hold:
  * <ul>
  *   <li>{@code registries.json}: {@code {"mirrors": [...], "insecure": [...], "concurrency": 4,
- *       "chunkSize": "32MiB", "monolithicLimit": "32MiB", "timeout": 120, "http1": false,
+ *       "chunkSize": "32MiB", "monolithicLimit": "32MiB", "timeout": 120, "minSpeed": "1KiB", "http1": false,
  *       "registries": {"HOST[:PORT]": {"endpoint": "URL", "insecure": true, "chunkSize": ..., "monolithicLimit":
  *       ..., "concurrency": ..., "http1": true}}}}; every key is optional, unknown keys are errors;
  *   <li>{@code certs.d/HOST[:PORT]/*.crt}: extra CA certificates for one registry, as in
@@ -51,6 +51,9 @@ import java.util.regex.Pattern;
  * @param retry the retry policy
  * @param connectTimeout how long to wait for a connection
  * @param idleTimeout how long a request may make no progress before it is abandoned (and retried)
+ * @param minSpeed bytes a second a transfer must average over each window of {@code idleTimeout}, or it is
+ *     abandoned (and retried or resumed) as a stalled one is: a body that trickles a byte now and then never
+ *     trips the idle timeout; 0 for no such rule
  * @param certDirectories directories of {@code HOST[:PORT]/*.crt} CA files, in order
  * @param cacheDirectory where berth remembers which repositories hold which blobs (for cross-repository
  *     mounts); empty to not remember
@@ -68,6 +71,7 @@ public record RegistryConfig(
         RetryPolicy retry,
         Duration connectTimeout,
         Duration idleTimeout,
+        long minSpeed,
         List<Path> certDirectories,
         Optional<Path> cacheDirectory,
         int tagPageSize,
@@ -77,6 +81,8 @@ public record RegistryConfig(
     public static final int DEFAULT_CONCURRENCY = 4;
     public static final long DEFAULT_CHUNK_SIZE = 32L << 20;
     public static final long DEFAULT_MONOLITHIC_LIMIT = 32L << 20;
+    /** 1 KiB/s: far below any real link (a 2G modem moves ten times that), far above a trickle. */
+    public static final long DEFAULT_MIN_SPEED = 1 << 10;
 
     public RegistryConfig {
         environment = Map.copyOf(environment);
@@ -85,6 +91,9 @@ public record RegistryConfig(
         certDirectories = List.copyOf(certDirectories);
         if (concurrency < 1) {
             throw new RegistryException("registry concurrency must be at least 1, not " + concurrency);
+        }
+        if (minSpeed < 0) {
+            throw new RegistryException("the minimum speed must not be negative, not " + minSpeed);
         }
         if (chunkSize < 1 || monolithicLimit < 0) {
             throw new RegistryException("chunk size must be positive and the monolithic limit not negative");
@@ -192,7 +201,7 @@ public record RegistryConfig(
     }
 
     private static final Set<String> TOP_KEYS = Set.of("mirrors", "insecure", "registries", "concurrency",
-            "chunkSize", "monolithicLimit", "timeout", "http1", "tagPageSize");
+            "chunkSize", "monolithicLimit", "timeout", "minSpeed", "http1", "tagPageSize");
     private static final Set<String> REGISTRY_KEYS = Set.of("endpoint", "insecure", "chunkSize",
             "monolithicLimit", "concurrency", "http1");
 
@@ -220,6 +229,9 @@ public record RegistryConfig(
         }
         if (root.has("timeout")) {
             b.idleTimeout(Duration.ofSeconds(integer(root.get("timeout"), what + ": timeout")));
+        }
+        if (root.has("minSpeed")) {
+            b.minSpeed(size(root.get("minSpeed"), what + ": minSpeed"));
         }
         if (root.has("http1")) {
             b.http1(bool(root.get("http1"), what + ": http1"));
@@ -380,6 +392,7 @@ public record RegistryConfig(
         b.retry = retry;
         b.connectTimeout = connectTimeout;
         b.idleTimeout = idleTimeout;
+        b.minSpeed = minSpeed;
         b.certDirectories = certDirectories;
         b.cacheDirectory = cacheDirectory;
         b.tagPageSize = tagPageSize;
@@ -399,6 +412,7 @@ public record RegistryConfig(
         private RetryPolicy retry = RetryPolicy.DEFAULT;
         private Duration connectTimeout = Duration.ofSeconds(30);
         private Duration idleTimeout = Duration.ofSeconds(120);
+        private long minSpeed = DEFAULT_MIN_SPEED;
         private List<Path> certDirectories = List.of(Path.of("/etc/docker/certs.d"));
         private Optional<Path> cacheDirectory = Optional.empty();
         private int tagPageSize = 1000;
@@ -470,6 +484,12 @@ public record RegistryConfig(
             return this;
         }
 
+        /** Bytes a second a transfer must average over each window of the idle timeout; 0: no minimum. */
+        public Builder minSpeed(long value) {
+            minSpeed = value;
+            return this;
+        }
+
         public Builder certDirectories(List<Path> value) {
             certDirectories = List.copyOf(value);
             return this;
@@ -492,7 +512,7 @@ public record RegistryConfig(
 
         public RegistryConfig build() {
             return new RegistryConfig(environment, configDirectory, mirrors, registries, concurrency, chunkSize,
-                    monolithicLimit, retry, connectTimeout, idleTimeout, certDirectories, cacheDirectory,
+                    monolithicLimit, retry, connectTimeout, idleTimeout, minSpeed, certDirectories, cacheDirectory,
                     tagPageSize, http1);
         }
     }

@@ -39,7 +39,7 @@ class RegistryConfigTest {
     void readsTheFileAndTheEnvironment() throws Exception {
         Files.writeString(tmp.resolve("registries.json"), """
                 {"mirrors": ["https://mirror.example"], "insecure": ["old.example:5000"], "concurrency": 6,
-                 "chunkSize": "4MiB", "monolithicLimit": 1048576, "timeout": 30, "http1": true, "tagPageSize": 50,
+                 "chunkSize": "4MiB", "monolithicLimit": 1048576, "timeout": 30, "minSpeed": "2KiB", "http1": true, "tagPageSize": 50,
                  "registries": {
                    "index.docker.io": {"endpoint": "http://127.0.0.1:5000"},
                    "ghcr.io": {"chunkSize": "4 MiB", "concurrency": 2}}}
@@ -54,6 +54,7 @@ class RegistryConfigTest {
         assertThat(c.chunkSize("quay.io")).isEqualTo(4L << 20);
         assertThat(c.monolithicLimit()).isEqualTo(1 << 20);
         assertThat(c.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.minSpeed()).isEqualTo(2048);
         assertThat(c.http1("any")).isTrue();
         assertThat(c.tagPageSize()).isEqualTo(50);
         assertThat(c.settings("docker.io").endpoint()).contains("http://127.0.0.1:5000");

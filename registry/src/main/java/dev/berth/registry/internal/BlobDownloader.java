@@ -78,7 +78,15 @@ public final class BlobDownloader {
                         }
                     })).orElse(null);
             try (FileChannel channel = ch) {
-                hash = fetch(transport, repository, blob, channel, progress);
+                try {
+                    hash = fetch(transport, repository, blob, channel, progress);
+                } catch (RuntimeException | IOException e) {
+                    // deleted while still locked, so that no other process starts resuming it meanwhile
+                    if (!worthResuming(e, written == shared, channel, transport)) {
+                        Files.deleteIfExists(written);
+                    }
+                    throw e;
+                }
             } finally {
                 done.set(true);
                 if (checker != null) {
@@ -120,6 +128,23 @@ public final class BlobDownloader {
         } catch (IOException e) {
             throw new RegistryException("cannot download " + blob.digest() + " to " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Whether a failed download's file is kept for the next pull to resume: only the shared file, only after
+     * this download's own network failure (the bytes so far were fine, the connection was not), and only when
+     * it holds real progress. Bytes known to be wrong (too many, a wrong digest, a refused layer) are deleted,
+     * as is a private file no later pull would find, and a download stopped because the pull failed
+     * elsewhere (whatever it received is unverified, and a failed pull leaves nothing behind).
+     */
+    private static boolean worthResuming(Exception e, boolean shared, FileChannel ch, Transport transport)
+            throws IOException {
+        if (!shared || Thread.currentThread().isInterrupted()) {
+            return false; // checked first: an interrupted thread's channel refuses even size()
+        }
+        boolean network = e instanceof RegistryException r && r.retryable() && r.getCause() instanceof IOException
+                && !(r.getCause() instanceof java.io.InterruptedIOException);
+        return network && ch.isOpen() && ch.size() >= transport.minimumProgress();
     }
 
     private static FileLock tryLock(FileChannel ch) throws IOException {
@@ -171,7 +196,15 @@ public final class BlobDownloader {
                                     + info.headers().firstValue("Content-Range").orElse("(none)")
                                     + " for bytes=" + start + "-"));
                         }
-                    } else if (start > 0) {
+                    }
+                    long announced = Headers.contentLength(info.headers()).orElse(-1);
+                    long at = info.statusCode() == 206 ? start : 0;
+                    if (announced >= 0 && at + announced > size) {
+                        // refused before a byte is read: a registry announcing 10 GB for a 2 MB blob is not waited for
+                        throw tooLong(transport, blob, info.statusCode(), "the registry announced "
+                                + (at + announced) + " (Content-Length)");
+                    }
+                    if (info.statusCode() != 206 && start > 0) {
                         // the server ignored the Range: start over with the whole blob
                         try {
                             ch.truncate(0);
@@ -181,7 +214,9 @@ public final class BlobDownloader {
                         h.reset();
                         from = 0;
                     }
-                    sink[0] = new FileSink(ch, from, h, reporter::report);
+                    int status = info.statusCode();
+                    sink[0] = new FileSink(ch, from, size, h, reporter::report,
+                            () -> tooLong(transport, blob, status, "the registry sent more"));
                     return sink[0];
                 });
                 try {
@@ -214,12 +249,14 @@ public final class BlobDownloader {
                         throw e;
                     }
                     offset = handleFailure(transport, blob, ch, sink[0], start, io, ++stuck, progress);
-                    if (offset > start) {
+                    if (offset - start >= transport.minimumProgress()) {
                         stuck = 0;
                     }
                 } catch (IOException e) {
                     offset = handleFailure(transport, blob, ch, sink[0], start, e, ++stuck, progress);
-                    if (offset > start) {
+                    // only real progress earns more attempts: a server that trickles a few bytes per
+                    // connection, or cuts every one after a few, ends after the retry policy's attempts
+                    if (offset - start >= transport.minimumProgress()) {
                         stuck = 0;
                     }
                 }
@@ -242,11 +279,19 @@ public final class BlobDownloader {
         }
     }
 
+    private static RegistryException tooLong(Transport transport, Descriptor blob, int status, String detail) {
+        return new RegistryException("blob " + blob.digest() + " from " + transport.describe()
+                + " is larger than the " + blob.size() + " bytes its descriptor says: " + detail,
+                java.util.Optional.of("SIZE_INVALID"), java.util.OptionalInt.of(status), false, null);
+    }
+
     /** Decides what to do after a broken transfer: where to continue, or give up when nothing moves. */
     private static long handleFailure(Transport transport, Descriptor blob, FileChannel ch, FileSink sink, long start,
                                       IOException e, int stuck, Progress progress) throws IOException {
         if (stuck >= transport.retryPolicy().attempts() || !Transport.retryable(e)) {
-            throw transport.networkError(e);
+            RegistryException n = transport.networkError(e);
+            throw new RegistryException("blob " + blob.digest() + ": " + n.getMessage()
+                    + (stuck > 1 ? " (" + stuck + " attempts)" : ""), n.code(), n.status(), n.retryable(), e);
         }
         long reached = sink == null ? start : sink.stop();
         if (ch.size() != reached) {

@@ -70,10 +70,30 @@ public final class BlobUploader {
                     return sent;
                 }
                 if (!last && r.status() == 202) {
-                    sent += end - offset;
+                    long reached = Headers.uploadOffset(r.headers()).orElse(end);
+                    if (reached > end) {
+                        cancel(transport, s.location, scopes, progress);
+                        throw new RegistryException(transport.describe() + " claims " + reached + " bytes of blob "
+                                + blob.digest() + " after " + end + " were sent", Optional.of("BLOB_UPLOAD_INVALID"),
+                                java.util.OptionalInt.of(202), false, null);
+                    }
                     s = new Session(location(r, s.location), s.minChunk);
-                    offset = Headers.uploadOffset(r.headers()).orElse(end);
-                    reporter.report(offset);
+                    if (reached > offset) {
+                        sent += end - offset;
+                        offset = reached;
+                        reporter.report(offset);
+                        continue;
+                    }
+                    // accepted, yet nothing taken: counted as a failure, so that a registry that answers every
+                    // chunk this way (an upload that goes round in circles) ends the push after the attempts
+                    failures++;
+                    if (failures >= transport.retryPolicy().attempts()) {
+                        cancel(transport, s.location, scopes, progress);
+                        throw new RegistryException(transport.describe() + " accepts the chunks of blob "
+                                + blob.digest() + " but keeps none (it holds " + reached + " bytes after " + failures
+                                + " attempts)", Optional.of("BLOB_UPLOAD_INVALID"), java.util.OptionalInt.of(202), false, null);
+                    }
+                    backoff(transport, failures, what, "the registry kept none of the chunk", progress);
                     continue;
                 }
                 if (r.status() == 404) {
@@ -113,6 +133,12 @@ public final class BlobUploader {
             } else {
                 s = new Session(st.location, s.minChunk);
                 offset = st.offset;
+                if (offset > size) {
+                    cancel(transport, s.location, scopes, progress);
+                    throw new RegistryException(transport.describe() + " claims " + offset + " bytes of blob "
+                            + blob.digest() + ", which has " + size, Optional.of("BLOB_UPLOAD_INVALID"),
+                            java.util.OptionalInt.empty(), false, null);
+                }
                 if (offset > 0) {
                     progress.on(new ProgressEvent.BlobResumed(blob.digest(), offset));
                 }

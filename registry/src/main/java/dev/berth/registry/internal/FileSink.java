@@ -19,6 +19,8 @@ import java.util.function.LongConsumer;
  */
 final class FileSink implements BodySubscriber<Long> {
     private final FileChannel channel;
+    private final long limit;
+    private final java.util.function.Supplier<RegistryException> overflow;
     private final MessageDigest hasher;
     private final LongConsumer onProgress;
     private final CompletableFuture<Long> result = new CompletableFuture<>();
@@ -27,8 +29,15 @@ final class FileSink implements BodySubscriber<Long> {
     private boolean stopped;
     private final byte[] copy = new byte[64 * 1024];
 
-    FileSink(FileChannel channel, long position, MessageDigest hasher, LongConsumer onProgress) {
+    /**
+     * @param limit where the file must end: a body that goes on past it is cut there and fails with
+     *     {@code overflow}, so that a body that never ends costs no more than the blob
+     */
+    FileSink(FileChannel channel, long position, long limit, MessageDigest hasher, LongConsumer onProgress,
+             java.util.function.Supplier<RegistryException> overflow) {
         this.channel = channel;
+        this.limit = limit;
+        this.overflow = overflow;
         this.position = position;
         this.hasher = hasher;
         this.onProgress = onProgress;
@@ -67,6 +76,12 @@ final class FileSink implements BodySubscriber<Long> {
         try {
             long p = position;
             for (ByteBuffer b : items) {
+                if (p + b.remaining() > limit) {
+                    stopped = true;
+                    subscription.cancel();
+                    result.completeExceptionally(overflow.get());
+                    return;
+                }
                 // The client's buffers are read-only, so a digest would copy them in 4 KiB pieces: copy each
                 // once into an array that both the hash and the write use.
                 while (b.hasRemaining()) {

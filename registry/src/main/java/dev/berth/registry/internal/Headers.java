@@ -136,4 +136,13 @@ public final class Headers {
                 .map(v -> v.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT))
                 .filter(v -> !v.isEmpty());
     }
+
+    /** The body length a response announces ({@code Content-Length}), when it gives a valid one. */
+    public static java.util.OptionalLong contentLength(HttpHeaders headers) {
+        Optional<String> v = headers.firstValue("Content-Length");
+        if (v.isPresent() && v.get().trim().matches("\\d{1,18}")) {
+            return java.util.OptionalLong.of(Long.parseLong(v.get().trim()));
+        }
+        return java.util.OptionalLong.empty();
+    }
 }

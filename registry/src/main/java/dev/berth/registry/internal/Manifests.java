@@ -73,7 +73,7 @@ public final class Manifests {
     public static Fetched get(Transport t, String repository, String reference, Optional<Digest> expected,
                               List<Scope> scopes, Progress progress, String what) {
         Response<byte[]> r = t.execute(Call.of("GET", uri(repository, reference), scopes, progress, "fetch manifest")
-                .header("Accept", ACCEPT).reading(info -> Transport.bytesUpTo(MAX_SIZE, "manifest " + reference)));
+                .header("Accept", ACCEPT).reading(info -> Transport.bytesUpTo(info, MAX_SIZE, "the manifest " + t.describe() + " served for " + reference)));
         if (!r.ok()) {
             throw t.error(r, scopes);
         }
@@ -81,7 +81,7 @@ public final class Manifests {
         Digest actual;
         if (expected.isPresent()) {
             if (!expected.get().matches(expected.get().newHasher().digest(bytes))) {
-                throw new RegistryException(what + ": the manifest " + t.describe() + " served for " + expected.get()
+                throw new RegistryException("the manifest " + t.describe() + " served for " + expected.get()
                         + " does not match that digest", Optional.of("DIGEST_INVALID"), java.util.OptionalInt.of(r.status()),
                         false, null);
             }
@@ -90,7 +90,7 @@ public final class Manifests {
             actual = Digest.sha256(bytes);
             Optional<Digest> claimed = r.headers().firstValue("Docker-Content-Digest").flatMap(Manifests::digest);
             if (claimed.isPresent() && claimed.get().algorithm().equals("sha256") && !claimed.get().equals(actual)) {
-                throw new RegistryException(what + ": the manifest " + t.describe() + " served has digest " + actual
+                throw new RegistryException("the manifest " + t.describe() + " served for " + reference + " has digest " + actual
                         + " but the registry says " + claimed.get(), Optional.of("DIGEST_INVALID"),
                         java.util.OptionalInt.of(r.status()), false, null);
             }

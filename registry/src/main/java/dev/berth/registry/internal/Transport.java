@@ -24,7 +24,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodySubscriber;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
@@ -41,11 +40,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
@@ -68,6 +63,9 @@ public final class Transport implements AutoCloseable {
     public static final Set<Integer> RETRY_STATUSES = Set.of(408, 429, 500, 502, 503, 504);
     private static final int ERROR_BODY_LIMIT = 64 * 1024;
     private static final int MAX_REDIRECTS = 10;
+    /** Token responses are a few KiB (a JWT); a token service answering more is broken or hostile. */
+    private static final int TOKEN_LIMIT = 1 << 20;
+    private static final long DAY_SECONDS = 24 * 3600;
     private static final String USER_AGENT = "berth/0.1 (+https://github.com/berth)";
 
     private final Endpoint endpoint;
@@ -218,8 +216,8 @@ public final class Transport implements AutoCloseable {
         for (int hop = 0; ; hop++) {
             boolean sameOrigin = Hosts.sameOrigin(uri, current);
             HttpRequest.Builder b = HttpRequest.newBuilder(current);
-            Activity activity = new Activity();
-            BodyPublisher publisher = withBody ? new WatchedPublisher(call.body().get().publisher(), activity)
+            Watchdog watchdog = new Watchdog(config.idleTimeout(), config.minSpeed());
+            BodyPublisher publisher = withBody ? watchdog.watch(call.body().get().publisher())
                     : HttpRequest.BodyPublishers.noBody();
             b.method(method, publisher);
             call.headers().forEach(b::header);
@@ -244,13 +242,17 @@ public final class Transport implements AutoCloseable {
                     return BodySubscribers.mapping(call.onSuccess().apply(info),
                             v -> new Payload<>(Optional.ofNullable(v), new byte[0]));
                 }
-                return BodySubscribers.mapping(new Bounded(ERROR_BODY_LIMIT, Optional.empty()),
+                return BodySubscribers.mapping(BoundedBody.truncating(ERROR_BODY_LIMIT),
                         bytes -> new Payload<T>(Optional.empty(), bytes));
-            }, activity);
+            }, watchdog);
             int status = resp.statusCode();
             if (followable && isRedirect(status) && resp.headers().firstValue("Location").isPresent()) {
                 if (hop >= MAX_REDIRECTS) {
-                    throw new IOException("more than " + MAX_REDIRECTS + " redirects from " + uri);
+                    // a loop, not a passing fault: not retried; no query shown, as signed URLs carry secrets
+                    throw new RegistryException(call.what() + ": " + Hosts.hostPort(uri) + " redirected " + method + " "
+                            + uri.getRawPath() + " more than " + MAX_REDIRECTS + " times (the last time to "
+                            + Hosts.hostPort(current) + current.getRawPath() + ")", Optional.of("TOO_MANY_REDIRECTS"),
+                            OptionalInt.of(status), false, null);
                 }
                 URI next;
                 try {
@@ -277,28 +279,13 @@ public final class Transport implements AutoCloseable {
 
     private record Payload<T>(Optional<T> value, byte[] error) {}
 
-    /**
-     * Sends and waits, giving up when nothing moved (request body sent, response bytes received) for the
-     * idle timeout. Java's client only times out the wait for response headers; a stalled body would hang.
-     */
+    /** Sends and waits, giving up (with a {@link Watchdog.Stalled}) when the exchange does not move. */
     private <X> HttpResponse<X> sendWatched(HttpClient client, HttpRequest request,
-                                             HttpResponse.BodyHandler<X> handler, Activity activity)
+                                             HttpResponse.BodyHandler<X> handler, Watchdog watchdog)
             throws IOException {
-        HttpResponse.BodyHandler<X> watched = info -> new WatchedSubscriber<>(handler.apply(info), activity);
-        CompletableFuture<HttpResponse<X>> f = client.sendAsync(request, watched);
-        long idleNanos = config.idleTimeout().toNanos();
-        long tick = Math.max(10, Math.min(1000, config.idleTimeout().toMillis() / 4));
+        CompletableFuture<HttpResponse<X>> f = client.sendAsync(request, watchdog.watch(handler));
         try {
-            while (true) {
-                try {
-                    return f.get(tick, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    if (activity.idleNanos() > idleNanos) {
-                        f.cancel(true);
-                        throw new HttpTimeoutException("no data for " + config.idleTimeout().toSeconds() + " s");
-                    }
-                }
-            }
+            return watchdog.await(f);
         } catch (InterruptedException e) {
             f.cancel(true);
             Thread.currentThread().interrupt();
@@ -322,156 +309,17 @@ public final class Transport implements AutoCloseable {
         }
     }
 
-    /** When anything last moved on an exchange. */
-    private static final class Activity {
-        private final AtomicLong last = new AtomicLong(System.nanoTime());
-
-        void touch() {
-            last.set(System.nanoTime());
-        }
-
-        long idleNanos() {
-            return System.nanoTime() - last.get();
-        }
-    }
-
-    private static final class WatchedPublisher implements BodyPublisher {
-        private final BodyPublisher delegate;
-        private final Activity activity;
-
-        WatchedPublisher(BodyPublisher delegate, Activity activity) {
-            this.delegate = delegate;
-            this.activity = activity;
-        }
-
-        @Override
-        public long contentLength() {
-            return delegate.contentLength();
-        }
-
-        @Override
-        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
-            delegate.subscribe(new Flow.Subscriber<ByteBuffer>() {
-                @Override
-                public void onSubscribe(Flow.Subscription s) {
-                    subscriber.onSubscribe(s);
-                }
-
-                @Override
-                public void onNext(ByteBuffer item) {
-                    activity.touch();
-                    subscriber.onNext(item);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    subscriber.onError(t);
-                }
-
-                @Override
-                public void onComplete() {
-                    activity.touch();
-                    subscriber.onComplete();
-                }
-            });
-        }
-    }
-
-    private static final class WatchedSubscriber<X> implements BodySubscriber<X> {
-        private final BodySubscriber<X> delegate;
-        private final Activity activity;
-
-        WatchedSubscriber(BodySubscriber<X> delegate, Activity activity) {
-            this.delegate = delegate;
-            this.activity = activity;
-            activity.touch();
-        }
-
-        @Override
-        public CompletionStage<X> getBody() {
-            return delegate.getBody();
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            delegate.onSubscribe(subscription);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> item) {
-            activity.touch();
-            delegate.onNext(item);
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            delegate.onError(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            delegate.onComplete();
-        }
-    }
-
-    /** Collects up to {@code limit} bytes and drains the rest (so the connection can be reused). */
     /**
-     * Collects a body of at most {@code limit} bytes. With {@code what} empty it keeps the first
-     * {@code limit} bytes and drops the rest (an error body shown to the user); otherwise more is an error
-     * naming {@code what} (manifests, token responses, tag lists).
+     * A subscriber for a body of at most {@code limit} bytes (manifests, token responses, tag lists); more is an
+     * error naming {@code what}, and a {@code Content-Length} above the limit is refused before reading.
      */
-    private static final class Bounded implements BodySubscriber<byte[]> {
-        private final int limit;
-        private final Optional<String> what;
-        private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private Flow.Subscription subscription;
-
-        Bounded(int limit, Optional<String> what) {
-            this.limit = limit;
-            this.what = what;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription s) {
-            subscription = s;
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            for (ByteBuffer b : items) {
-                if (what.isPresent() && out.size() + b.remaining() > limit) {
-                    subscription.cancel();
-                    result.completeExceptionally(new RegistryException(what.get() + " is larger than "
-                            + limit + " bytes"));
-                    return;
-                }
-                byte[] chunk = new byte[Math.min(limit - out.size(), b.remaining())];
-                b.get(chunk);
-                out.writeBytes(chunk);
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            result.completeExceptionally(t);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(out.toByteArray());
-        }
+    public static BodySubscriber<byte[]> bytesUpTo(HttpResponse.ResponseInfo info, int limit, String what) {
+        return BoundedBody.upTo(info, limit, what);
     }
 
-    /** A subscriber for a body of at most {@code limit} bytes (manifests, token responses); more is an error. */
-    public static BodySubscriber<byte[]> bytesUpTo(int limit, String what) {
-        return new Bounded(limit, Optional.of(what));
+    /** The least progress that counts as progress: a window's worth of the minimum speed, at least a byte. */
+    public long minimumProgress() {
+        return Math.max(1, config.minSpeed() * config.idleTimeout().toMillis() / 1000);
     }
 
     // ------------------------------------------------------------------ clients and probing
@@ -675,7 +523,8 @@ public final class Transport implements AutoCloseable {
             }
             Call<byte[]> post = new Call<>("POST", realm, Map.of(), Optional.of(Body.bytes(
                     form.toString().getBytes(StandardCharsets.UTF_8), "application/x-www-form-urlencoded")),
-                    List.of(), false, true, true, info -> bytesUpTo(1 << 20, "token response"), progress, what);
+                    List.of(), false, true, true, info -> bytesUpTo(info, TOKEN_LIMIT, "the answer of " + service(realm)),
+                    progress, what);
             r = run(post, realm);
             if (r.status() == 404 || r.status() == 405) {
                 r = null;
@@ -688,7 +537,7 @@ public final class Transport implements AutoCloseable {
                 q.append(q.isEmpty() ? "" : "&").append("scope=").append(enc(s.toString()));
             }
             Call<byte[]> get = Call.of("GET", realm, List.of(), progress, what).anonymous()
-                    .reading(info -> bytesUpTo(1 << 20, "token response"));
+                    .reading(info -> bytesUpTo(info, TOKEN_LIMIT, "the answer of " + service(realm)));
             if (creds.isPresent() && creds.get() instanceof Credentials.Basic basic) {
                 q.append(q.isEmpty() ? "" : "&").append("account=").append(enc(basic.username()));
                 get = get.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
@@ -709,22 +558,42 @@ public final class Transport implements AutoCloseable {
             }
             throw e.withContext("token service " + realm.getHost());
         }
+        return parseToken(r, realm);
+    }
+
+    /** The token service named in messages: its URL without the query (which holds scopes and accounts). */
+    private static String service(URI realm) {
+        return "the token service " + realm.getScheme() + "://" + Hosts.hostPort(realm)
+                + (realm.getRawPath() == null ? "" : realm.getRawPath());
+    }
+
+    /**
+     * The token in a token service's answer: {@code token} (or OAuth2's {@code access_token}) and
+     * {@code expires_in} (at least 60 s, as the spec says, and at most a day). The token must be something
+     * that can go into a header; anything else the service answers is an error naming it.
+     */
+    private static Token parseToken(Response<byte[]> r, URI realm) {
+        JsonNode n;
         try {
-            JsonNode n = dev.berth.layers.Json.mapper().readTree(r.body().orElse(new byte[0]));
-            String token = n.path("token").asText("");
-            if (token.isEmpty()) {
-                token = n.path("access_token").asText("");
-            }
-            if (token.isEmpty()) {
-                throw new RegistryException("the token service of " + endpoint.registry() + " answered without a token");
-            }
-            long expiresIn = Math.max(60, n.path("expires_in").asLong(60));
-            // Renew a little early so that a token does not expire in the middle of a request.
-            long margin = Math.min(30, expiresIn / 10);
-            return new Token(token, Instant.now().plusSeconds(expiresIn - margin));
+            n = dev.berth.layers.Json.mapper().readTree(r.body().orElse(new byte[0]));
         } catch (IOException e) {
-            throw new RegistryException("the token service of " + endpoint.registry() + " answered invalid JSON", e);
+            String type = Headers.contentType(r.headers()).orElse("no Content-Type");
+            throw new RegistryException(service(realm) + " answered invalid JSON (" + type + ")", e);
         }
+        String token = n.path("token").isTextual() ? n.path("token").asText() : "";
+        if (token.isEmpty() && n.path("access_token").isTextual()) {
+            token = n.path("access_token").asText();
+        }
+        if (token.isEmpty()) {
+            throw new RegistryException(service(realm) + " answered without a token");
+        }
+        if (!token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            throw new RegistryException(service(realm) + " answered a token with characters an HTTP header cannot carry");
+        }
+        long expiresIn = Math.min(DAY_SECONDS, Math.max(60, n.path("expires_in").asLong(60)));
+        // Renew a little early so that a token does not expire in the middle of a request.
+        long margin = Math.min(30, expiresIn / 10);
+        return new Token(token, Instant.now().plusSeconds(expiresIn - margin));
     }
 
     private static String enc(String s) {
@@ -758,6 +627,9 @@ public final class Transport implements AutoCloseable {
             case 407 -> "the proxy refused the connection to " + endpoint.host() + " (HTTP 407 Proxy Authentication "
                     + "Required); give its user and password in the proxy URL (http://user:password@proxy:port)";
             case 429 -> "too many requests (TOOMANYREQUESTS)";
+            case 301, 302, 303, 307, 308 -> "unexpected redirect (" + statusText(s) + ") from " + Hosts.hostPort(r.uri())
+                    + r.headers().firstValue("Location").map(l -> " to " + redirectTarget(r.uri(), l)).orElse("")
+                    + " (only downloads are redirected)";
             default -> statusText(s) + " from " + Hosts.hostPort(r.uri());
         });
         if ((s == 401 || s == 403) && creds.isEmpty() && !endpoint.mirror()) {
@@ -802,8 +674,23 @@ public final class Transport implements AutoCloseable {
         return s % 3600 == 0 ? s / 3600 + " h" : String.format(java.util.Locale.ROOT, "%.1f h", s / 3600.0);
     }
 
+    /** Where a {@code Location} points, for messages: host and path, without the query (signatures). */
+    private static String redirectTarget(URI from, String location) {
+        try {
+            URI to = from.resolve(location.trim());
+            return Hosts.hostPort(to) + (to.getRawPath() == null ? "" : to.getRawPath());
+        } catch (IllegalArgumentException e) {
+            return "an invalid URL";
+        }
+    }
+
     static String statusText(int status) {
         String reason = switch (status) {
+            case 301 -> "Moved Permanently";
+            case 302 -> "Found";
+            case 303 -> "See Other";
+            case 307 -> "Temporary Redirect";
+            case 308 -> "Permanent Redirect";
             case 400 -> "Bad Request";
             case 401 -> "Unauthorized";
             case 403 -> "Forbidden";

@@ -76,6 +76,18 @@ public final class FaultProxy implements AutoCloseable {
 
         /** Answers itself with what the function makes of the request (an imitation of some registry feature). */
         record Answer(Function<Seen, Respond> answer) implements Action {}
+
+        /**
+         * Answers itself by writing whatever it likes on the connection, then closes it: a body that never
+         * ends, headers a byte at a time (see {@link Hostile}). The bytes written are counted.
+         */
+        record Raw(RawAnswer answer) implements Action {}
+    }
+
+    /** Writes a whole answer, status line and headers included, on the client's connection. */
+    @FunctionalInterface
+    public interface RawAnswer {
+        void write(Seen request, OutputStream out) throws IOException, InterruptedException;
     }
 
     private record Rule(String method, Pattern path, AtomicInteger remaining, Action action) {
@@ -100,6 +112,7 @@ public final class FaultProxy implements AutoCloseable {
     private final List<String> tunnels = new CopyOnWriteArrayList<>();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final List<long[]> blobGets = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong rawBytes = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closed;
     private volatile Optional<String> proxyAuthorization = Optional.empty();
 
@@ -203,6 +216,11 @@ public final class FaultProxy implements AutoCloseable {
         return max;
     }
 
+    /** The bytes {@link Action.Raw} answers managed to write (the client stopped reading the rest). */
+    public long rawBytesSent() {
+        return rawBytes.get();
+    }
+
     /** {@code host:port} of every CONNECT tunnel opened. */
     public List<String> tunnels() {
         return List.copyOf(tunnels);
@@ -264,6 +282,10 @@ public final class FaultProxy implements AutoCloseable {
 
         public FaultProxy twice() {
             return then(new Action.Twice());
+        }
+
+        public FaultProxy raw(RawAnswer answer) {
+            return then(new Action.Raw(answer));
         }
     }
 
@@ -362,6 +384,18 @@ public final class FaultProxy implements AutoCloseable {
                 if (action.isPresent() && action.get() instanceof Action.Answer a) {
                     respond(out, a.answer().apply(s), extra, method);
                     continue;
+                }
+                if (action.isPresent() && action.get() instanceof Action.Raw r) {
+                    OutputStream counted = new java.io.FilterOutputStream(out) {
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            out.write(b, off, len);
+                            rawBytes.addAndGet(len);
+                        }
+                    };
+                    r.answer().write(s, counted);
+                    counted.flush();
+                    return;
                 }
                 if (action.isPresent() && action.get() instanceof Action.Redirect r) {
                     Map<String, String> h = new LinkedHashMap<>(extra);
