@@ -46,7 +46,7 @@ final class ImageSources {
             Path scratch = null;
             try {
                 Files.createDirectories(Stores.home().tmp());
-                scratch = Files.createTempDirectory(Stores.home().tmp(), "analyze-");
+                scratch = dev.berth.layers.TempDirs.create(Stores.home().tmp(), "analyze-");
                 try (ImageStore store = ImageStore.open(scratch.resolve("store"), scratch.resolve("tmp"))) {
                     Files.createDirectories(scratch.resolve("tmp"));
                     List<ImageArchive.Loaded> loaded = ImageArchive.load(file, store);

@@ -32,7 +32,7 @@ final class LoadCommand implements Runnable {
             Path file = input;
             Path temp = null;
             if (file == null) {
-                temp = Files.createTempFile(store.tempDirectory(), "load-", ".tar");
+                temp = dev.berth.layers.TempDirs.createFile(store.tempDirectory(), "load-", ".tar");
                 Files.copy(System.in, temp, StandardCopyOption.REPLACE_EXISTING);
                 file = temp;
             }

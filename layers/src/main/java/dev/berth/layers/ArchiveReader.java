@@ -41,7 +41,7 @@ final class ArchiveReader {
         Path temp = null;
         try (BufferedInputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
             if (Compression.detect(in) != Compression.Kind.NONE) {
-                temp = Files.createTempFile(store.tempDirectory(), "archive-", ".tar");
+                temp = TempDirs.createFile(store.tempDirectory(), "archive-", ".tar");
                 try (InputStream d = Compression.decompress(in)) {
                     Files.copy(d, temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }

@@ -88,6 +88,7 @@ public final class ImageStore implements AutoCloseable {
         } catch (IOException e) {
             throw new LayersException("cannot open the image store at " + abs + ": " + e.getMessage(), e);
         }
+        TempDirs.removeAllAbandoned(tmp); // what a killed berth was writing (one listing, usually empty)
         return new ImageStore(abs, tmp.toAbsolutePath().normalize());
     }
 
@@ -258,7 +259,7 @@ public final class ImageStore implements AutoCloseable {
 
     Path newTempFile() throws IOException {
         Files.createDirectories(tmp);
-        return Files.createTempFile(tmp, "blob-", ".tmp");
+        return TempDirs.createFile(tmp, "blob-", ".tmp");
     }
 
     /** The directory for this store's temporary files (same filesystem as the blobs), created when missing. */

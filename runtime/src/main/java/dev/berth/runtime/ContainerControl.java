@@ -166,7 +166,7 @@ public final class ContainerControl {
         Path status = null;
         try {
             Path tmp = Files.createDirectories(lib.resolveSibling("tmp")); // not the directory: --rm removes it
-            status = Files.createTempFile(tmp, "attach-", "");
+            status = dev.berth.layers.TempDirs.createFile(tmp, "attach-", "");
             List<String> cmd = new java.util.ArrayList<>(List.of(
                     dev.berth.runtime.internal.HelperBinary.ensure(lib).toString(), "--attach", dir.toString(),
                     status.toString()));

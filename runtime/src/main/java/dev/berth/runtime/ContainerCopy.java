@@ -194,7 +194,7 @@ public final class ContainerCopy {
     private Path tempTar(String what) {
         try {
             Files.createDirectories(home.tmp());
-            return Files.createTempFile(home.tmp(), "cp-", ".tar");
+            return dev.berth.layers.TempDirs.createFile(home.tmp(), "cp-", ".tar");
         } catch (IOException e) {
             throw new ContainerException(what + ": " + e.getMessage(), e);
         }

@@ -149,7 +149,7 @@ public final class ContainerFiles {
         Path upper = dir.resolve("upper");
         try {
             if (tasks.isPresent()) { // the worker writes a file this user owns; it is streamed from there
-                Path tar = Files.createTempFile(home.tmp(), "export-", ".tar");
+                Path tar = dev.berth.layers.TempDirs.createFile(home.tmp(), "export-", ".tar");
                 try {
                     List<String> args = new ArrayList<>(List.of(home.root().toString(),
                             ContainerRuntime.reference(state.image()).name() + "@" + image.digest(), upper.toString(),

@@ -62,7 +62,7 @@ public final class BlobDownloader {
             Path file = shared;
             if (lock == null) {
                 ch.close();
-                file = Files.createTempFile(dir, "blob-", ".tmp");
+                file = dev.berth.layers.TempDirs.createFile(dir, "blob-", ".tmp");
                 ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
             }
             byte[] hash;
