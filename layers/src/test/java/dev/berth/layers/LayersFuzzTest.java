@@ -117,6 +117,8 @@ class LayersFuzzTest {
         }
         Path box = Files.createTempDirectory(scratch(), "box");
         Path target = Files.createDirectory(box.resolve("target"));
+        Path sentinel = Files.writeString(box.resolve("sentinel"), "beside the target");
+        Files.setPosixFilePermissions(sentinel, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         LayerExtractor.Whiteouts mode = LayerExtractor.Whiteouts.values()[input.length % 2];
         try {
             Fuzzing.expect(LayersException.class, TAR_BOUND, () -> {
@@ -124,8 +126,12 @@ class LayersFuzzTest {
                 LayerExtractor.extract(new ByteArrayInputStream(input), target, mode);
             });
             try (Stream<Path> beside = Files.list(box)) {
-                assertThat(beside.toList()).as("what the layer left beside its target").containsExactly(target);
+                assertThat(beside.toList()).as("what the layer left beside its target")
+                        .containsExactlyInAnyOrder(target, sentinel);
             }
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(sentinel,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS))).as("the mode of a file beside the target").isEqualTo("rw-------");
+            assertThat(Files.readString(sentinel)).isEqualTo("beside the target");
         } finally {
             LayerExtractor.deleteTree(box);
         }
