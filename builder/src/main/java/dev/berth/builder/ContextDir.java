@@ -94,8 +94,12 @@ final class ContextDir {
     /**
      * Cleans a user's path as buildkit does ({@code filepath.Join("/", p)}): separators collapsed, {@code .}
      * dropped, {@code ..} removed with its parent and stopping at the root; the result has no leading slash.
+     * A path with a NUL byte (which no file name can hold) is a {@link BuildException}; callers add where.
      */
     static String clean(String path) {
+        if (path.indexOf('\0') >= 0) {
+            throw new BuildException("invalid path \"" + path.replace("\0", "\\x00") + "\": it holds a NUL byte");
+        }
         return LayerPath.clamped(path).value();
     }
 

@@ -44,6 +44,8 @@ final class ArchiveReader {
                 temp = TempDirs.createFile(store.tempDirectory(), "archive-", ".tar");
                 try (InputStream d = Compression.decompress(in)) {
                     Files.copy(d, temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (java.util.zip.ZipException | java.io.EOFException | com.github.luben.zstd.ZstdIOException e) {
+                    throw new LayersException(what + ": not a valid compressed archive: " + e.getMessage(), e);
                 }
                 plain = temp;
             }
@@ -234,14 +236,20 @@ final class ArchiveReader {
 
         List<ImageArchive.Loaded> loadDocker(ImageStore store) throws IOException {
             List<ImageArchive.DockerEntry> entries;
+            byte[] manifestJson = read("manifest.json", 64 << 20);
             try {
-                entries = Json.mapper().readValue(read("manifest.json", 64 << 20), new TypeReference<List<ImageArchive.DockerEntry>>() { });
+                entries = Json.mapper().readValue(manifestJson, new TypeReference<List<ImageArchive.DockerEntry>>() { });
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new LayersException(what + ": manifest.json: invalid JSON: " + e.getOriginalMessage(), e);
+            } catch (IOException e) { // bytes that are no text in any encoding JSON allows
+                throw new LayersException(what + ": manifest.json: invalid JSON: " + e.getMessage(), e);
+            }
+            if (entries == null) {
+                throw new LayersException(what + ": manifest.json: null, expected a list of images");
             }
             List<ImageArchive.Loaded> loaded = new ArrayList<>();
             for (ImageArchive.DockerEntry entry : entries) {
-                if (entry.config() == null) {
+                if (entry == null || entry.config() == null) {
                     throw new LayersException(what + ": manifest.json: an entry has no Config");
                 }
                 byte[] configBytes = read(entry.config(), 64 << 20);
@@ -310,6 +318,9 @@ final class ArchiveReader {
                 throw refused;
             } catch (LayersException e) {
                 throw new LayersException(what + ": layer " + path + " does not match its diff_id " + diffId, e);
+            } catch (java.util.zip.ZipException | java.io.EOFException | com.github.luben.zstd.ZstdIOException e) {
+                throw new LayersException(what + ": layer " + path + " is not a valid compressed layer: "
+                        + e.getMessage(), e);
             }
         }
 

@@ -46,6 +46,9 @@ public record ImageConfig(
         if (rootfs == null) {
             rootfs = new RootFs("layers", List.of());
         }
+        if (Optionals.hasNull(history)) {
+            throw new LayersException("image config has a null entry in history");
+        }
     }
 
     /** An empty config for a platform: what {@code FROM scratch} starts with. */
@@ -117,6 +120,9 @@ public record ImageConfig(
         public RootFs {
             type = type == null ? "layers" : type;
             diffIds = Optionals.list(diffIds);
+            if (Optionals.hasNull(diffIds)) {
+                throw new LayersException("image config has a null entry in rootfs.diff_ids");
+            }
         }
     }
 

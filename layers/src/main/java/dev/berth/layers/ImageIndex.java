@@ -29,7 +29,7 @@ public record ImageIndex(
         if (schemaVersion != 2) {
             throw new LayersException("unsupported index schemaVersion " + schemaVersion);
         }
-        if (manifests.contains(null)) {
+        if (Optionals.hasNull(manifests)) {
             throw new LayersException("index has a null entry in manifests");
         }
     }

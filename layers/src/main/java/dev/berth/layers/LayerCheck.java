@@ -33,7 +33,13 @@ public final class LayerCheck {
      * {@link LayersException} naming {@code what} and the entry on the first entry that breaks a rule.
      */
     public static void check(InputStream blob, String what) throws IOException {
-        checkTar(Compression.decompress(blob), what);
+        InputStream tar;
+        try {
+            tar = Compression.decompress(blob);
+        } catch (IOException broken) {
+            throw new Refused(what + ": not a valid tar layer: " + broken.getMessage(), broken);
+        }
+        checkTar(tar, what);
     }
 
     /** As {@link #check}, for a tar that is already plain. */
@@ -73,7 +79,11 @@ public final class LayerCheck {
                 throw new Refused(what + ": not a valid tar layer: " + broken.getMessage(), broken);
             }
         }
-        tar.transferTo(java.io.OutputStream.nullOutputStream()); // the end, so that a verifying stream checks it
+        try {
+            tar.transferTo(java.io.OutputStream.nullOutputStream()); // the end, so that a verifying stream checks it
+        } catch (IOException broken) {
+            throw new Refused(what + ": not a valid tar layer: " + broken.getMessage(), broken);
+        }
     }
 
     /** {@code name} cleaned, refused when it is absolute or leads out of the root. */

@@ -133,7 +133,12 @@ public final class LayerExtractor {
         }
         // Decompressing and hashing the blob runs a chunk ahead on another thread while this one
         // creates the files; the blob is read to its very end there, so a verifying source checks it.
-        InputStream decompressed = Compression.decompress(blob);
+        InputStream decompressed;
+        try {
+            decompressed = Compression.decompress(blob);
+        } catch (IOException ex) {
+            throw new LayersException("the layer is truncated or corrupt (" + ex.getMessage() + ")", ex);
+        }
         try (ReadAheadInputStream data = new ReadAheadInputStream(decompressed, () -> {
             decompressed.transferTo(OutputStream.nullOutputStream());
             blob.transferTo(OutputStream.nullOutputStream());
@@ -148,10 +153,19 @@ public final class LayerExtractor {
                 throw new LayersException("the layer is truncated or corrupt" + (e == null ? "" : " in entry " + e.getName())
                         + " (" + ex.getMessage() + ")", ex);
             }
-            data.transferTo(OutputStream.nullOutputStream());
+            try {
+                data.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException ex) {
+                throw new LayersException("the layer is truncated or corrupt after its last entry (" + ex.getMessage()
+                        + ")", ex);
+            }
         }
         for (int i = directories.size() - 1; i >= 0; i--) {
             DirectoryTimes d = directories.get(i);
+            if (!Files.isDirectory(d.path(), LinkOption.NOFOLLOW_LINKS)) {
+                // a later entry replaced it: by a file, or by a symlink that chmod would follow out of target
+                continue;
+            }
             if (!d.createdWithMode()) {
                 Posix.chmod(d.path(), d.mode());
             }

@@ -37,6 +37,9 @@ public record Manifest(
         if (config == null) {
             throw new LayersException("manifest has no config descriptor");
         }
+        if (Optionals.hasNull(layers)) {
+            throw new LayersException("manifest has a null entry in layers");
+        }
     }
 
     /** A new manifest of the given type with its config and layers. */

@@ -22,4 +22,9 @@ final class Optionals {
     static <T> List<T> list(List<T> list) {
         return list == null ? List.of() : Collections.unmodifiableList(new java.util.ArrayList<>(list));
     }
+
+    /** Whether a list holds a null (JSON's {@code [null]}); asked of any list, {@code List.of()} included. */
+    static boolean hasNull(List<?> list) {
+        return list.stream().anyMatch(java.util.Objects::isNull);
+    }
 }

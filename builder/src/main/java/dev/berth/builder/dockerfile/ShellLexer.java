@@ -490,7 +490,11 @@ public final class ShellLexer {
         for (int i = 0; i < t.length; i++) {
             int c = t[i];
             if (c == '*') {
-                out.append(longest ? ".*" : ".*?");
+                // A run of stars is one star: java.util.regex backtracks through ".*.*.*..." in time
+                // exponential in the run's length (a 70-star pattern hung a build); the matches are the same.
+                if (i == 0 || t[i - 1] != '*' || i >= 2 && t[i - 2] == '\\') {
+                    out.append(longest ? ".*" : ".*?");
+                }
             } else if (c == '?') {
                 out.append('.');
             } else if (c == '\\') {

@@ -81,8 +81,20 @@ public final class Headers {
         if (!m.matches()) {
             return OptionalLong.empty();
         }
-        long last = Long.parseLong(m.group(2));
-        return OptionalLong.of(last == 0 ? 0 : last + 1);
+        OptionalLong last = number(m.group(2));
+        if (last.isEmpty() || last.getAsLong() == Long.MAX_VALUE) {
+            return OptionalLong.empty(); // more than any upload holds: not an offset to resume from
+        }
+        return OptionalLong.of(last.getAsLong() == 0 ? 0 : last.getAsLong() + 1);
+    }
+
+    /** Digits as a long; empty when they do not fit (a header is not trusted to hold a sane number). */
+    private static OptionalLong number(String digits) {
+        try {
+            return OptionalLong.of(Long.parseLong(digits));
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
     }
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
@@ -94,7 +106,7 @@ public final class Headers {
             return OptionalLong.empty();
         }
         Matcher m = CONTENT_RANGE.matcher(v.get().trim());
-        return m.matches() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
+        return m.matches() ? number(m.group(1)) : OptionalLong.empty();
     }
 
     /** A rate-limit header value, {@code 76;w=21600}: the count and the window, when given. */
