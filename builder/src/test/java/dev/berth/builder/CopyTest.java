@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.layers.testing.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,29 @@ class CopyTest {
         assertThat(f.content(r, 1, "d/sub/two")).isEqualTo("2");
         assertThat(mode(f.layer(r, 0).get("files/a.txt"))).isEqualTo("644 0:0");
         assertThat(f.layer(r, 0).get("files/a.txt").getModTime().toInstant().getEpochSecond()).isEqualTo(1700000000L);
+    }
+
+    /** Symlink loops in the context: copied as links, and a source that goes through one is a one-line error. */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void symlinkLoopsInTheContextAreCopiedAsLinksAndCannotBeFollowed() throws java.io.IOException {
+        BuildFixture f = new BuildFixture(tmp);
+        f.file("d/x", "x");
+        Files.createSymbolicLink(f.context.resolve("a"), Path.of("b"));
+        Files.createSymbolicLink(f.context.resolve("b"), Path.of("a"));
+        Files.createSymbolicLink(f.context.resolve("d/up"), Path.of(".."));
+        Files.createSymbolicLink(f.context.resolve("self"), Path.of("self"));
+        BuildResult r = f.build("FROM scratch", "COPY . /c/");
+        Map<String, TarArchiveEntry> layer = f.layer(r, 0);
+        assertThat(layer).containsKeys("c/a", "c/b", "c/d/up", "c/self", "c/d/x");
+        assertThat(layer.get("c/d/up").getLinkName()).isEqualTo("..");
+        assertThat(layer.get("c/a").getLinkName()).isEqualTo("b");
+        for (String source : List.of("a", "self", "d/up/a")) {
+            assertThatThrownBy(() -> f.build("FROM scratch", "COPY " + source + " /y"))
+                    .isInstanceOf(BuildException.class)
+                    .hasMessageStartingWith("Dockerfile:2: ")
+                    .satisfies(e -> assertThat(e.getMessage()).contains(source).doesNotContain("\n"));
+        }
     }
 
     @Test
