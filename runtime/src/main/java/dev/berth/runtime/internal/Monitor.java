@@ -113,10 +113,7 @@ public final class Monitor {
         return helper.join().getInputStream();
     }
 
-    /**
-     * The host pid of the container's PID 1, once its command has started (so that whatever joins it finds
-     * the container set up); empty if it never started.
-     */
+    /** The host pid of the container's PID 1, once the helper reported it; empty if it never did. */
     public OptionalLong containerPid() {
         return containerPid.join();
     }
@@ -263,17 +260,13 @@ public final class Monitor {
         if (channel != null) {
             try {
                 writeFully(channel, spec);
-                // PID 1 is reported once its command runs, not when it is cloned: until then it is still
-                // setting up (its mounts are the host's, its capabilities all), and an exec must not join it
-                OptionalLong cloned = OptionalLong.empty();
                 BufferedReader lines = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel),
                         StandardCharsets.UTF_8));
                 for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                     String[] w = line.split(" ", 3);
                     switch (w[0]) {
                         case "monitor" -> monitorPid.complete(Long.parseLong(w[1]));
-                        case "pid" -> cloned = OptionalLong.of(Long.parseLong(w[1]));
-                        case "started" -> containerPid.complete(cloned);
+                        case "pid" -> containerPid.complete(OptionalLong.of(Long.parseLong(w[1])));
                         case "detached" -> detached.complete(true);
                         case "port" -> ports.add(w[1] + " " + w[2]);
                         case "error" -> error = Optional.of(new HelperError(Integer.parseInt(w[1]),
@@ -286,7 +279,7 @@ public final class Monitor {
                                 code = OptionalInt.of(n);
                             }
                         }
-                        default -> { } // anything a newer helper adds
+                        default -> { } // "started", and anything a newer helper adds
                     }
                 }
             } catch (IOException | RuntimeException e) {
