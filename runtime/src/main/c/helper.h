@@ -136,6 +136,7 @@ struct spec {
     unsigned long long log_max;      /* bytes per log file; 0: no limit */
     unsigned log_files;              /* files kept, the log included */
     const char *exit_file, *keep_lock;
+    const char *started_file;        /* made once the command runs (exec waits for it), or NULL */
     char **exit_cmd; size_t nexit_cmd; /* NULL-terminated; run when the container has ended */
 };
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void mark_started(const struct spec *s);
 
 static void report(const char *fmt, ...) {
     char line[2200];
@@ -37,6 +38,16 @@ static void report(const char *fmt, ...) {
         if (line[i] == '\n') line[i] = ' '; /* one message, one line */
     line[len++] = '\n';
     (void)send(CONTROL_FD, line, len, MSG_NOSIGNAL); /* the JVM may be gone: then nobody listens */
+}
+
+/* The command runs: tell the JVM, and mark it in the container's directory, where berth exec (of any
+ * berth) waits for it: before this PID 1 is still setting up (the host's mounts, every capability). */
+static void mark_started(const struct spec *s) {
+    if (s->started_file != NULL) {
+        int fd = open(s->started_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
+    }
+    report("started");
 }
 
 
@@ -301,7 +312,7 @@ int monitor_run(struct spec *s) {
                 sync.open = false;
                 if (sync.error_code == 0 && !sync.started) {
                     sync.started = true;
-                    report("started");
+                    mark_started(s);
                 }
             }
         }
@@ -356,7 +367,7 @@ int monitor_run(struct spec *s) {
         attach_close(&keep->attach, code); /* attached clients see the end */
         keeper_exit_file(s->exit_file, ended);
     }
-    if (sync.error_code == 0 && !sync.started) report("started");
+    if (sync.error_code == 0 && !sync.started) mark_started(s);
     report("%s", ended);
     if (detached) keeper_exec_exit(keep, s->exit_cmd); /* records the exit in berth's state */
     return code;

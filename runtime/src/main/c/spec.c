@@ -10,6 +10,7 @@
  *   uid N | gid N | group N | cap N | rlimit RESOURCE SOFT HARD | cwd DIR | path PATH | env K=V | arg ARG
  *   uidmap INSIDE OUTSIDE COUNT | gidmap INSIDE OUTSIDE COUNT | idmaptools NEWUIDMAP NEWGIDMAP
  *   flag userns|userxattr|no_setgroups
+ *   startedfile PATH (made by the monitor once the command runs: berth exec joins only then)
  *   flag detach | log PATH | logmax BYTES | logfiles N | exitfile PATH | keeplock PATH | exitcmd ARG
  *   publish tcp|udp HOST-IP HOST-PORT CONTAINER-PORT (HOST-IP "": every address; HOST-PORT 0: any)
  *   seccomp DEFAULT-RET | scrule SYSCALL RET | scarg INDEX eq|ne|lt|le|gt|ge|masked_eq VALUE VALUE2
@@ -39,7 +40,7 @@ static const struct key KEYS[] = {
     {"readonly", 1}, {"flag", 1}, {"uid", 1}, {"gid", 1}, {"group", 1}, {"cap", 1}, {"rlimit", 3},
     {"cwd", 1}, {"path", 1}, {"env", 1}, {"arg", 1}, {"uidmap", 3}, {"gidmap", 3}, {"idmaptools", 2},
     {"join", 1}, {"netjoin", 1}, {"log", 1}, {"logmax", 1}, {"logfiles", 1}, {"exitfile", 1}, {"keeplock", 1}, {"exitcmd", 1},
-    {"publish", 4}, {"seccomp", 1}, {"scrule", 2}, {"scarg", 4}, {"end", 0},
+    {"publish", 4}, {"startedfile", 1}, {"seccomp", 1}, {"scrule", 2}, {"scarg", 4}, {"end", 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -218,6 +219,9 @@ static bool apply(struct spec *s, const char *key, char **v, char *err, size_t e
     } else if (!strcmp(key, "exitcmd")) {
         if (s->nexit_cmd == 0 && v[0][0] != '/') goto bad;
         s->exit_cmd[s->nexit_cmd++] = v[0];
+    } else if (!strcmp(key, "startedfile")) {
+        if (v[0][0] != '/') goto bad;
+        s->started_file = v[0];
     } else if (!strcmp(key, "seccomp")) {
         if (!parse_num(v[0], 0xffffffffU, &n)) goto bad;
         s->seccomp = true;

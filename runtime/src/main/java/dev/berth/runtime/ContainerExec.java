@@ -31,6 +31,7 @@ final class ContainerExec {
         if (s.cgroup().frozen()) {
             throw new ContainerException(1, "container " + n + " is paused: unpause it before exec");
         }
+        awaitStarted(dir, n);
         long pid = s.pid().getAsLong();
         List<Path> root = List.of(Path.of("/proc", Long.toString(pid), "root"));
         LayeredFs fs = maps.map(m -> new LayeredFs(root, m::containerUid, m::containerGid))
@@ -56,6 +57,29 @@ final class ContainerExec {
                 ContainerPlan.stdio(RunOptions.builder().stdin(o.stdin()).stdout(o.stdout()).stderr(o.stderr()).build()),
                 "berth-exec-" + s.id().substring(0, 12));
         return new RunningExec(what, m);
+    }
+
+    /**
+     * Waits until the container's command runs (the helper's monitor marks it): before that its PID 1 is
+     * still setting up, with the host's mounts and every capability, and must not be joined.
+     */
+    private static void awaitStarted(Path dir, String n) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!java.nio.file.Files.exists(dir.resolve(ContainerStore.STARTED))) {
+            if (!ContainerStore.isRunning(dir)) {
+                throw new ContainerException(1, "container " + n + " is not running");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ContainerException(1, "container " + n + " has not started its command in 10 s "
+                        + "(a container started by an older berth: restart it)");
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ContainerException("exec " + n + ": interrupted");
+            }
+        }
     }
 
     /**

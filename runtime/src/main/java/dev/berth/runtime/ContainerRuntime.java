@@ -211,8 +211,15 @@ public final class ContainerRuntime {
                 RunConfig.write(slot.path, o, plan, publish, spec.mounts());
             }
             Optional<Keeper> keeper = o.detach().map(d -> Detached.keeper(slot.path, d));
+            Path started = slot.path.resolve(ContainerStore.STARTED);
+            try {
+                Files.deleteIfExists(started); // a restart's: it marks this start only
+            } catch (IOException e) {
+                throw new ContainerException("cannot remove " + started + ": " + e.getMessage(), e);
+            }
             monitor = Monitor.start(helper, HelperProtocol.encode(spec, keeper, publish,
-                            network.map(n -> java.util.OptionalLong.of(n.pid())).orElse(java.util.OptionalLong.empty())),
+                            network.map(n -> java.util.OptionalLong.of(n.pid())).orElse(java.util.OptionalLong.empty()),
+                            Optional.of(started)),
                     keeper.isPresent() ? Detached.STREAMS : ContainerPlan.stdio(o), "berth-" + id.substring(0, 12),
                     keeper.isPresent());
             OptionalLong pid = monitor.containerPid();

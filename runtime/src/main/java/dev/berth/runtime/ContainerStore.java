@@ -35,6 +35,8 @@ final class ContainerStore {
     private static final String NAMES = ".names";
     static final String STATE = "state.json";
     static final String RUNNING = "running";
+    /** Made by the helper's monitor once the container's command runs (see {@link ContainerExec}). */
+    static final String STARTED = "started";
     static final String LOCK = "lock";
 
     private final Path dir;

@@ -91,7 +91,8 @@ public final class HelperProtocol {
 
     /** The bytes berth-helper reads from fd 3. */
     public static byte[] encode(ContainerSpec spec) {
-        return encode(spec, java.util.Optional.empty(), List.of(), java.util.OptionalLong.empty());
+        return encode(spec, java.util.Optional.empty(), List.of(), java.util.OptionalLong.empty(),
+                java.util.Optional.empty());
     }
 
     /**
@@ -113,10 +114,12 @@ public final class HelperProtocol {
     /**
      * The spec of a container, kept by the helper's monitor when {@code keeper} is given (detached), with
      * the ports its monitor relays (an empty host address: every one), in the network namespace of the
-     * process {@code networkOf} when given (and, rootless, its user namespace).
+     * process {@code networkOf} when given (and, rootless, its user namespace); the monitor makes
+     * {@code startedFile} once the command runs.
      */
     public static byte[] encode(ContainerSpec spec, java.util.Optional<Keeper> keeper,
-                                List<dev.berth.runtime.PortMapping> publish, java.util.OptionalLong networkOf) {
+                                List<dev.berth.runtime.PortMapping> publish, java.util.OptionalLong networkOf,
+                                java.util.Optional<Path> startedFile) {
         if (!(spec.root() instanceof ContainerSpec.Root.Overlay root)) {
             throw new IllegalArgumentException("berth-helper runs overlay roots only");
         }
@@ -182,6 +185,7 @@ public final class HelperProtocol {
             maps.tools().ifPresentOrElse(t -> w.record("idmaptools", t.get(0), t.get(1)),
                     () -> w.record("flag", "no_setgroups"));
         });
+        startedFile.ifPresent(f -> w.record("startedfile", f));
         keeper.ifPresent(k -> {
             w.record("flag", "detach");
             w.record("log", k.log());
