@@ -168,7 +168,7 @@ final class ImageFs {
             Map<String, List<Node>> wanted = e.getValue();
             String what = "layer " + layer.blob().digest();
             try (InputStream blob = store.open(layer.blob(), what);
-                 TarArchiveInputStream tar = new TarArchiveInputStream(Compression.decompress(blob))) {
+                 TarArchiveInputStream tar = new dev.berth.layers.LayerTarInput(Compression.decompress(blob))) {
                 for (TarArchiveEntry t; (t = tar.getNextEntry()) != null && !wanted.isEmpty(); ) {
                     List<Node> ns = wanted.remove(clean(t.getName()));
                     if (ns == null) {
@@ -266,7 +266,7 @@ final class ImageFs {
         List<Node> out = new ArrayList<>();
         String what = "layer " + layer.blob().digest();
         try (InputStream blob = store.open(layer.blob(), what);
-             TarArchiveInputStream tar = new TarArchiveInputStream(Compression.decompress(blob))) {
+             TarArchiveInputStream tar = new dev.berth.layers.LayerTarInput(Compression.decompress(blob))) {
             for (TarArchiveEntry t; (t = tar.getNextEntry()) != null; ) {
                 String p = clean(t.getName());
                 if (p.isEmpty()) {

@@ -44,7 +44,7 @@ final class BundleCommand implements Callable<Integer>, ContainerOptions.TakesCo
     public Integer call() {
         Path written;
         try {
-            written = ImagePulls.runtime(spec.commandLine().getErr())
+            written = ImagePulls.runtime(spec.commandLine().getErr(), image)
                     .bundle(image, dir, container.toBuilder(command).build());
         } catch (ContainerException e) {
             throw new ContainerFailure(e);

@@ -124,7 +124,7 @@ final class HistoryCommand implements Runnable {
     private static long contentSize(ImageStore store, Image image, int i) {
         long total = 0;
         try (InputStream blob = store.open(image.layers().get(i), "layer " + (i + 1) + " of " + image.digest());
-             TarArchiveInputStream tar = new TarArchiveInputStream(Compression.decompress(blob))) {
+             TarArchiveInputStream tar = new dev.berth.layers.LayerTarInput(Compression.decompress(blob))) {
             for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
                 if (e.isFile()) {
                     total += e.getSize();

@@ -1,8 +1,11 @@
 package dev.berth.cli;
 
 import dev.berth.layers.BerthHome;
+import dev.berth.layers.Image;
 import dev.berth.layers.ImageStore;
+import dev.berth.layers.LayersException;
 import dev.berth.layers.Platform;
+import dev.berth.layers.Reference;
 import dev.berth.registry.PullOptions;
 import dev.berth.registry.RegistryClient;
 import dev.berth.registry.RegistryConfig;
@@ -11,6 +14,7 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ImageResolver;
 import java.io.PrintWriter;
+import java.util.Optional;
 
 /**
  * What {@code run} and {@code bundle} do with an image that is not in the store: pull it, as
@@ -19,11 +23,17 @@ import java.io.PrintWriter;
 final class ImagePulls {
     private ImagePulls() {}
 
-    /** The runtime over berth's home, pulling the images its store lacks. */
-    static ContainerRuntime runtime(PrintWriter err) {
+    /**
+     * The runtime over berth's home for the image the user named, pulling the images its store lacks. As
+     * in docker, {@code image} may also be at least four hex digits of the id or digest of an image in the
+     * store (an unnamed one, say, loaded from an archive that names none).
+     */
+    static ContainerRuntime runtime(PrintWriter err, String image) {
         BerthHome home = BerthHome.fromEnvironment();
         ImageStore store = home.openStore();
-        return ContainerRuntime.open(home).withImageResolver(ImageResolver.store(store, Platform.host())
+        ImageResolver local = ImageResolver.store(store, Platform.host());
+        ImageResolver named = ref -> local.find(ref).or(() -> byId(store, image, ref));
+        return ContainerRuntime.open(home).withImageResolver(named
                 .orFetch(ref -> {
                     err.println("Unable to find image '" + ref.familiar() + "' locally");
                     err.flush();
@@ -39,5 +49,19 @@ final class ImagePulls {
                                 + "cannot be pulled: " + e.getMessage(), e);
                     }
                 }));
+    }
+
+    /** The image {@code arg} names by a prefix of its id or digest, when it is what {@code ref} was parsed from. */
+    private static Optional<Image> byId(ImageStore store, String arg, Reference ref) {
+        if (!arg.matches("(sha256:)?[0-9a-f]{4,64}") || !Stores.parseQuietly(arg).map(ref::equals).orElse(false)) {
+            return Optional.empty();
+        }
+        try {
+            Stores.find(store, arg);
+        } catch (LayersException notThere) {
+            return Optional.empty();
+        }
+        Stores.Entry e = Stores.findOne(store, arg); // several images with that prefix: an error saying so
+        return Optional.of(store.image(e.descriptor(), Platform.host(), arg));
     }
 }

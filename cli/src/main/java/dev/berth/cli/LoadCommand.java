@@ -13,10 +13,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code berth load -i FILE}: images from a docker-archive or OCI archive into the store. */
-@Command(name = "load", description = "Load images from a docker-archive or OCI archive (plain or compressed).")
+/** {@code berth load -i FILE}: images from a docker-archive, an OCI archive or an OCI layout directory into the store. */
+@Command(name = "load", description = "Load images from a docker-archive or OCI archive (plain or compressed), "
+        + "or an OCI image layout directory.")
 final class LoadCommand implements Runnable {
-    @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "Read FILE instead of standard input.")
+    @Option(names = {"-i", "--input"}, paramLabel = "FILE", description = "Read FILE (or the OCI layout directory FILE) instead of standard input.")
     Path input;
 
     @Option(names = {"-q", "--quiet"}, description = "Print nothing.")

@@ -99,7 +99,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             }
             Signals signals = Signals.install();
             Rootless.warn(spec.commandLine().getErr());
-            ContainerRuntime runtime = ImagePulls.runtime(spec.commandLine().getErr());
+            ContainerRuntime runtime = ImagePulls.runtime(spec.commandLine().getErr(), image);
             RunningContainer c = runtime.start(image, b.build());
             signals.forwardTo(c);
             result = c.await();
@@ -144,7 +144,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
     private int detached(RunOptions.Builder b) {
         b.detach(DetachOptions.parse(logOpts).withExitCommand(exitCommand()));
         Rootless.warn(spec.commandLine().getErr());
-        RunningContainer c = ImagePulls.runtime(spec.commandLine().getErr()).start(image, b.build());
+        RunningContainer c = ImagePulls.runtime(spec.commandLine().getErr(), image).start(image, b.build());
         spec.commandLine().getOut().println(c.id());
         spec.commandLine().getOut().flush();
         if (!c.detached()) { // it ended before it could be detached, or failed to start: as docker, say so

@@ -40,7 +40,7 @@ final class Stores {
         return out;
     }
 
-    private static Optional<Reference> parseQuietly(String s) {
+    static Optional<Reference> parseQuietly(String s) {
         try {
             return Optional.of(Reference.parse(s));
         } catch (LayersException e) {

@@ -31,6 +31,9 @@ final class ArchiveReader {
      */
     static List<ImageArchive.Loaded> load(Path file, ImageStore store) throws IOException {
         String what = file.getFileName().toString();
+        if (Files.isDirectory(file)) {
+            return load(new Archive(file, what), store);
+        }
         if (!Files.isRegularFile(file)) {
             throw new LayersException(what + ": no such file");
         }
@@ -51,19 +54,23 @@ final class ArchiveReader {
             }
         }
         try (TarFile tar = open(plain, what)) {
-            Archive archive = new Archive(tar, what);
-            if (archive.has("oci-layout") && archive.has("index.json")) {
-                return archive.loadOci(store);
-            }
-            if (archive.has("manifest.json")) {
-                return archive.loadDocker(store);
-            }
-            throw new LayersException(what + ": not an image archive (it has neither index.json nor manifest.json)");
+            return load(new Archive(tar, what), store);
         } finally {
             if (temp != null) {
                 Files.deleteIfExists(temp);
             }
         }
+    }
+
+    private static List<ImageArchive.Loaded> load(Archive archive, ImageStore store) throws IOException {
+        if (archive.has("oci-layout") && archive.has("index.json")) {
+            return archive.loadOci(store);
+        }
+        if (archive.has("manifest.json")) {
+            return archive.loadDocker(store);
+        }
+        throw new LayersException(archive.what + ": not an image " + (archive.dir == null ? "archive" : "layout")
+                + " (it has neither index.json nor manifest.json)");
     }
 
     private static TarFile open(Path file, String what) {
@@ -74,18 +81,47 @@ final class ArchiveReader {
         }
     }
 
-    /** Random access to the entries of a tar archive by normalised name, following links inside it. */
+    /**
+     * Random access to the entries of a tar archive by normalised name, following links inside it; or to
+     * the files of a directory (an OCI image layout, or an unpacked docker-archive, as podman's and
+     * skopeo's {@code oci:} and {@code dir}-like outputs), where no name may pass through a symlink.
+     */
     private static final class Archive {
         private final TarFile tar;
+        private final Path dir;
         private final String what;
         private final Map<String, TarArchiveEntry> entries = new HashMap<>();
 
         Archive(TarFile tar, String what) {
             this.tar = tar;
+            this.dir = null;
             this.what = what;
             for (TarArchiveEntry e : tar.getEntries()) {
                 entries.put(normalise(e.getName()), e);
             }
+        }
+
+        Archive(Path dir, String what) {
+            this.tar = null;
+            this.dir = dir;
+            this.what = what;
+        }
+
+        /** The file of a directory behind a name: inside it, reached through no symlink, or empty. */
+        private Optional<Path> inDirectory(String name) {
+            Optional<LayerPath> p = LayerPath.within(name);
+            if (p.isEmpty() || p.get().value().isEmpty()) {
+                return Optional.empty();
+            }
+            Path current = dir;
+            for (String part : p.get().value().split("/")) {
+                current = current.resolve(part);
+                if (Files.isSymbolicLink(current)) {
+                    throw new LayersException(what + ": \"" + name + "\" is reached through a symlink");
+                }
+            }
+            return Files.isRegularFile(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    ? Optional.of(current) : Optional.empty();
         }
 
         private static String normalise(String name) {
@@ -97,7 +133,7 @@ final class ArchiveReader {
         }
 
         boolean has(String name) {
-            return entries.containsKey(name);
+            return dir == null ? entries.containsKey(name) : inDirectory(name).isPresent();
         }
 
         /** The regular file behind a name, following symlinks and hard links within the archive. */
@@ -122,11 +158,23 @@ final class ArchiveReader {
             throw new LayersException(what + ": \"" + name + "\": too many links");
         }
 
+        private Path fileInDirectory(String name) {
+            return inDirectory(name).orElseThrow(() ->
+                    new LayersException(what + ": \"" + name + "\" is missing from the layout"));
+        }
+
         InputStream open(String name) throws IOException {
-            return tar.getInputStream(file(name));
+            return dir == null ? tar.getInputStream(file(name)) : Files.newInputStream(fileInDirectory(name));
         }
 
         byte[] read(String name, long max) throws IOException {
+            if (dir != null) {
+                Path f = fileInDirectory(name);
+                if (Files.size(f) > max) {
+                    throw new LayersException(what + ": \"" + name + "\" is too large (" + Files.size(f) + " bytes)");
+                }
+                return Files.readAllBytes(f);
+            }
             TarArchiveEntry e = file(name);
             if (e.getSize() > max) {
                 throw new LayersException(what + ": \"" + name + "\" is too large (" + e.getSize() + " bytes)");
@@ -140,7 +188,8 @@ final class ArchiveReader {
             return d -> {
                 String path = "blobs/" + d.digest().algorithm() + "/" + d.digest().hex();
                 if (!has(path)) {
-                    throw new LayersException(what + ": blob " + d.digest() + " is missing from the archive");
+                    throw new LayersException(what + ": blob " + d.digest() + " is missing from the "
+                            + (dir == null ? "archive" : "layout"));
                 }
                 return new VerifyingInputStream(open(path), d.digest(), d.size(), what);
             };

@@ -86,7 +86,7 @@ public final class ImageAnalysis {
     }
 
     private AnalysisReport.Layer layer(int index, String by, Descriptor blob, Counting in) throws IOException {
-        TarArchiveInputStream tar = new TarArchiveInputStream(in);
+        TarArchiveInputStream tar = new LayerTarInput(in);
         List<Entry> entries = new ArrayList<>();
         Map<String, AnalysisReport.Binary> found = new HashMap<>();
         for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {

@@ -183,7 +183,8 @@ public final class ImageArchive {
      * Loads every image of an archive into the store and names them as the archive does (an OCI entry's
      * {@code io.containerd.image.name} or full {@code ref.name}, a docker-archive's {@code RepoTags}); an
      * image without a name is added unnamed. Every blob is verified; nothing is named until all of an
-     * image's blobs are in the store.
+     * image's blobs are in the store. {@code file} may also be a directory holding what such an archive
+     * holds: an OCI image layout ({@code skopeo copy ... oci:DIR}, {@code podman save --format oci-dir}).
      */
     public static List<Loaded> load(Path file, ImageStore store) throws IOException {
         return ArchiveReader.load(file, store);

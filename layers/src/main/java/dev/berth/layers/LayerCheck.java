@@ -44,7 +44,7 @@ public final class LayerCheck {
 
     /** As {@link #check}, for a tar that is already plain. */
     public static void checkTar(InputStream tar, String what) throws IOException {
-        TarArchiveInputStream in = new TarArchiveInputStream(tar);
+        TarArchiveInputStream in = new LayerTarInput(tar);
         Set<String> symlinks = new HashSet<>();
         TarArchiveEntry e;
         while (true) {

@@ -143,7 +143,7 @@ public final class LayerExtractor {
             decompressed.transferTo(OutputStream.nullOutputStream());
             blob.transferTo(OutputStream.nullOutputStream());
         }, 1 << 18, 32)) {
-            TarArchiveInputStream tar = new TarArchiveInputStream(data, StandardCharsets.UTF_8.name());
+            TarArchiveInputStream tar = new LayerTarInput(data, StandardCharsets.UTF_8.name());
             TarArchiveEntry e = null;
             try {
                 while ((e = tar.getNextEntry()) != null) {

@@ -101,6 +101,22 @@ class LayerCheckTest {
         refused(tar, "entry big claims 8589934592 bytes, more than the layer holds");
     }
 
+    /** As Go's archive/tar: umoci 0.4's insert ends a layer right after its last entry's content. */
+    @Test
+    void aLayerEndingRightAfterItsLastContentLoadsAndOneCutInsideContentIsRefused() throws Exception {
+        byte[] whole = new Tars().file("a", "first").file("msg", "made by umoci\n").bytes();
+        byte[] unpadded = java.util.Arrays.copyOf(whole, 3 * 512 + 14);
+        try (ImageStore store = ImageStore.open(tmp.resolve("other-store"), tmp.resolve("tmp"))) {
+            Files.createDirectories(tmp.resolve("tmp"));
+            assertThat(ImageArchive.load(dockerArchive(List.of(unpadded)), store)).hasSize(1);
+        }
+        LayerExtractor.extract(new java.io.ByteArrayInputStream(unpadded), Files.createDirectories(tmp.resolve("x")),
+                LayerExtractor.Whiteouts.APPLY);
+        assertThat(tmp.resolve("x/msg")).hasContent("made by umoci");
+        assertThat(tmp.resolve("x/a")).hasContent("first");
+        refused(java.util.Arrays.copyOf(whole, 3 * 512 + 8), "entry msg claims 14 bytes, more than the layer holds");
+    }
+
     @Test
     void anOciArchiveWithAHostileLayerIsRefusedToo() throws Exception {
         byte[] hostile = new Tars().symlink("link", "/").file("link/etc/shadow", "x").bytes();

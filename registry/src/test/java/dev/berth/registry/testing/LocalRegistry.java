@@ -55,13 +55,26 @@ public final class LocalRegistry implements AutoCloseable {
      * (its certificate must name 127.0.0.1 and localhost).
      */
     public static LocalRegistry start(Path dir, Auth auth, Optional<TestCerts.KeyPair> tls) {
+        return start(dir, auth, tls, false);
+    }
+
+    /**
+     * An open registry that accepts manifests whose layers have {@code urls} (non-distributable, "foreign"
+     * layers): the CNCF registry refuses every such URL unless its configuration allows it.
+     */
+    public static LocalRegistry openAllowingLayerUrls(Path dir) {
+        return start(dir, new Auth.None(), Optional.empty(), true);
+    }
+
+    private static LocalRegistry start(Path dir, Auth auth, Optional<TestCerts.KeyPair> tls, boolean layerUrls) {
         Path exe = Tools.require("docker-registry", "docker-registry");
         try {
             Files.createDirectories(dir);
             for (int attempt = 0; attempt < 5; attempt++) {
                 int port = freePort();
                 Path config = dir.resolve("config.yml");
-                Files.writeString(config, config(dir, port, auth, tls));
+                Files.writeString(config, config(dir, port, auth, tls) + (layerUrls
+                        ? "validation:\n  manifests:\n    urls:\n      allow: ['^https?://']\n" : ""));
                 Path log = dir.resolve("registry.log");
                 Process p = new ProcessBuilder(exe.toString(), "serve", config.toString())
                         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
