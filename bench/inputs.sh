@@ -24,7 +24,7 @@ measure() {
   local name=$1 expect=$2 ctx=$3 code=0 outcome
   /usr/bin/time -f "%e %M" -o "$work/time" "$root/berth" build -q -t "inputs-$name:1" "$ctx" \
     >/dev/null 2>"$work/err" || code=$?
-  read -r t m <"$work/time"
+  read -r t m < <(tail -1 "$work/time")   # GNU time puts "Command exited ..." first on a failure
   if [ "$code" = 0 ]; then outcome=built; else outcome="exit $code: $(grep -v '^Command exited' "$work/err" | head -1)"; fi
   local lines; lines=$(grep -vc '^Command exited' "$work/err" || true)
   local verdict=ok

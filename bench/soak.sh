@@ -72,7 +72,7 @@ ARG N=0
 RUN dd if=/dev/urandom of=/made bs=1M count=8 2>/dev/null && echo "$N" > /n
 EOF
 "$berth" build -q -t big:1 "$ctx" >/dev/null
-"$berth" push -q big:1 "$reg/big:1"
+"$berth" push -q big:1 "$reg/big:1" >/dev/null
 "$berth" save -o "$work/big.tar" big:1
 
 # ---------------------------------------------------------------- checks
