@@ -78,6 +78,32 @@ class MultiPlatformBuildTest {
     }
 
     @Test
+    void aDockerArchiveOfSeveralPlatformsHoldsThisMachinesAndSaysSo() throws Exception {
+        BuildFixture f = new BuildFixture(tmp);
+        Path archive = tmp.resolve("app.tar");
+        Path layout = tmp.resolve("layout");
+        BuildResult r = build(f, o -> o.platform(ARM64).platform(Platform.host()).tag("app:1")
+                .output(new BuildOutput.DockerArchive(archive)).output(new BuildOutput.OciLayout(layout)),
+                "FROM scratch", "ARG TARGETARCH", "LABEL arch=$TARGETARCH");
+        assertThat(f.events).contains(new BuildEvent.Note("wrote docker-archive " + archive + " (" + Platform.host()
+                + " only: a docker-archive holds one platform)"));
+        String manifestJson = null;
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(java.nio.file.Files.newInputStream(archive))) {
+            for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+                if (e.getName().equals("manifest.json")) {
+                    manifestJson = new String(tar.readAllBytes());
+                }
+            }
+        }
+        try (ImageStore store = f.home.openStore(); ImageStore oci = ImageStore.open(layout)) {
+            assertThat(manifestJson).contains(store.image(r.manifest(), Platform.host(), "built").config().digest().hex());
+            assertThat(oci.resolve(Reference.parse("app:1")).orElseThrow().digest()).isEqualTo(r.digest());
+            assertThat(oci.image(Reference.parse("app:1"), ARM64).config().value().containerConfig().labels())
+                    .containsEntry("arch", "arm64");
+        }
+    }
+
+    @Test
     void oneValueBuildsAnImageNotAnIndex() {
         BuildFixture f = new BuildFixture(tmp);
         BuildResult r = build(f, o -> o.platform(ARM64), "FROM scratch", "ARG TARGETARCH", "LABEL arch=$TARGETARCH");
