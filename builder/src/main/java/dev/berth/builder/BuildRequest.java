@@ -24,7 +24,8 @@ import java.util.Optional;
  * @param labels {@code --label} values, set on the image after the Dockerfile's own
  * @param compression how new layers are compressed
  * @param outputs where the image goes; empty means the local store
- * @param platform the platform to build for; default this machine's
+ * @param platforms the platforms to build for: none means this machine's, one builds an image for it, several
+ *     build the Dockerfile once for each and make an OCI image index of the images
  * @param sourceDateEpoch the time of every new layer entry and of {@code created}; empty means layer
  *     entries at 1970-01-01T00:00:01Z and {@code created} at build time. The command line fills it from
  *     {@code SOURCE_DATE_EPOCH} (a library does not read the environment behind its caller's back). Files a
@@ -34,7 +35,7 @@ import java.util.Optional;
  */
 public record BuildRequest(Path context, Optional<Path> dockerfile, List<Reference> tags, Map<String, String> buildArgs,
                            Optional<String> target, boolean noCache, Map<String, String> labels,
-                           Compression compression, List<BuildOutput> outputs, Optional<Platform> platform,
+                           Compression compression, List<BuildOutput> outputs, List<Platform> platforms,
                            Optional<Instant> sourceDateEpoch, Map<String, Secret> secrets, Map<String, Path> sshAgents) {
 
     /** A secret: never in a layer, a cache key or a history entry. */
@@ -69,7 +70,7 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         labels = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(labels));
         Objects.requireNonNull(compression, "compression");
         outputs = List.copyOf(outputs);
-        Objects.requireNonNull(platform, "platform");
+        platforms = List.copyOf(new java.util.LinkedHashSet<>(platforms));
         Objects.requireNonNull(sourceDateEpoch, "sourceDateEpoch");
         secrets = Map.copyOf(secrets);
         sshAgents = Map.copyOf(sshAgents);
@@ -91,6 +92,17 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
     /** The Dockerfile to read: {@link #dockerfile()} or {@code CONTEXT/Dockerfile}. */
     public Path dockerfilePath() {
         return dockerfile.orElseGet(() -> context.resolve("Dockerfile").normalize());
+    }
+
+    /** Whether the build makes an image index: it is for more than one platform. */
+    public boolean multiPlatform() {
+        return platforms.size() > 1;
+    }
+
+    /** This request for one of its platforms (one image; the outputs are written for the whole build). */
+    BuildRequest forPlatform(Platform p) {
+        return new BuildRequest(context, dockerfile, tags, buildArgs, target, noCache, labels, compression, outputs,
+                List.of(p), sourceDateEpoch, secrets, sshAgents);
     }
 
     /** The outputs: the local store when none was given, and also when pushing (a push sends what it names). */
@@ -117,7 +129,7 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         private final Map<String, String> labels = new LinkedHashMap<>();
         private Compression compression = DEFAULT_COMPRESSION;
         private final List<BuildOutput> outputs = new ArrayList<>();
-        private Optional<Platform> platform = Optional.empty();
+        private final List<Platform> platforms = new ArrayList<>();
         private Optional<Instant> sourceDateEpoch = Optional.empty();
         private final Map<String, Secret> secrets = new LinkedHashMap<>();
         private final Map<String, Path> sshAgents = new LinkedHashMap<>();
@@ -166,8 +178,9 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
             return this;
         }
 
+        /** Adds a platform to build for (repeatable: several make an image index). */
         public Builder platform(Platform value) {
-            this.platform = Optional.of(value);
+            platforms.add(Objects.requireNonNull(value, "value"));
             return this;
         }
 
@@ -188,7 +201,7 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
 
         public BuildRequest build() {
             return new BuildRequest(context, dockerfile, tags, buildArgs, target, noCache, labels, compression,
-                    outputs, platform, sourceDateEpoch, secrets, sshAgents);
+                    outputs, platforms, sourceDateEpoch, secrets, sshAgents);
         }
     }
 }

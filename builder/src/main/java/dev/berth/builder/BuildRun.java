@@ -55,13 +55,21 @@ final class BuildRun {
     /** Stands for the build time in history entries until the image's time is known. */
     private static final String PENDING = "berth:pending";
 
-    /** Where a build keeps and finds things, and the ports to the rest of berth. */
+    /**
+     * Where a build keeps and finds things, and the ports to the rest of berth; {@code shared} holds the
+     * stages that the builds of one request for several platforms build once.
+     */
     record Workspace(ImageStore store, BuildCache cache, Path tmp, Path mountCaches, BaseImages baseImages,
-                     Optional<ImagePusher> pusher, StepRunner steps) {}
+                     Optional<ImagePusher> pusher, StepRunner steps, SharedStages shared) {}
+
+    /** The image one platform's build made, and the platform its config names. */
+    record Built(BuildCache.ImageRecord image, Platform platform) {}
 
     private final BuildRequest request;
     private final Consumer<BuildEvent> events;
     private final Workspace ws;
+    /** Shown before each stage's name when the build is one of several platforms' ({@code linux/arm64 }). */
+    private final String platformLabel;
     private final List<String> warnings = new ArrayList<>();
     private final List<BuildEvent.StepDone> done = new ArrayList<>();
     private final Map<Integer, StageState> results = new HashMap<>();
@@ -86,18 +94,35 @@ final class BuildRun {
     private int stepNumber;
     private int totalSteps;
     private boolean multiStage;
+    private boolean runs;
+    /** Each built stage's key in {@link SharedStages}, by stage index. */
+    private final Map<Integer, String> shareKeys = new HashMap<>();
     private String currentStage = "";
 
-    BuildRun(BuildRequest request, Consumer<BuildEvent> events, Workspace workspace) {
+    BuildRun(BuildRequest request, Consumer<BuildEvent> events, Workspace workspace, String platformLabel) {
         this.request = request;
         this.events = events;
         this.ws = workspace;
+        this.platformLabel = platformLabel;
     }
 
+    /** One build of one platform, with its outputs. */
     BuildResult run() {
         List<BuildOutput> outputs = request.effectiveOutputs();
         ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events);
         imageOutputs.check(outputs);
+        prepare();
+        BuildCache.ImageRecord image = build().image();
+        imageOutputs.write(outputs, image.manifest());
+        return result(image.manifest(), image.imageId());
+    }
+
+    BuildResult result(Descriptor manifest, Digest imageId) {
+        return new BuildResult(manifest, imageId, done, warnings);
+    }
+
+    /** Everything before the first layer: the Dockerfile read, the plan, the images pulled, the checks. */
+    void prepare() {
         Path dockerfilePath = request.dockerfilePath();
         Path contextDir = request.context();
         if (!Files.isDirectory(contextDir)) {
@@ -117,7 +142,7 @@ final class BuildRun {
         lexer = df.lexer();
         stages = df.stages();
         Platform host = Platform.host();
-        Platform target = request.platform().orElse(host);
+        Platform target = request.platforms().isEmpty() ? host : request.platforms().getFirst();
         args = new BuildArgs(request.buildArgs(), host, target);
         plan = stages.plan(request.target(), args);
         images = new Images(ws.store(), ws.baseImages(), target, events);
@@ -130,7 +155,7 @@ final class BuildRun {
             }
         }));
         layerTime = epoch.orElse(LayerWriter.DEFAULT_TIME);
-        multiStage = plan.stages().size() > 1;
+        multiStage = plan.stages().size() > 1 || !platformLabel.isEmpty();
         context = new ContextDir(contextDir, DockerIgnore.load(contextDir, dockerfilePath));
 
         recipe.append("target=").append(plan.target().index()).append(" platform=").append(target)
@@ -139,7 +164,12 @@ final class BuildRun {
                 .append(compressionKey()).append('\n');
         Preflight.Result checked = new Preflight(request, stages, images, ws.steps()).check(plan);
         totalSteps = checked.steps();
-        boolean runs = checked.runs();
+        runs = checked.runs();
+    }
+
+    /** Builds the stages and writes the image's config and manifest (no outputs, no names). */
+    Built build() {
+        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events);
         // what builds killed during a RUN left behind is cleaned up while this one goes on
         Thread recovery = runs ? Thread.ofPlatform().daemon().name("berth-recover").start(() -> {
             ws.steps().recover();
@@ -150,7 +180,17 @@ final class BuildRun {
             TempDirs.removeAbandoned(ws.tmp(), "build-");
             scratch = TempDirs.create(ws.tmp(), "build-");
             for (BuildPlan.PlannedStage ps : plan.stages()) {
-                results.put(ps.stage().index(), buildStage(ps));
+                String key = ws.shared().key(ps, images.platformOf(ps), plan.globals(), stages, shareKeys);
+                shareKeys.put(ps.stage().index(), key);
+                Optional<SharedStages.Stage> built = ws.shared().get(key);
+                if (built.isPresent()) {
+                    results.put(ps.stage().index(), reuse(ps, built.get()));
+                } else {
+                    int mark = recipe.length();
+                    StageState s = buildStage(ps);
+                    results.put(ps.stage().index(), s);
+                    ws.shared().put(key, new SharedStages.Stage(s, recipe.substring(mark)));
+                }
             }
         } catch (IOException e) {
             throw new BuildException("build: " + e.getMessage(), e);
@@ -178,8 +218,27 @@ final class BuildRun {
             ws.cache().recordImage(recipeKey, r);
             return r;
         });
-        imageOutputs.write(outputs, image.manifest());
-        return new BuildResult(image.manifest(), image.imageId(), done, warnings);
+        return new Built(image, last.config.platform());
+    }
+
+    /**
+     * A stage another platform's build of this request built already, as its FROM platform and args are
+     * the same: its steps are shown as cached, and its recipe is this image's too.
+     */
+    private StageState reuse(BuildPlan.PlannedStage ps, SharedStages.Stage built) {
+        currentStage = ps.stage().displayName();
+        List<Instruction> all = new ArrayList<>(List.of(ps.from().instruction()));
+        all.addAll(ps.triggers());
+        all.addAll(built.state().imageTriggers);
+        all.addAll(ps.stage().instructions());
+        for (Instruction i : all) {
+            finishStep(startStep(i.text()), true, System.nanoTime());
+            if (i instanceof Instruction.Arg a) {
+                a.args().forEach(d -> declaredArgs.add(d.name()));
+            }
+        }
+        recipe.append(built.recipe());
+        return built.state();
     }
 
     // ---------------------------------------------------------------- stages
@@ -245,7 +304,7 @@ final class BuildRun {
     }
 
     private BuildEvent.Step startStep(String text) {
-        Optional<String> stage = multiStage ? Optional.of(currentStage) : Optional.empty();
+        Optional<String> stage = multiStage ? Optional.of((platformLabel + " " + currentStage).strip()) : Optional.empty();
         BuildEvent.Step step = new BuildEvent.Step(++stepNumber, totalSteps, stage, text);
         events.accept(new BuildEvent.StepStarted(step));
         return step;

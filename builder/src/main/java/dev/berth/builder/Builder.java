@@ -110,9 +110,10 @@ public final class Builder {
     /** Builds, reporting progress to {@code events}; throws {@link BuildException} (a one-line message) on failure. */
     public BuildResult build(BuildRequest request, Consumer<BuildEvent> events) {
         try (ImageStore store = home.openStore()) {
-            return new BuildRun(request, events, new BuildRun.Workspace(store,
-                    new BuildCache(home.cache().resolve("build")), home.tmp(), home.cache().resolve("mounts"),
-                    baseImages, pusher, steps)).run();
+            BuildRun.Workspace ws = new BuildRun.Workspace(store, new BuildCache(home.cache().resolve("build")),
+                    home.tmp(), home.cache().resolve("mounts"), baseImages, pusher, steps, new SharedStages());
+            return request.multiPlatform() ? new PlatformBuilds(request, events, ws).run()
+                    : new BuildRun(request, events, ws, "").run();
         }
     }
 }

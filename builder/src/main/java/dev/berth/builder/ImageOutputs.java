@@ -172,14 +172,22 @@ final class ImageOutputs {
         events.accept(new BuildEvent.Note("wrote OCI layout " + dir));
     }
 
+    /**
+     * A docker-archive describes one image per name ({@code manifest.json} has no platforms): of a
+     * multi-platform build, this machine's platform when it was built, else the first; the note says which.
+     */
     private void writeDockerArchive(Path file, Descriptor manifest) {
+        Platform host = Platform.host();
+        Platform which = request.multiPlatform() ? request.platforms().stream().filter(p -> p.satisfies(host)).findFirst()
+                .orElse(request.platforms().getFirst()) : host;
         try {
             Map<Reference, Descriptor> named = new LinkedHashMap<>();
             request.tags().forEach(t -> named.put(t, manifest));
-            ImageArchive.writeFile(store, named, Platform.host(), file);
+            ImageArchive.writeFile(store, named, which, file);
         } catch (IOException e) {
             throw new BuildException("--output docker-archive:" + file + ": " + e.getMessage(), e);
         }
-        events.accept(new BuildEvent.Note("wrote docker-archive " + file));
+        events.accept(new BuildEvent.Note("wrote docker-archive " + file + (request.multiPlatform()
+                ? " (" + which + " only: a docker-archive holds one platform)" : "")));
     }
 }

@@ -51,8 +51,8 @@ final class Images {
     Platform platformOf(BuildPlan.PlannedStage ps) {
         return ps.from().instruction().platform().map(p -> {
             try {
-                return Platform.parse(p);
-            } catch (LayersException e) {
+                return Platforms.parse(p, "FROM --platform=" + p);
+            } catch (BuildException e) {
                 throw ps.from().instruction().location().error(e.getMessage());
             }
         }).orElse(target);

@@ -53,6 +53,7 @@ final class Preflight {
     Result check(BuildPlan plan) {
         boolean runs = false;
         int total = 0;
+        java.util.Set<String> emulationChecked = new java.util.HashSet<>();
         for (BuildPlan.PlannedStage ps : plan.stages()) {
             List<Instruction> all = new ArrayList<>(ps.triggers());
             if (ps.base() instanceof ImageSource.External(String image)) {
@@ -71,6 +72,13 @@ final class Preflight {
                                 throw r.location().error("RUN needs " + why.get());
                             }
                             runs = true;
+                        }
+                        dev.berth.layers.Platform platform = images.platformOf(ps);
+                        if (emulationChecked.add(platform.toString())) {
+                            Optional<String> why = steps.unavailable(platform);
+                            if (why.isPresent()) {
+                                throw r.location().error("RUN for " + platform + ": " + why.get());
+                            }
                         }
                         checkRun(r);
                         for (ImageSource m : stages.mountSources(r)) {

@@ -172,7 +172,8 @@ final class RunStep {
             env.add(e);
         }
         StepRunner.Step process = new StepRunner.Step(RunStep.layers(stage.fs.layers()), run.store().blobs("layer"),
-                command.args(), env, user, stage.workdir(), HOSTNAME, !network.equals("none"), mounts);
+                command.args(), env, user, stage.workdir(), HOSTNAME, !network.equals("none"), mounts,
+                stage.config.platform());
         Deque<String> tail = new ArrayDeque<>();
         run.request().compression().prepare(); // the compressor loads while the command runs
         try (StepRunner.Changes changes = run.steps().run(process, line -> {

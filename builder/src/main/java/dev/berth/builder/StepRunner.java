@@ -36,6 +36,15 @@ public interface StepRunner {
     Optional<String> unavailable();
 
     /**
+     * Why RUN cannot run programs of {@code platform} here (another architecture without emulation), as one
+     * sentence that says what to install; empty when it can. Asked before anything is built, for each
+     * platform a RUN runs for.
+     */
+    default Optional<String> unavailable(dev.berth.layers.Platform platform) {
+        return Optional.empty();
+    }
+
+    /**
      * Cleans up after builds that were killed while a step ran (their containers, mounts, cgroups and
      * temporary directories); called once by every build that has RUN steps, on a thread of its own.
      */
@@ -61,11 +70,14 @@ public interface StepRunner {
     /**
      * What to run. {@code env} is the whole environment (PATH included); {@code user} is a USER value
      * ({@code name}, {@code uid:gid}, ..., empty for root) resolved in the stage's own {@code /etc/passwd};
-     * {@code hostNetwork} shares this machine's network, otherwise the process has loopback only.
+     * {@code hostNetwork} shares this machine's network, otherwise the process has loopback only;
+     * {@code platform} is the stage's (another architecture's programs run under emulation).
      */
     record Step(List<Layer> layers, BlobSource blobs, List<String> args, List<String> env, String user,
-                String workdir, String hostname, boolean hostNetwork, List<Mount> mounts) {
+                String workdir, String hostname, boolean hostNetwork, List<Mount> mounts,
+                dev.berth.layers.Platform platform) {
         public Step {
+            Objects.requireNonNull(platform, "platform");
             layers = List.copyOf(layers);
             Objects.requireNonNull(blobs, "blobs");
             args = List.copyOf(args);

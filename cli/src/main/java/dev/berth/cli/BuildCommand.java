@@ -60,7 +60,8 @@ final class BuildCommand implements Runnable {
     @Option(names = "--push", description = "Push every -t name to its registry.")
     boolean push;
 
-    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "Build for this platform (default: this machine's).")
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT][,...]",
+            description = "Build for this platform (default: this machine's); several, comma-separated, make an image index.")
     String platform;
 
     @Option(names = {"-q", "--quiet"}, description = "Print only the image digest.")
@@ -123,7 +124,9 @@ final class BuildCommand implements Runnable {
             r.output(new BuildOutput.Push());
         }
         if (platform != null) {
-            r.platform(Platform.parse(platform));
+            for (String p : platform.split(",", -1)) {
+                r.platform(dev.berth.builder.Platforms.parse(p, "--platform " + platform));
+            }
         }
         LayerWriter.sourceDateEpoch().ifPresent(r::sourceDateEpoch);
         secrets.forEach(s -> secret(r, s));

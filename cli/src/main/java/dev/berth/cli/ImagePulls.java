@@ -29,10 +29,20 @@ final class ImagePulls {
      * store (an unnamed one, say, loaded from an archive that names none).
      */
     static ContainerRuntime runtime(PrintWriter err, String image) {
+        return runtime(err, image, Optional.empty());
+    }
+
+    /**
+     * The same, for {@code platform} ({@code run --platform}) or else this machine's: from an index, its
+     * entry for that platform; an image for another platform than the one asked for is an error naming both.
+     * An image of another architecture runs under QEMU user emulation (the runtime checks for it).
+     */
+    static ContainerRuntime runtime(PrintWriter err, String image, Optional<Platform> platform) {
         BerthHome home = BerthHome.fromEnvironment();
         ImageStore store = home.openStore();
-        ImageResolver local = ImageResolver.store(store, Platform.host());
-        ImageResolver named = ref -> local.find(ref).or(() -> byId(store, image, ref));
+        Platform wanted = platform.orElse(Platform.host());
+        ImageResolver local = ImageResolver.store(store, wanted);
+        ImageResolver named = ref -> matching(local.find(ref).or(() -> byId(store, image, ref, wanted)), platform, ref);
         return ContainerRuntime.open(home).withImageResolver(named
                 .orFetch(ref -> {
                     err.println("Unable to find image '" + ref.familiar() + "' locally");
@@ -41,7 +51,7 @@ final class ImagePulls {
                     // `berth prune` for as long as the container runs
                     try (ImageStore target = home.openStore();
                          RegistryClient registry = RegistryClient.create(RegistryConfig.fromEnvironment())) {
-                        registry.pull(target, ref, PullOptions.defaults()
+                        registry.pull(target, ref, PullOptions.defaults().withPlatform(wanted)
                                 .withProgress(new ProgressPrinter(err, err, ProgressPrinter.terminal(),
                                         ProgressPrinter.Mode.PULL)));
                     } catch (RegistryException e) {
@@ -51,8 +61,15 @@ final class ImagePulls {
                 }));
     }
 
+    private static Optional<Image> matching(Optional<Image> found, Optional<Platform> wanted, Reference ref) {
+        found.ifPresent(i -> wanted.filter(w -> !i.platform().satisfies(w)).ifPresent(w -> {
+            throw new ContainerException("image " + ref.familiar() + " is for " + i.platform() + ", not " + w);
+        }));
+        return found;
+    }
+
     /** The image {@code arg} names by a prefix of its id or digest, when it is what {@code ref} was parsed from. */
-    private static Optional<Image> byId(ImageStore store, String arg, Reference ref) {
+    private static Optional<Image> byId(ImageStore store, String arg, Reference ref, Platform wanted) {
         if (!arg.matches("(sha256:)?[0-9a-f]{4,64}") || !Stores.parseQuietly(arg).map(ref::equals).orElse(false)) {
             return Optional.empty();
         }
@@ -62,6 +79,6 @@ final class ImagePulls {
             return Optional.empty();
         }
         Stores.Entry e = Stores.findOne(store, arg); // several images with that prefix: an error saying so
-        return Optional.of(store.image(e.descriptor(), Platform.host(), arg));
+        return Optional.of(store.image(e.descriptor(), wanted, arg));
     }
 }

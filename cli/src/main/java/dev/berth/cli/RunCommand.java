@@ -23,6 +23,10 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "run", description = "Run a command in a new container.", sortOptions = false)
 final class RunCommand implements Callable<Integer>, ContainerOptions.TakesCommand {
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "Run the image for this platform "
+            + "(from an index; another architecture runs under QEMU user emulation).")
+    String platform;
+
     @Option(names = "--rm", description = "Remove the container when it exits.")
     boolean remove;
 
@@ -99,7 +103,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             }
             Signals signals = Signals.install();
             Rootless.warn(spec.commandLine().getErr());
-            ContainerRuntime runtime = ImagePulls.runtime(spec.commandLine().getErr(), image);
+            ContainerRuntime runtime = ImagePulls.runtime(spec.commandLine().getErr(), image, platform());
             RunningContainer c = runtime.start(image, b.build());
             signals.forwardTo(c);
             result = c.await();
@@ -112,6 +116,17 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
             spec.commandLine().getErr().flush();
         }
         return result.exitCode();
+    }
+
+    private java.util.Optional<dev.berth.layers.Platform> platform() {
+        if (platform == null) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(dev.berth.builder.Platforms.parse(platform, "--platform"));
+        } catch (dev.berth.builder.BuildException e) {
+            throw new ContainerException(e.getMessage());
+        }
     }
 
     /** The monitor's exit command: this berth again, for this home, recording the container's end. */
@@ -144,7 +159,7 @@ final class RunCommand implements Callable<Integer>, ContainerOptions.TakesComma
     private int detached(RunOptions.Builder b) {
         b.detach(DetachOptions.parse(logOpts).withExitCommand(exitCommand()));
         Rootless.warn(spec.commandLine().getErr());
-        RunningContainer c = ImagePulls.runtime(spec.commandLine().getErr(), image).start(image, b.build());
+        RunningContainer c = ImagePulls.runtime(spec.commandLine().getErr(), image, platform()).start(image, b.build());
         spec.commandLine().getOut().println(c.id());
         spec.commandLine().getOut().flush();
         if (!c.detached()) { // it ended before it could be detached, or failed to start: as docker, say so

@@ -62,6 +62,12 @@ final class RuntimeStepRunner implements StepRunner {
         return Optional.empty();
     }
 
+    /** Another architecture's RUN runs under QEMU user emulation, when binfmt_misc has it (with the F flag). */
+    @Override
+    public Optional<String> unavailable(Platform platform) {
+        return dev.berth.runtime.Emulation.missing(platform);
+    }
+
     @Override
     public void own(Path file, int uid, int gid) throws IOException {
         if (BerthHome.isRoot()) {
@@ -159,7 +165,7 @@ final class RuntimeStepRunner implements StepRunner {
         config.workingDir = Optional.of(step.workdir());
         ContainerImage image = new ContainerImage("build step", "", step.layers().stream()
                 .map(l -> new ContainerImage.Layer(l.blob(), l.diffId())).toList(), step.blobs(), config.build(),
-                Platform.host());
+                step.platform());
         RunOptions.Builder o = RunOptions.builder().remove(true).entrypoint("").command(step.args())
                 .hostname(step.hostname()).network(step.hostNetwork() ? NetworkMode.HOST : NetworkMode.NONE)
                 .noNewPrivileges(false).stdout(Stdio.PIPE).stderr(Stdio.PIPE).commitTo(changes);

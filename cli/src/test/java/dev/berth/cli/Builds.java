@@ -54,6 +54,11 @@ final class Builds {
         }
 
         @Override
+        public Optional<String> unavailable(Platform platform) {
+            return real.unavailable(platform);
+        }
+
+        @Override
         public void recover() {
             real.recover();
         }

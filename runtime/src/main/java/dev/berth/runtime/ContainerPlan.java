@@ -33,11 +33,11 @@ record ContainerPlan(String hostname, ImageUser user, List<String> env, List<Str
     static ContainerPlan resolve(String what, ContainerImage image, LayeredFs fs, RunOptions o, String id,
                                  Map<String, String> hostEnv) {
         try {
-            Platform host = Platform.host();
             Platform platform = image.platform();
-            if (!platform.os().equals("linux") || !platform.architecture().equals(host.architecture())) {
-                throw new ContainerException("image " + image.name() + " is for " + platform
-                        + ", this machine runs " + host);
+            // a foreign architecture runs through QEMU when binfmt_misc has it; else say what to install
+            java.util.Optional<String> emulation = Emulation.missing(platform);
+            if (emulation.isPresent()) {
+                throw new ContainerException("image " + image.name() + " is for " + platform + ": " + emulation.get());
             }
             ContainerConfig cc = image.config();
             String hostname = o.hostname().orElseGet(() -> o.network().equals(NetworkMode.HOST) ? EtcFiles.hostHostname()
