@@ -22,7 +22,7 @@ rows=()
 # measure NAME EXPECT CONTEXT: builds CONTEXT (its Dockerfile); EXPECT is ok or error
 measure() {
   local name=$1 expect=$2 ctx=$3 code=0 outcome
-  /usr/bin/time -f "%e %M" -o "$work/time" "$root/berth" build -q -t "inputs-$name:1" "$ctx" \
+  /usr/bin/time -f "%e %M" -o "$work/time" "$root/berth" build -q -t "inputs-${name// /-}:1" "$ctx" \
     >/dev/null 2>"$work/err" || code=$?
   read -r t m < <(tail -1 "$work/time")   # GNU time puts "Command exited ..." first on a failure
   if [ "$code" = 0 ]; then outcome=built; else outcome="exit $code: $(grep -v '^Command exited' "$work/err" | head -1)"; fi
