@@ -4,7 +4,11 @@
 #        lib/make-tree.py), gzip, then a no-change rebuild and a rebuild with every file touched;
 #  run:  ten small RUN steps on a busybox base (from busybox-static), cold (nothing cached) and fully
 #        cached, with berth's peak memory and the time per RUN step.
-# Usage: bench/build.sh [RUNS] [copy|run|all]   (default 3 all; medians are printed).
+#  platforms: the cross-compile pattern for linux/amd64 and linux/arm64 in one build: a
+#        FROM --platform=$BUILDPLATFORM busybox stage picks the static binary for $TARGETARCH (compiled here
+#        with gcc and aarch64-linux-gnu-gcc), a FROM scratch stage takes it; berth build --platform against
+#        buildah bud --platform ... --manifest, cold.
+# Usage: bench/build.sh [RUNS] [copy|run|platforms|all]   (default 3 all; medians are printed).
 # Needs buildah and podman (run as root), busybox-static, skopeo, python3, bc, GNU time.
 # BERTH_COMPRESSION picks berth's layer compression (default gzip:1, berth build's default; e.g. gzip, zstd).
 set -euo pipefail
@@ -61,18 +65,24 @@ printf '%-40s %8s s   (runs: %s)\n' "berth build, every file touched" "$bt" "${b
 rm -rf "$work/ctx"
 fi
 
+bench_base() { # the busybox base, built by berth, in buildah's and podman's storage too (once)
+  [ -d "$work/base-oci" ] && return 0
+  mkdir -p "$work/base/rootfs/bin" "$work/base/rootfs/etc" "$work/base/rootfs/tmp"
+  cp /bin/busybox "$work/base/rootfs/bin/"
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$work/base/rootfs/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$work/base/rootfs/etc/passwd"
+  printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\n' > "$work/base/Dockerfile"
+  BERTH_HOME="$work/base-home" "$root/berth" build -q -t busybox:bench -o "oci:$work/base-oci" "$work/base" >/dev/null
+  skopeo copy -q "oci:$work/base-oci:docker.io/library/busybox:bench" \
+    "containers-storage:[overlay@$work/storage+$work/runroot]docker.io/library/busybox:bench" 2>/dev/null
+}
+
 if [ "$what" = run ] || [ "$what" = all ]; then
 command -v podman >/dev/null || { echo "bench/build.sh: podman is not installed (apt-get install podman)" >&2; exit 1; }
 # The base: busybox-static and its applets, built by berth (FROM scratch + COPY), handed to buildah's and
 # podman's storage through an OCI layout.
-mkdir -p "$work/base/rootfs/bin" "$work/base/rootfs/etc" "$work/base/rootfs/tmp" "$work/runctx"
-cp /bin/busybox "$work/base/rootfs/bin/"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$work/base/rootfs/bin/$a"; done
-echo 'root:x:0:0:root:/root:/bin/sh' > "$work/base/rootfs/etc/passwd"
-printf 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/bin\n' > "$work/base/Dockerfile"
-BERTH_HOME="$work/base-home" "$root/berth" build -q -t busybox:bench -o "oci:$work/base-oci" "$work/base" >/dev/null
-skopeo copy -q "oci:$work/base-oci:docker.io/library/busybox:bench" \
-  "containers-storage:[overlay@$work/storage+$work/runroot]docker.io/library/busybox:bench" 2>/dev/null
+mkdir -p "$work/runctx"
+bench_base
 { echo "FROM busybox:bench"; for n in $(seq 1 10); do echo "RUN echo $n > /f$n && ls / > /dev/null"; done; } \
   > "$work/runctx/Dockerfile"
 
@@ -115,4 +125,44 @@ printf '%-40s %8s s   (runs: %s)\n' "buildah bud --layers, fully cached" "$hk" "
 printf '%-40s %8s s   (runs: %s)\n' "podman build --layers, fully cached" "$pk" "${podman_cached[*]}"
 printf '%-40s %8s     (target <= 0.3; podman: %s)\n' "ratio berth/buildah, cached" "$(ratio "$bk" "$hk")" "$(ratio "$bk" "$pk")"
 printf '%-40s %8s MB  (target <= 300)\n' "berth peak RSS, cold" "$((mem / 1024))"
+fi
+
+if [ "$what" = platforms ] || [ "$what" = all ]; then
+for tool in aarch64-linux-gnu-gcc gcc; do
+  command -v "$tool" >/dev/null || { echo "bench/build.sh: $tool is not installed (gcc-aarch64-linux-gnu)" >&2; exit 1; }
+done
+bench_base
+mkdir -p "$work/xctx"
+printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' > "$work/xctx/hello.c"
+gcc -static -O2 -o "$work/xctx/hello-amd64" "$work/xctx/hello.c"
+aarch64-linux-gnu-gcc -static -O2 -o "$work/xctx/hello-arm64" "$work/xctx/hello.c"
+cat > "$work/xctx/Dockerfile" <<'EOF'
+FROM --platform=$BUILDPLATFORM busybox:bench AS build
+ARG TARGETARCH
+COPY hello-amd64 hello-arm64 /src/
+RUN cp /src/hello-$TARGETARCH /hello && ls -l /hello > /dev/null
+FROM scratch
+COPY --from=build /hello /hello
+ENTRYPOINT ["/hello"]
+EOF
+berth_x=() buildah_x=()
+for i in $(seq "$runs"); do
+  export BERTH_HOME="$work/x-home-$i"
+  "$root/berth" build -q -t busybox:bench "$work/base" >/dev/null
+  t0=$(now)
+  "$root/berth" build -q --platform linux/amd64,linux/arm64 -t x:bench "$work/xctx" >/dev/null 2>"$work/err" \
+    || { cat "$work/err"; exit 1; }
+  t1=$(now); berth_x+=("$(echo "$t1 - $t0" | bc)")
+  rm -rf "$BERTH_HOME"
+  buildah "${storage[@]}" manifest rm "x:bench-$i" >/dev/null 2>&1 || true
+  t0=$(now)
+  buildah "${storage[@]}" bud --pull=never --layers --no-cache -q --platform linux/amd64,linux/arm64 \
+    --manifest "x:bench-$i" "$work/xctx" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
+  t1=$(now); buildah_x+=("$(echo "$t1 - $t0" | bc)")
+done
+bx=$(printf '%s\n' "${berth_x[@]}" | median); hx=$(printf '%s\n' "${buildah_x[@]}" | median)
+echo "cross-compile for linux/amd64 and linux/arm64 in one build; $runs runs, medians"
+printf '%-40s %8s s   (runs: %s)\n' "berth build --platform a,b" "$bx" "${berth_x[*]}"
+printf '%-40s %8s s   (runs: %s)\n' "buildah bud --platform a,b --manifest" "$hx" "${buildah_x[*]}"
+printf '%-40s %8s     (target <= 0.5)\n' "ratio berth/buildah" "$(ratio "$bx" "$hx")"
 fi
