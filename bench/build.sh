@@ -132,6 +132,20 @@ for tool in aarch64-linux-gnu-gcc gcc; do
   command -v "$tool" >/dev/null || { echo "bench/build.sh: $tool is not installed (gcc-aarch64-linux-gnu)" >&2; exit 1; }
 done
 bench_base
+# buildah (Debian's 1.28) resolves a FROM --platform=$BUILDPLATFORM base for the target platform, so it gets
+# the base as a two-platform list: the amd64 busybox and Debian's arm64 busybox-static (its arm64 build stage
+# then runs under QEMU; berth's runs natively, as the Dockerfile asks)
+mkdir -p "$work/arm64"
+(cd "$work/arm64" && apt-get download busybox-static:arm64 >/dev/null 2>&1 && dpkg-deb -x busybox-static_*_arm64.deb deb) \
+  || { echo "bench/build.sh: cannot download busybox-static:arm64 (dpkg --add-architecture arm64; apt-get update)" >&2; exit 1; }
+c=$(buildah "${storage[@]}" from --arch arm64 scratch)
+buildah "${storage[@]}" copy "$c" "$work/arm64/deb/bin/busybox" /bin/busybox >/dev/null
+for a in sh cp ls; do buildah "${storage[@]}" run "$c" -- /bin/busybox ln -s busybox "/bin/$a"; done
+buildah "${storage[@]}" config --env PATH=/bin "$c"
+arm64=$(buildah "${storage[@]}" commit -q "$c")
+buildah "${storage[@]}" tag docker.io/library/busybox:bench docker.io/library/busybox:bench-amd64
+buildah "${storage[@]}" rmi docker.io/library/busybox:bench >/dev/null
+buildah "${storage[@]}" manifest create docker.io/library/busybox:bench docker.io/library/busybox:bench-amd64 "$arm64" >/dev/null
 mkdir -p "$work/xctx"
 printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' > "$work/xctx/hello.c"
 gcc -static -O2 -o "$work/xctx/hello-amd64" "$work/xctx/hello.c"
