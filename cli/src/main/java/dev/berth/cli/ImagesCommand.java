@@ -4,6 +4,7 @@ import dev.berth.layers.Image;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.Json;
 import dev.berth.layers.LayersException;
+import dev.berth.layers.ManifestLists;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,7 +36,7 @@ final class ImagesCommand implements Runnable {
 
     /** One line of the listing; also the JSON shape of {@code --format json}. */
     record Row(String name, String repository, String tag, String digest, String id, String created, long size,
-               String platform, long shared, long unique) {}
+               String platform, List<String> platforms, long shared, long unique) {}
 
     @Override
     public void run() {
@@ -50,21 +51,33 @@ final class ImagesCommand implements Runnable {
                 String created = "";
                 long size = 0;
                 String platform = "";
+                List<String> platforms = List.of();
                 try {
-                    Image image = Stores.image(store, e);
-                    id = image.id().toString();
-                    created = image.config().value().created().orElse("");
-                    size = image.size();
-                    platform = image.platform().toString();
+                    List<Image> images = images(store, e);
                     java.util.Map<String, Long> blobs = new java.util.HashMap<>();
-                    image.layers().forEach(l -> blobs.put(l.digest().toString(), l.size()));
-                    blobs.put(image.config().descriptor().digest().toString(), image.config().descriptor().size());
+                    for (Image image : images) {
+                        image.layers().forEach(l -> blobs.put(l.digest().toString(), l.size()));
+                        blobs.put(image.config().descriptor().digest().toString(), image.config().descriptor().size());
+                    }
+                    created = images.stream().flatMap(i -> i.config().value().created().stream())
+                            .max(Comparator.naturalOrder()).orElse(""); // an index's newest image
                     blobsOf.put(e.descriptor().digest().toString(), blobs);
+                    if (e.descriptor().mediaType().isIndex()) {
+                        size = blobs.values().stream().mapToLong(Long::longValue).sum(); // shared layers once
+                        id = e.descriptor().digest().toString();
+                        platforms = ManifestLists.entries(store, e.descriptor(), e.label()).stream()
+                                .filter(ManifestLists.Entry::isImage).map(ManifestLists.Entry::platformName).toList();
+                    } else {
+                        size = images.getFirst().size();
+                        id = images.getFirst().id().toString();
+                        platforms = List.of(images.getFirst().platform().toString());
+                    }
+                    platform = String.join(",", platforms);
                 } catch (LayersException broken) {
                     created = "(unreadable: " + broken.getMessage() + ")";
                 }
                 rows.add(new Row(e.name().map(Object::toString).orElse(""), repo, tag,
-                        e.descriptor().digest().toString(), id, created, size, platform, 0, 0));
+                        e.descriptor().digest().toString(), id, created, size, platform, platforms, 0, 0));
             }
         }
         java.util.Map<String, Integer> users = new java.util.HashMap<>(); // blob -> images that have it
@@ -74,7 +87,7 @@ final class ImagesCommand implements Runnable {
             long shared = b.entrySet().stream().filter(x -> users.get(x.getKey()) > 1).mapToLong(x -> x.getValue()).sum();
             long unique = b.entrySet().stream().filter(x -> users.get(x.getKey()) == 1).mapToLong(x -> x.getValue()).sum();
             return new Row(r.name(), r.repository(), r.tag(), r.digest(), r.id(), r.created(), r.size(), r.platform(),
-                    shared, unique);
+                    r.platforms(), shared, unique);
         });
         rows.sort(Comparator.comparing(Row::repository).thenComparing(Row::tag));
         PrintWriter out = spec.commandLine().getOut();
@@ -108,15 +121,31 @@ final class ImagesCommand implements Runnable {
             return;
         }
         List<String[]> table = new ArrayList<>();
-        table.add(sizes ? new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE"}
-                : new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE"});
+        table.add(sizes ? new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE",
+            "PLATFORM"} : new String[] {"REPOSITORY", "TAG", "DIGEST", "CREATED", "SIZE", "PLATFORM"});
         for (Row r : rows) {
             String ago = Format.ago(Format.instant(java.util.Optional.of(r.created()).filter(s -> !s.isEmpty())));
             table.add(sizes ? new String[] {r.repository(), r.tag(), shorten(r.digest()), ago, Format.size(r.size()),
-                Format.size(r.shared()), Format.size(r.unique())}
-                : new String[] {r.repository(), r.tag(), shorten(r.digest()), ago, Format.size(r.size())});
+                Format.size(r.shared()), Format.size(r.unique()), r.platform()}
+                : new String[] {r.repository(), r.tag(), shorten(r.digest()), ago, Format.size(r.size()), r.platform()});
         }
         out.print(Format.table(table));
+    }
+
+    /**
+     * The images an entry stands for: a manifest's one, or every image of an index the store holds (the
+     * platforms a single-platform pull left out are not counted in its size).
+     */
+    private static List<Image> images(ImageStore store, Stores.Entry e) {
+        if (!e.descriptor().mediaType().isIndex()) {
+            return List.of(Stores.image(store, e));
+        }
+        List<Image> out = ManifestLists.entries(store, e.descriptor(), e.label()).stream()
+                .filter(ManifestLists.Entry::isImage).flatMap(x -> x.image().stream()).toList();
+        if (out.isEmpty()) {
+            throw new LayersException(e.label() + ": the store holds none of its platforms' images");
+        }
+        return out;
     }
 
     private String shorten(String digest) {

@@ -8,6 +8,8 @@ import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.Json;
 import dev.berth.layers.LayersException;
+import dev.berth.layers.ManifestLists;
+import dev.berth.layers.Platform;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -38,6 +40,11 @@ final class InspectCommand implements Runnable {
                     + "template such as '{{.State.Status}}' or '{{json .Config.Env}}'.")
     String format;
 
+    @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]",
+            description = "For a multi-platform image, the manifest and config of this platform's image (default: the"
+                    + " index and its platforms); a single-platform image must be for it.")
+    String platform;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -47,6 +54,7 @@ final class InspectCommand implements Runnable {
         if (type != null && !type.equals("container") && !type.equals("image")) {
             throw new LayersException("--type: unknown type \"" + type + "\" (use container or image)");
         }
+        java.util.Optional<Platform> wanted = java.util.Optional.ofNullable(platform).map(Platform::parse);
         PrintWriter out = spec.commandLine().getOut();
         List<Object> json = new ArrayList<>();
         List<Object> containers = new ArrayList<>();
@@ -63,7 +71,20 @@ final class InspectCommand implements Runnable {
                     throw new dev.berth.runtime.ContainerException(1, "no such container: " + name);
                 }
                 Stores.Entry e = Stores.findOne(store, name);
-                Image image = Stores.image(store, e);
+                if (e.descriptor().mediaType().isIndex() && wanted.isEmpty()) {
+                    Map<String, Object> doc = indexDocument(store, e);
+                    if (format.equals("text") && template == null) {
+                        indexText(out, doc);
+                    } else {
+                        json.add(template != null ? Json.mapper().convertValue(doc, Map.class) : doc);
+                    }
+                    continue;
+                }
+                Image image = wanted.isEmpty() ? Stores.image(store, e)
+                        : store.image(e.descriptor(), wanted.get(), e.label());
+                if (wanted.isPresent() && !e.descriptor().mediaType().isIndex() && !image.platform().satisfies(wanted.get())) {
+                    throw new LayersException(e.label() + " is for " + image.platform() + ", not " + wanted.get());
+                }
                 if (template != null) {
                     json.add(Json.mapper().convertValue(document(e, image), Map.class));
                 } else if (format.equals("json")) {
@@ -86,6 +107,46 @@ final class InspectCommand implements Runnable {
         } else if (!containers.isEmpty()) { // a container has no text form: docker's JSON
             out.println(Json.pretty(containers));
         }
+    }
+
+    /** An index as {@code json} and templates show it: its document, and per entry what the store holds. */
+    private static Map<String, Object> indexDocument(ImageStore store, Stores.Entry e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("Name", e.name().map(Object::toString).orElse(""));
+        m.put("Digest", e.descriptor().digest().toString());
+        m.put("MediaType", e.descriptor().mediaType().toString());
+        m.put("Index", tree(store.readBytes(e.descriptor(), e.label())));
+        List<Map<String, Object>> platforms = new ArrayList<>();
+        for (ManifestLists.Entry entry : ManifestLists.entries(store, e.descriptor(), e.label())) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("Platform", entry.platformName());
+            p.put("Digest", entry.descriptor().digest().toString());
+            p.put("MediaType", entry.descriptor().mediaType().toString());
+            p.put("Image", entry.isImage());
+            p.put("InStore", entry.image().isPresent() || (!entry.isImage() && store.has(entry.descriptor())));
+            entry.image().ifPresent(i -> {
+                p.put("Id", i.id().toString());
+                p.put("Size", i.size());
+            });
+            platforms.add(p);
+        }
+        m.put("Platforms", platforms);
+        return m;
+    }
+
+    private static void indexText(PrintWriter out, Map<String, Object> doc) {
+        out.println("Name:         " + (doc.get("Name").toString().isEmpty() ? "<none>" : doc.get("Name")));
+        out.println("Digest:       " + doc.get("Digest"));
+        out.println("Media type:   " + doc.get("MediaType"));
+        out.println("Platforms:");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> platforms = (List<Map<String, Object>>) doc.get("Platforms");
+        for (Map<String, Object> p : platforms) {
+            String held = !(Boolean) p.get("InStore") ? "not in the store"
+                    : !(Boolean) p.get("Image") ? "attestation" : Format.size((Long) p.get("Size"));
+            out.println("  " + p.get("Platform") + "  " + p.get("Digest") + "  " + held);
+        }
+        out.println();
     }
 
     private static Map<String, Object> document(Stores.Entry e, Image image) {

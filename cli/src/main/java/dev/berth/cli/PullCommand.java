@@ -16,12 +16,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code berth pull [--platform os/arch[/variant]] [-q] NAME}: an image from a registry into the store. */
+/**
+ * {@code berth pull [--platform os/arch[/variant] | --all-platforms] [-q] NAME}: an image (or a whole
+ * multi-platform index) from a registry into the store.
+ */
 @Command(name = "pull", description = "Download an image from a registry into the local store.")
 final class PullCommand implements Callable<Integer> {
     @Option(names = "--platform", paramLabel = "os/arch[/variant]",
             description = "The platform to pull from a multi-platform image (default: this machine's).")
     String platform;
+
+    @Option(names = {"-a", "--all-platforms"}, description = "Store a multi-platform image whole: every platform's"
+            + " manifest, config and layers, and the index under NAME (skopeo's copy --all).")
+    boolean allPlatforms;
 
     @Option(names = {"-q", "--quiet"}, description = "Print only the image's name when done.")
     boolean quiet;
@@ -43,9 +50,13 @@ final class PullCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--oci changes the manifest's digest: pull "
                     + name + " by a tag to convert it");
         }
+        if (allPlatforms && (platform != null || oci)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--all-platforms stores the index as it is:"
+                    + " give it without " + (platform != null ? "--platform" : "--oci"));
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        PullOptions options = PullOptions.defaults();
+        PullOptions options = PullOptions.defaults().withAllPlatforms(allPlatforms);
         if (platform != null) {
             options = options.withPlatform(Platform.parse(platform));
         }
@@ -71,6 +82,9 @@ final class PullCommand implements Callable<Integer> {
                 }
             }
             if (!quiet) {
+                if (allPlatforms) {
+                    out.println("Platforms: " + String.join(", ", r.platforms().stream().map(Object::toString).toList()));
+                }
                 out.println("Digest: " + r.digest());
                 out.println("Status: " + (r.updated() ? "Downloaded newer image for " : "Image is up to date for ")
                         + ref.familiar());

@@ -33,7 +33,12 @@ final class PushCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Reference source = Reference.parse(name);
-        Reference dest = destination == null ? source : Reference.parse(destination);
+        push(spec, source, destination == null ? source : Reference.parse(destination), quiet);
+        return 0;
+    }
+
+    /** Pushes {@code source} of the store to {@code dest}, printing as docker push does (or only the name). */
+    static PushResult push(CommandLine.Model.CommandSpec spec, Reference source, Reference dest, boolean quiet) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         PushOptions options = PushOptions.defaults();
@@ -52,7 +57,7 @@ final class PushCommand implements Callable<Integer> {
                 out.println(dest);
             }
             out.flush();
+            return r;
         }
-        return 0;
     }
 }

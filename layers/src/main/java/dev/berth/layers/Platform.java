@@ -33,23 +33,35 @@ public record Platform(
         return new Platform(architecture, os, Optional.empty(), List.of(), variant, Map.of());
     }
 
+    /** Go's architecture names (and containerd's aliases of them) that a platform of one part may be. */
+    private static final java.util.Set<String> ARCHITECTURES = java.util.Set.of("386", "amd64", "arm", "arm64",
+            "loong64", "mips", "mipsle", "mips64", "mips64le", "ppc64", "ppc64le", "riscv64", "s390x", "wasm",
+            "x86_64", "x86-64", "aarch64", "armhf", "i386");
+    private static final java.util.Set<String> SYSTEMS = java.util.Set.of("linux", "windows", "darwin", "freebsd");
+
     /**
-     * Parses {@code os/arch[/variant]} (an {@code arch} alone means linux). Architecture aliases are
-     * normalised as containerd does: x86_64 to amd64, aarch64 to arm64 (variant v8 is dropped for arm64).
+     * Parses {@code os/arch[/variant]}, as containerd does: one part is an architecture (on linux) or an
+     * operating system (on this machine's architecture), anything else of one part is an error. Architecture
+     * aliases are normalised: x86_64 to amd64, aarch64 to arm64 (variant v8 is dropped for arm64).
      */
     public static Platform parse(String text) {
         String[] parts = text.trim().toLowerCase(java.util.Locale.ROOT).split("/", -1);
         List<String> p = new ArrayList<>(List.of(parts));
-        if (p.isEmpty() || p.size() > 3 || p.stream().anyMatch(String::isEmpty)) {
+        if (p.isEmpty() || p.size() > 3 || p.stream().anyMatch(s -> !s.matches("[a-z0-9_.-]+"))) {
             throw new LayersException("invalid platform \"" + text + "\": expected os/arch[/variant]");
         }
-        if (p.size() == 1) {
+        if (p.size() == 1 && SYSTEMS.contains(p.getFirst())) {
+            p.add(host().architecture());
+        } else if (p.size() == 1 && ARCHITECTURES.contains(p.getFirst())) {
             p.addFirst("linux");
+        } else if (p.size() == 1) {
+            throw new LayersException("invalid platform \"" + text + "\": unknown operating system or architecture");
         }
         String arch = switch (p.get(1)) {
             case "x86_64", "x86-64" -> "amd64";
             case "aarch64" -> "arm64";
             case "armhf" -> "arm";
+            case "i386" -> "386";
             default -> p.get(1);
         };
         Optional<String> variant = p.size() == 3 ? Optional.of(p.get(2)) : Optional.empty();

@@ -82,6 +82,13 @@ class JsonModelTest {
         assertThat(Platform.parse("linux/arm/v6").satisfies(Platform.parse("linux/arm/v7"))).isFalse();
         assertThat(Platform.parse("linux/arm64").satisfies(Platform.parse("linux/arm64/v8"))).isTrue();
         assertThatThrownBy(() -> Platform.parse("linux//")).hasMessageContaining("os/arch[/variant]");
+        // one part, as containerd reads it: an architecture on linux, or an os on this machine's architecture
+        assertThat(Platform.parse("arm64")).hasToString("linux/arm64");
+        assertThat(Platform.parse("linux")).isEqualTo(Platform.host());
+        assertThatThrownBy(() -> Platform.parse("bogus"))
+                .hasMessage("invalid platform \"bogus\": unknown operating system or architecture");
+        assertThatThrownBy(() -> Platform.parse("linux/am d64")).hasMessageContaining("os/arch[/variant]");
+        assertThatThrownBy(() -> Platform.parse("linux/arm/v7/x")).hasMessageContaining("os/arch[/variant]");
     }
 
     @Test

@@ -418,6 +418,30 @@ class PushPullTest {
     }
 
     @Test
+    void allPlatformsStoresTheIndexWholeWithItsAttestationAndNamesIt() {
+        List<Platform> platforms = List.of(AMD64, Platform.parse("linux/arm64"));
+        try (ImageStore source = Fixtures.store(tmp.resolve("a")); ImageStore target = Fixtures.store(tmp.resolve("b"));
+             RegistryClient client = client()) {
+            Reference local = Reference.parse("whole:1");
+            Descriptor index = TestImages.createIndex(source, local, platforms, true, 16, 20_000);
+            client.push(source, local, ref("whole:1"), PushOptions.defaults());
+            PullResult r = client.pull(target, ref("whole:1"), PullOptions.defaults().withAllPlatforms(true));
+            assertThat(r.image().digest()).isEqualTo(index.digest());
+            assertThat(r.image().mediaType()).isEqualTo(MediaType.OCI_INDEX);
+            assertThat(r.platforms()).containsExactlyElementsOf(platforms);
+            assertThat(r.platform()).isEqualTo(AMD64);
+            assertThat(target.resolve(ref("whole:1"))).map(Descriptor::digest).contains(index.digest());
+            // every blob the source's index reaches, attestation included, is in the target
+            assertThat(source.reachable(List.of(index))).allMatch(target::has);
+            assertThat(target.image(ref("whole:1"), Platform.parse("linux/arm64")).platform())
+                    .isEqualTo(Platform.parse("linux/arm64"));
+            PullResult again = client.pull(target, ref("whole:1"), PullOptions.defaults().withAllPlatforms(true));
+            assertThat(again.updated()).isFalse();
+            assertThat(again.bytesDownloaded()).isZero();
+        }
+    }
+
+    @Test
     void aSinglePlatformImageMustMatchAnExplicitPlatform() {
         try (ImageStore source = Fixtures.store(tmp.resolve("a")); ImageStore target = Fixtures.store(tmp.resolve("b"));
              RegistryClient client = client()) {

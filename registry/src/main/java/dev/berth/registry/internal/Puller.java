@@ -51,18 +51,15 @@ public final class Puller {
 
         Doc top = resolve(t, ref, scopes, progress, what);
         progress.on(new ProgressEvent.Resolved(ref, top.digest, top.type));
+        if (top.type.isIndex() && options.allPlatforms()) {
+            return pullIndex(t, ref, top, wanted, scopes, progress);
+        }
 
         Doc manifestDoc = top;
         Optional<Platform> indexPlatform = Optional.empty();
         if (top.type.isIndex()) {
             ImageIndex index = Json.read(top.bytes, ImageIndex.class, what + " index " + top.digest);
-            Descriptor entry;
-            try {
-                entry = ImageStore.selectPlatform(index, wanted, what);
-            } catch (LayersException e) {
-                throw new RegistryException(e.getMessage(), Optional.of("PLATFORM_UNKNOWN"), java.util.OptionalInt.empty(),
-                        false, e);
-            }
+            Descriptor entry = select(index, wanted, what);
             indexPlatform = entry.platform();
             progress.on(new ProgressEvent.PlatformSelected(entry.platform().orElse(wanted), entry.digest()));
             manifestDoc = byDigest(t, repo, entry.digest(), Optional.of(entry.mediaType()), scopes, progress, what);
@@ -74,7 +71,83 @@ public final class Puller {
             throw new RegistryException(what + " is a " + top.type + ", not a container image");
         }
 
-        Manifest manifest = Json.read(manifestDoc.bytes, Manifest.class, what + " manifest " + manifestDoc.digest);
+        Manifest manifest = imageManifest(manifestDoc, what);
+        Map<Digest, Wanted> blobs = new LinkedHashMap<>();
+        addBlobs(blobs, manifest, true);
+        long downloaded = fetchAll(t, repo, blobs.values(), progress, what);
+        Platform configured = checkConfig(manifest, manifestDoc, what);
+        Document<Manifest> m = new Document<>(manifest, manifestDoc.bytes, manifestDoc.type, manifestDoc.digest);
+        Platform platform = indexPlatform.orElse(configured);
+        if (options.platform().isPresent() && !top.type.isIndex() && !configured.satisfies(wanted)) {
+            throw new RegistryException(what + " is for " + configured + ", not the requested " + wanted,
+                    Optional.of("PLATFORM_UNKNOWN"), java.util.OptionalInt.empty(), false, null);
+        }
+
+        store.put(m);
+        if (top.type.isIndex()) {
+            store.put(top.bytes);
+        }
+        Descriptor named = m.descriptor().withPlatform(Optional.of(platform));
+        boolean updated = name(ref, named, blobs.keySet(), downloaded);
+        return new PullResult(ref, top.digest, named, platform, List.of(platform), updated, downloaded,
+                t.endpoint().host());
+    }
+
+    /**
+     * Every entry of an index (images and attestations), their configs and layers, then the manifests, then
+     * the index, named: what skopeo's {@code copy --all} keeps. Image entries are checked as a single
+     * image is; an attestation's blobs (in-toto statements, not layers) are stored as they are.
+     */
+    private PullResult pullIndex(Transport t, Reference ref, Doc top, Platform wanted, List<Scope> scopes,
+                                 Progress progress) {
+        String repo = ref.repository();
+        String what = ref.familiar();
+        ImageIndex index = Json.read(top.bytes, ImageIndex.class, what + " index " + top.digest);
+        Map<Digest, Wanted> blobs = new LinkedHashMap<>();
+        List<Doc> manifests = new ArrayList<>();
+        Map<Doc, Manifest> images = new LinkedHashMap<>();
+        for (Descriptor e : index.manifests()) {
+            String label = what + " (" + e.platform().map(Platform::toString).orElse("no platform") + ")";
+            Doc d = byDigest(t, repo, e.digest(), Optional.of(e.mediaType()), scopes, progress, label);
+            if (!d.type.isManifest()) {
+                throw new RegistryException(label + ": entry " + e.digest() + " is a " + d.type
+                        + "; berth stores indexes of image manifests only");
+            }
+            boolean image = e.platform().map(p -> !p.os().equals("unknown")).orElse(true);
+            Manifest m = image ? imageManifest(d, label)
+                    : Json.read(d.bytes, Manifest.class, label + " manifest " + d.digest);
+            addBlobs(blobs, m, image);
+            manifests.add(d);
+            if (image) {
+                images.put(d, m);
+            }
+        }
+        long downloaded = fetchAll(t, repo, blobs.values(), progress, what);
+        images.forEach((d, m) -> checkConfig(m, d, what));
+        for (Doc d : manifests) {
+            store.put(d.bytes);
+        }
+        store.put(top.bytes);
+        Descriptor named = Descriptor.of(top.type, top.digest, top.bytes.length);
+        boolean updated = name(ref, named, blobs.keySet(), downloaded);
+        List<Platform> platforms = index.images().stream().flatMap(e -> e.platform().stream()).toList();
+        Platform platform = platforms.stream().filter(p -> p.satisfies(wanted)).findFirst()
+                .orElse(platforms.isEmpty() ? wanted : platforms.getFirst());
+        return new PullResult(ref, top.digest, named, platform, platforms, updated, downloaded, t.endpoint().host());
+    }
+
+    private static Descriptor select(ImageIndex index, Platform wanted, String what) {
+        try {
+            return ImageStore.selectPlatform(index, wanted, what);
+        } catch (LayersException e) {
+            throw new RegistryException(e.getMessage(), Optional.of("PLATFORM_UNKNOWN"), java.util.OptionalInt.empty(),
+                    false, e);
+        }
+    }
+
+    /** A manifest that is an image's: a config berth reads and layers it can unpack. */
+    private static Manifest imageManifest(Doc doc, String what) {
+        Manifest manifest = Json.read(doc.bytes, Manifest.class, what + " manifest " + doc.digest);
         if (!manifest.config().mediaType().isConfig()) {
             throw new RegistryException(what + " is not a container image (its config is a "
                     + manifest.config().mediaType() + ")");
@@ -85,15 +158,22 @@ public final class Puller {
                         + ", which berth cannot unpack");
             }
         }
+        return manifest;
+    }
 
-        Map<Digest, Descriptor> blobs = new LinkedHashMap<>();
-        blobs.put(manifest.config().digest(), manifest.config());
-        for (Descriptor l : manifest.layers()) {
-            blobs.putIfAbsent(l.digest(), l);
+    /** A blob to download: its kind for progress, and whether its entries are checked as a layer's. */
+    private record Wanted(Descriptor descriptor, ProgressEvent.BlobKind kind, boolean check) {}
+
+    private static void addBlobs(Map<Digest, Wanted> blobs, Manifest m, boolean image) {
+        blobs.putIfAbsent(m.config().digest(), new Wanted(m.config(), ProgressEvent.BlobKind.CONFIG, false));
+        for (Descriptor l : m.layers()) {
+            blobs.merge(l.digest(), new Wanted(l, ProgressEvent.BlobKind.LAYER, image),
+                    (a, b) -> a.check() || !b.check() ? a : b);
         }
-        long downloaded = fetchAll(t, repo, new ArrayList<>(blobs.values()), manifest.config().digest(), progress,
-                what);
+    }
 
+    /** The stored config of an image: one diff_id per layer, an os and an architecture; returns its platform. */
+    private Platform checkConfig(Manifest manifest, Doc manifestDoc, String what) {
         Descriptor configDescriptor = manifest.config();
         ImageConfig config;
         try {
@@ -107,26 +187,17 @@ public final class Puller {
             throw new RegistryException(what + ": image " + manifestDoc.digest + " has " + manifest.layers().size()
                     + " layers but its config lists " + diffIds + " diff_ids");
         }
-        Platform configured = configPlatform(config, what);
-        Document<Manifest> m = new Document<>(manifest, manifestDoc.bytes, manifestDoc.type, manifestDoc.digest);
-        Platform platform = indexPlatform.orElse(configured);
-        if (options.platform().isPresent() && !top.type.isIndex() && !configured.satisfies(wanted)) {
-            throw new RegistryException(what + " is for " + configured + ", not the requested " + wanted,
-                    Optional.of("PLATFORM_UNKNOWN"), java.util.OptionalInt.empty(), false, null);
-        }
+        return configPlatform(config, what);
+    }
 
-        store.put(m);
-        if (top.type.isIndex()) {
-            store.put(top.bytes);
-        }
-        Descriptor named = m.descriptor().withPlatform(Optional.of(platform));
+    /** Names what was pulled and remembers where its blobs are; returns whether the store changed. */
+    private boolean name(Reference ref, Descriptor named, java.util.Collection<Digest> blobs, long downloaded) {
         Optional<Descriptor> before = store.resolve(ref);
         store.tag(ref, named);
-        for (Descriptor b : blobs.values()) {
-            locations.remember(b.digest(), ref.registry(), repo);
+        for (Digest b : blobs) {
+            locations.remember(b, ref.registry(), ref.repository());
         }
-        boolean updated = downloaded > 0 || before.map(d -> !d.digest().equals(named.digest())).orElse(true);
-        return new PullResult(ref, top.digest, named, platform, updated, downloaded, t.endpoint().host());
+        return downloaded > 0 || before.map(d -> !d.digest().equals(named.digest())).orElse(true);
     }
 
     private static Platform configPlatform(ImageConfig config, String what) {
@@ -190,19 +261,17 @@ public final class Puller {
 
     /**
      * Downloads the blobs the store lacks, at most the registry's concurrency at once; on the first failure
-     * the others are stopped and that failure is thrown. Returns the bytes downloaded.
-     */
-    /**
-     * Downloads the blobs the store lacks, in parallel; each new layer's entries are checked (see
+     * the others are stopped and that failure is thrown. Each new layer's entries are checked (see
      * {@link dev.berth.layers.LayerCheck}) before anything names the image, so a hostile layer fails the pull.
+     * Returns the bytes downloaded.
      */
-    private long fetchAll(Transport t, String repo, List<Descriptor> blobs, Digest config, Progress progress,
+    private long fetchAll(Transport t, String repo, java.util.Collection<Wanted> blobs, Progress progress,
                           String what) {
         AtomicLong bytes = new AtomicLong();
         List<Parallel.Task> tasks = new ArrayList<>();
-        for (Descriptor b : blobs) {
-            ProgressEvent.BlobKind kind = b.digest().equals(config) ? ProgressEvent.BlobKind.CONFIG
-                    : ProgressEvent.BlobKind.LAYER;
+        for (Wanted w : blobs) {
+            Descriptor b = w.descriptor();
+            ProgressEvent.BlobKind kind = w.kind();
             if (store.has(b)) {
                 progress.on(new ProgressEvent.BlobExists(b.digest(), b.size(), kind));
                 continue;
@@ -212,7 +281,7 @@ public final class Puller {
                 t.transfers().acquire();
                 try {
                     if (!store.has(b)) {
-                        Optional<BlobDownloader.Check> check = kind == ProgressEvent.BlobKind.LAYER
+                        Optional<BlobDownloader.Check> check = w.check()
                                 ? Optional.of(in -> dev.berth.layers.LayerCheck.check(in, what + ": layer " + b.digest()))
                                 : Optional.empty();
                         try {
