@@ -124,9 +124,37 @@ class MultiPlatformTest {
                 MediaType.OCI_MANIFEST, "skopeo's copy").value();
         Map<String, byte[]> files = files(Files.newInputStream(copied.resolve(m.layers().getFirst().digest().hex())));
         assertThat(elfMachine(files.get("hello"))).isEqualTo(183);
+        pushedIndexReadsAsTwoPlatforms(home, skopeo);
         assertThat(berth(home, "run", "--rm", "hello:multi").ok().stdout()).isEqualTo("hello from x86_64 on x86_64\n");
         assertThat(berth(home, "run", "--rm", "--platform", "linux/arm64", "hello:multi").ok().stdout())
                 .isEqualTo("hello from aarch64 on aarch64\n");
+    }
+
+    /**
+     * The same build with {@code --push} to a registry: skopeo sees an index of the two platforms, and its
+     * arm64 image, copied by skopeo and unpacked by umoci, holds the arm64 program.
+     */
+    private void pushedIndexReadsAsTwoPlatforms(Path home, Path skopeo) throws Exception {
+        Path umoci = Tools.require("umoci");
+        try (dev.berth.registry.testing.LocalRegistry registry = dev.berth.registry.testing.LocalRegistry.open(
+                tmp.resolve("registry"))) {
+            String name = registry.host() + "/team/hello:multi";
+            berth(home, "build", "-q", "--platform", "linux/amd64,linux/arm64", "--push", "-t", name,
+                    tmp.resolve("ctx").toString()).ok();
+            com.fasterxml.jackson.databind.JsonNode raw = dev.berth.layers.Json.mapper().readTree(Tools.run(
+                    skopeo.toString(), "inspect", "--raw", "--tls-verify=false", "docker://" + name).ok().stdout());
+            assertThat(raw.get("mediaType").asText()).isEqualTo(MediaType.OCI_INDEX.toString());
+            List<String> platforms = new ArrayList<>();
+            raw.get("manifests").forEach(m -> platforms.add(m.get("platform").get("os").asText() + "/"
+                    + m.get("platform").get("architecture").asText()));
+            assertThat(platforms).containsExactly("linux/amd64", "linux/arm64");
+            Path oci = tmp.resolve("pushed-arm64");
+            Tools.run(skopeo.toString(), "--override-arch", "arm64", "copy", "--src-tls-verify=false",
+                    "docker://" + name, "oci:" + oci + ":arm64").ok();
+            Path bundle = tmp.resolve("pushed-arm64-bundle");
+            Tools.run(umoci.toString(), "unpack", "--image", oci + ":arm64", bundle.toString()).ok();
+            assertThat(elfMachine(Files.readAllBytes(bundle.resolve("rootfs/hello")))).isEqualTo(183);
+        }
     }
 
     @Test
