@@ -330,12 +330,7 @@ class InteropMatrixTest {
     }
 
     private static Tools.Result peer(String tool, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Tools.require(tool).toString()));
-        if (tool.equals("skopeo")) {
-            cmd.add("--insecure-policy");
-        }
-        cmd.addAll(List.of(args));
-        return Tools.run(cmd).ok();
+        return Peers.run(tool, args);
     }
 
     private static Tools.Result podman(String... args) {

@@ -230,12 +230,7 @@ class MultiPlatformStoreTest {
     }
 
     private static Tools.Result peer(String tool, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Tools.require(tool).toString()));
-        if (tool.equals("skopeo")) {
-            cmd.add("--insecure-policy");
-        }
-        cmd.addAll(List.of(args));
-        return Tools.run(cmd).ok();
+        return Peers.run(tool, args);
     }
 
     private static Tools.Result tool(List<String> base, String... args) {
