@@ -128,6 +128,11 @@ class MultiPlatformTest {
         assertThat(berth(home, "run", "--rm", "hello:multi").ok().stdout()).isEqualTo("hello from x86_64 on x86_64\n");
         assertThat(berth(home, "run", "--rm", "--platform", "linux/arm64", "hello:multi").ok().stdout())
                 .isEqualTo("hello from aarch64 on aarch64\n");
+        // started again, a container runs the image it ran, not this machine's of the same name
+        assertThat(berth(home, "run", "--name", "arm-again", "--platform", "linux/arm64", "hello:multi").ok().stdout())
+                .isEqualTo("hello from aarch64 on aarch64\n");
+        assertThat(berth(home, "start", "-a", "arm-again").ok().stdout()).isEqualTo("hello from aarch64 on aarch64\n");
+        berth(home, "rm", "arm-again").ok();
     }
 
     /**

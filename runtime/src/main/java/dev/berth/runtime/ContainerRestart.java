@@ -31,15 +31,27 @@ record ContainerRestart(String what, RunOptions options, ContainerState state, S
         Map<?, ?> config = RunConfig.read(dir, what).orElseThrow(() -> new ContainerException(what
                 + ": it has no run configuration (a build's container, or one of an older berth): run a new one"));
         RunOptions o = RunConfig.options(config, s.name(), detach, attachStdin);
+        Optional<dev.berth.layers.Platform> platform = RunConfig.platform(config);
         Supplier<ContainerImage> image = () -> ContainerImage.of(ContainerRuntime.reference(s.image()),
-                image(images, s, what));
+                image(images, s, platform, what));
         return new ContainerRestart(what, o, s, image);
     }
 
-    /** The image a container ran: by its name while that still names it, else by name and digest. */
+    /** {@link #image(ImageResolver, ContainerState, Optional, String)} for this machine's platform. */
     static Image image(ImageResolver images, ContainerState s, String what) {
+        return image(images, s, Optional.empty(), what);
+    }
+
+    /**
+     * The image a container ran: by its name while that still names it (for the platform it ran, when
+     * the name is of several), else by name and digest.
+     */
+    static Image image(ImageResolver images, ContainerState s, Optional<dev.berth.layers.Platform> platform,
+                       String what) {
         Reference byName = ContainerRuntime.reference(s.image());
         Optional<Image> found = images.find(byName).filter(i -> i.digest().toString().equals(s.imageId()))
+                .or(() -> platform.flatMap(p -> images.find(byName, p))
+                        .filter(i -> i.digest().toString().equals(s.imageId())))
                 .or(() -> images.find(ContainerRuntime.reference(byName.name() + "@" + s.imageId())));
         return found.orElseThrow(() -> new ContainerException(what + ": its image " + s.image() + " ("
                 + s.imageId() + ") is no longer in the store"));

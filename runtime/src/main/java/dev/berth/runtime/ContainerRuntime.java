@@ -208,7 +208,7 @@ public final class ContainerRuntime {
             Optional<MountPoints> commit = o.commitTo().map(to -> MountPoints.of(new LayeredFs(lowers),
                     spec.mounts()));
             if (again.isEmpty() && o.mounts().isEmpty() && o.commitTo().isEmpty()) {
-                RunConfig.write(slot.path, o, plan, publish, spec.mounts());
+                RunConfig.write(slot.path, o, plan, publish, spec.mounts(), image.platform());
             }
             Optional<Keeper> keeper = o.detach().map(d -> Detached.keeper(slot.path, d));
             Path started = slot.path.resolve(ContainerStore.STARTED);

@@ -17,9 +17,27 @@ public interface ImageResolver {
     /** The image for this machine's platform, or empty when this resolver does not have it. */
     Optional<Image> find(Reference reference);
 
-    /** Images in the local store, for {@code platform}. */
+    /**
+     * The image of {@code reference} for {@code platform}, which may not be this machine's (a container
+     * started again runs the image it ran); empty when this resolver cannot pick by platform or lacks it.
+     */
+    default Optional<Image> find(Reference reference, Platform platform) {
+        return Optional.empty();
+    }
+
+    /** Images in the local store, for {@code platform} unless asked for another. */
     static ImageResolver store(ImageStore store, Platform platform) {
-        return ref -> store.resolve(ref).map(d -> store.image(d, platform, ref.familiar()));
+        return new ImageResolver() {
+            @Override
+            public Optional<Image> find(Reference ref) {
+                return find(ref, platform);
+            }
+
+            @Override
+            public Optional<Image> find(Reference ref, Platform p) {
+                return store.resolve(ref).map(d -> store.image(d, p, ref.familiar()));
+            }
+        };
     }
 
     /**
@@ -27,13 +45,22 @@ public interface ImageResolver {
      * {@code fetch} throws when the image cannot be had.
      */
     default ImageResolver orFetch(Consumer<Reference> fetch) {
-        return ref -> {
-            Optional<Image> found = find(ref);
-            if (found.isPresent()) {
-                return found;
+        ImageResolver self = this;
+        return new ImageResolver() {
+            @Override
+            public Optional<Image> find(Reference ref) {
+                Optional<Image> found = self.find(ref);
+                if (found.isPresent()) {
+                    return found;
+                }
+                fetch.accept(ref);
+                return self.find(ref);
             }
-            fetch.accept(ref);
-            return find(ref);
+
+            @Override
+            public Optional<Image> find(Reference ref, Platform p) {
+                return self.find(ref, p);
+            }
         };
     }
 }

@@ -28,7 +28,7 @@ final class RunConfig {
      * need to tell the runtime's mount points from the container's changes.
      */
     static void write(Path dir, RunOptions o, ContainerPlan plan, List<PortMapping> publish,
-                      List<ContainerSpec.Mount> mounts) {
+                      List<ContainerSpec.Mount> mounts, dev.berth.layers.Platform platform) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("args", plan.args());
         m.put("env", plan.keptEnv());
@@ -48,6 +48,7 @@ final class RunConfig {
         m.put("keepId", o.keepId());
         m.put("noNewPrivileges", o.noNewPrivileges());
         m.put("seccomp", o.seccomp().text());
+        m.put("platform", platform.toString()); // which image of a multi-platform name it ran
         m.put("logMaxBytes", o.detach().map(DetachOptions::logMaxBytes).orElse(0L));
         m.put("logMaxFiles", o.detach().map(DetachOptions::logMaxFiles).orElse(1));
         m.put("publish", publish.stream().map(p -> List.of(p.protocol(), p.hostIp(), Integer.toString(p.hostPort()),
@@ -117,6 +118,11 @@ final class RunConfig {
 
     private static List<String> strings(Object v) {
         return ((List<?>) v).stream().map(String.class::cast).toList();
+    }
+
+    /** The platform of the image the container ran; empty for a container made before berth kept it. */
+    static Optional<dev.berth.layers.Platform> platform(Map<?, ?> m) {
+        return m.get("platform") instanceof String p ? Optional.of(dev.berth.layers.Platform.parse(p)) : Optional.empty();
     }
 
     /** The container's seccomp profile (berth's default for a container made before berth kept it). */
