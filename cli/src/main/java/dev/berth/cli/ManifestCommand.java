@@ -51,6 +51,14 @@ final class ManifestCommand implements Runnable {
         return out;
     }
 
+    /** The manifest list {@code ref} names in the store; an error when it names none, or an image that is not one. */
+    private static Descriptor list(ImageStore store, Reference ref) {
+        Descriptor d = store.resolve(ref).orElseThrow(
+                () -> new LayersException("manifest list " + ref.familiar() + " is not in the store"));
+        ManifestLists.index(store, d, ref.familiar());
+        return d;
+    }
+
     @Command(name = "create", description = "Name a new manifest list holding the given images of the store.")
     static final class Create implements Runnable {
         @Parameters(index = "0", paramLabel = "LIST", description = "The list's name.")
@@ -106,12 +114,11 @@ final class ManifestCommand implements Runnable {
         public void run() {
             Reference ref = Reference.parse(list);
             try (ImageStore store = Stores.open()) {
-                Stores.Entry e = Stores.findOne(store, image);
-                List<Descriptor> add = ManifestLists.entriesFor(store, e.descriptor(), e.label(), all, Optional.empty());
+                List<Descriptor> add = entries(store, List.of(image), all, Optional.empty());
                 if (os != null || arch != null || variant != null) {
                     if (add.size() != 1) {
                         throw new LayersException("manifest add: --os, --arch and --variant set one image's platform,"
-                                + " not those of every entry of " + e.label());
+                                + " not those of every entry of " + image);
                     }
                     add = List.of(add.getFirst().withPlatform(Optional.of(override(add.getFirst().platform()))));
                 }
@@ -187,9 +194,7 @@ final class ManifestCommand implements Runnable {
         public void run() {
             Reference source = Reference.parse(list);
             try (ImageStore store = Stores.open()) {
-                Descriptor d = store.resolve(source).orElseThrow(
-                        () -> new LayersException("manifest list " + source.familiar() + " is not in the store"));
-                ManifestLists.index(store, d, source.familiar());
+                list(store, source);
             }
             String dest = destination == null ? list : destination.replaceFirst("^docker://", "");
             PushCommand.push(spec, source, Reference.parse(dest), quiet);
@@ -214,9 +219,7 @@ final class ManifestCommand implements Runnable {
             try (ImageStore store = Stores.open()) {
                 for (String l : lists) {
                     Reference ref = Reference.parse(l);
-                    Descriptor d = store.resolve(ref).orElseThrow(
-                            () -> new LayersException("manifest list " + ref.familiar() + " is not in the store"));
-                    ManifestLists.index(store, d, ref.familiar());
+                    list(store, ref);
                     store.untag(ref);
                     spec.commandLine().getOut().println("Untagged: " + ref.familiar());
                 }
