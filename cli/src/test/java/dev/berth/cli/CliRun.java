@@ -32,5 +32,13 @@ final class CliRun {
         }
     }
 
+    /** What {@code berth run --rm IMAGE ARGS} prints, in a JVM of its own (the container's output is the process's). */
+    static String runInJvm(Path home, String image, String... args) {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("run", "--rm", image));
+        cmd.addAll(java.util.List.of(args));
+        return dev.berth.layers.testing.Tools.run(dev.berth.layers.testing.Jvm.command(Berth.class,
+                cmd.toArray(String[]::new)), java.util.Map.of("BERTH_HOME", home.toString()), null).ok().stdout();
+    }
+
     private CliRun() {}
 }

@@ -211,22 +211,11 @@ class MultiPlatformStoreTest {
 
     /** What {@code berth run --rm IMAGE ARGS} prints, in its own JVM (the container's output is the process's). */
     private static String run(Path h, String image, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("run", "--rm", image));
-        cmd.addAll(List.of(args));
-        return Tools.run(Jvm.command(Berth.class, cmd.toArray(String[]::new)), Map.of("BERTH_HOME", h.toString()), null)
-                .ok().stdout();
+        return CliRun.runInJvm(h, image, args);
     }
 
     private static Path freshHome(String name) {
-        Path h = tmp.resolve("homes").resolve(name);
-        try {
-            if (Files.exists(h)) {
-                LayerExtractor.deleteTree(h);
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return h;
+        return TestBases.freshHome("mp-store-" + name);
     }
 
     private static Tools.Result peer(String tool, String... args) {
