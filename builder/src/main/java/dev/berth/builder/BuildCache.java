@@ -64,7 +64,23 @@ final class BuildCache {
 
     /** The step's latest result, when every recorded source stat equals {@code sources}. */
     Optional<Result> lookup(String key, List<ContextDir.Item> sources) {
-        Path f = dir.resolve("steps").resolve(key);
+        return lookupIn("steps", key, sources);
+    }
+
+    /**
+     * The digest of the sources' content ({@link ContextDir#contentDigest}) recorded for a step, when every
+     * recorded stat equals {@code sources}: what a portable key is made of, without reading them again.
+     */
+    Optional<String> sourcesDigest(String key, List<ContextDir.Item> sources) {
+        return lookupIn("sources", key, sources).flatMap(r -> r.warnings().stream().findFirst());
+    }
+
+    void recordSourcesDigest(String key, List<ContextDir.Item> sources, String digest) {
+        storeIn("sources", key, Result.noLayer(List.of(digest)), sources);
+    }
+
+    private Optional<Result> lookupIn(String kind, String key, List<ContextDir.Item> sources) {
+        Path f = dir.resolve(kind).resolve(key);
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(f), 1 << 16))) {
             if (in.readInt() != MAGIC) {
                 return Optional.empty();
@@ -111,7 +127,14 @@ final class BuildCache {
 
     /** Records a step's result with the stats of its sources (and under its content, when it has a layer). */
     void store(String key, Result result, List<ContextDir.Item> sources) {
-        write(dir.resolve("steps").resolve(key), out -> {
+        storeIn("steps", key, result, sources);
+        if (result.diffId().isPresent()) {
+            write(dir.resolve("layers").resolve(contentKey(key, result.diffId().get())), out -> writeResult(out, result));
+        }
+    }
+
+    private void storeIn(String kind, String key, Result result, List<ContextDir.Item> sources) {
+        write(dir.resolve(kind).resolve(key), out -> {
             writeResult(out, result);
             out.writeInt(sources.size());
             for (ContextDir.Item item : sources) {
@@ -123,9 +146,6 @@ final class BuildCache {
                 out.writeLong(s.inode());
             }
         });
-        if (result.diffId().isPresent()) {
-            write(dir.resolve("layers").resolve(contentKey(key, result.diffId().get())), out -> writeResult(out, result));
-        }
     }
 
     /** An image the build wrote: its manifest in the store and its config digest. */
@@ -185,6 +205,15 @@ final class BuildCache {
 
     private static String contentKey(String key, Digest diffId) {
         return sha256(key + " " + diffId);
+    }
+
+    /**
+     * A step's key as caches of other machines know it ({@code --cache-to/--cache-from}) when it reads
+     * context files: the step key and the digest of their content, so that neither stats nor the layers
+     * below have to be read to look it up.
+     */
+    static String portableKey(String key, String sourcesDigest) {
+        return sha256(key + "\nsources " + sourcesDigest);
     }
 
     static String sha256(String text) {

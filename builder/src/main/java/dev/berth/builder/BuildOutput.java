@@ -29,8 +29,15 @@ public sealed interface BuildOutput {
     record Push() implements BuildOutput {}
 
     /**
+     * A registry only ({@code --output type=registry}, as buildx's): every {@code -t} name is pushed and
+     * nothing is named in the local store, so layers a cache gave are mounted in the registry, never
+     * downloaded.
+     */
+    record Registry() implements BuildOutput {}
+
+    /**
      * Parses {@code --output}: {@code oci:DIR}, {@code docker-archive:FILE}, or buildx's
-     * {@code type=oci,dest=DIR} / {@code type=docker,dest=FILE}.
+     * {@code type=oci,dest=DIR} / {@code type=docker,dest=FILE} / {@code type=registry}.
      */
     static BuildOutput parse(String text) {
         if (text.startsWith("oci:") && text.length() > 4) {
@@ -52,6 +59,12 @@ public sealed interface BuildOutput {
                     default -> throw new BuildException("--output " + text + ": unknown key \"" + k + "\"");
                 }
             }
+            if ("registry".equals(type)) {
+                if (dest != null) {
+                    throw new BuildException("--output " + text + ": type=registry pushes to the -t names; it has no dest=");
+                }
+                return new Registry();
+            }
             if (dest == null || dest.isEmpty()) {
                 throw new BuildException("--output " + text + ": dest= is missing");
             }
@@ -59,7 +72,7 @@ public sealed interface BuildOutput {
                 case "oci" -> new OciLayout(Path.of(dest));
                 case "docker", "docker-archive" -> new DockerArchive(Path.of(dest));
                 default -> throw new BuildException("--output " + text + ": unknown type \"" + type
-                        + "\" (use oci or docker)");
+                        + "\" (use oci, docker or registry)");
             };
         }
         throw new BuildException("--output " + text + ": expected oci:DIR or docker-archive:FILE");

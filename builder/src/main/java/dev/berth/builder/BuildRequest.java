@@ -32,11 +32,14 @@ import java.util.Optional;
  *     RUN creates or changes get it too when they are newer.
  * @param secrets {@code --secret}: what {@code RUN --mount=type=secret,id=ID} mounts, by id
  * @param sshAgents {@code --ssh}: the agent socket {@code RUN --mount=type=ssh,id=ID} reaches, by id
+ * @param cacheFrom {@code --cache-from}: caches whose entries steps may take (after the local cache)
+ * @param cacheTo {@code --cache-to}: where the build's cache entries are written after its outputs
  */
 public record BuildRequest(Path context, Optional<Path> dockerfile, List<Reference> tags, Map<String, String> buildArgs,
                            Optional<String> target, boolean noCache, Map<String, String> labels,
                            Compression compression, List<BuildOutput> outputs, List<Platform> platforms,
-                           Optional<Instant> sourceDateEpoch, Map<String, Secret> secrets, Map<String, Path> sshAgents) {
+                           Optional<Instant> sourceDateEpoch, Map<String, Secret> secrets, Map<String, Path> sshAgents,
+                           List<CacheSpec> cacheFrom, List<CacheSpec> cacheTo) {
 
     /** A secret: never in a layer, a cache key or a history entry. */
     public sealed interface Secret {
@@ -74,6 +77,13 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         Objects.requireNonNull(sourceDateEpoch, "sourceDateEpoch");
         secrets = Map.copyOf(secrets);
         sshAgents = Map.copyOf(sshAgents);
+        cacheFrom = List.copyOf(cacheFrom);
+        cacheTo = List.copyOf(cacheTo);
+    }
+
+    /** Whether the image's config carries its own cache keys ({@code --cache-to type=inline}). */
+    public boolean inlineCache() {
+        return cacheTo.stream().anyMatch(c -> c instanceof CacheSpec.Inline);
     }
 
     /**
@@ -102,7 +112,7 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
     /** This request for one of its platforms (one image; the outputs are written for the whole build). */
     BuildRequest forPlatform(Platform p) {
         return new BuildRequest(context, dockerfile, tags, buildArgs, target, noCache, labels, compression, outputs,
-                List.of(p), sourceDateEpoch, secrets, sshAgents);
+                List.of(p), sourceDateEpoch, secrets, sshAgents, cacheFrom, cacheTo);
     }
 
     /** The outputs: the local store when none was given, and also when pushing (a push sends what it names). */
@@ -133,6 +143,8 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
         private Optional<Instant> sourceDateEpoch = Optional.empty();
         private final Map<String, Secret> secrets = new LinkedHashMap<>();
         private final Map<String, Path> sshAgents = new LinkedHashMap<>();
+        private final List<String> cacheFrom = new ArrayList<>();
+        private final List<String> cacheTo = new ArrayList<>();
 
         private Builder(Path context) {
             this.context = context;
@@ -199,9 +211,24 @@ public record BuildRequest(Path context, Optional<Path> dockerfile, List<Referen
             return this;
         }
 
+        /** Adds a {@code --cache-from} value ({@code type=registry,ref=REF}, {@code type=local,src=DIR}, {@code REF}). */
+        public Builder cacheFrom(String spec) {
+            cacheFrom.add(spec);
+            return this;
+        }
+
+        /** Adds a {@code --cache-to} value ({@code type=registry,ref=REF[,mode=max]}, {@code type=local,dest=DIR}, {@code type=inline}). */
+        public Builder cacheTo(String spec) {
+            cacheTo.add(spec);
+            return this;
+        }
+
+        /** The request; a malformed {@code --cache-from/--cache-to} value is a {@link BuildException}. */
         public BuildRequest build() {
             return new BuildRequest(context, dockerfile, tags, buildArgs, target, noCache, labels, compression,
-                    outputs, platforms, sourceDateEpoch, secrets, sshAgents);
+                    outputs, platforms, sourceDateEpoch, secrets, sshAgents,
+                    cacheFrom.stream().map(CacheSpec::parseFrom).toList(),
+                    cacheTo.stream().map(c -> CacheSpec.parseTo(c, compression.spec())).toList());
         }
     }
 }

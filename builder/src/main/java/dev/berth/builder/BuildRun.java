@@ -60,7 +60,8 @@ final class BuildRun {
      * stages that the builds of one request for several platforms build once.
      */
     record Workspace(ImageStore store, BuildCache cache, Path tmp, Path mountCaches, BaseImages baseImages,
-                     Optional<ImagePusher> pusher, StepRunner steps, SharedStages shared) {}
+                     Optional<ImagePusher> pusher, StepRunner steps, SharedStages shared, RemoteCache remote,
+                     CacheExports exports) {}
 
     /** The image one platform's build made, and the platform its config names. */
     record Built(BuildCache.ImageRecord image, Platform platform) {}
@@ -98,6 +99,8 @@ final class BuildRun {
     /** Each built stage's key in {@link SharedStages}, by stage index. */
     private final Map<Integer, String> shareKeys = new HashMap<>();
     private String currentStage = "";
+    /** The stages whose layers the image holds: the target and the stages it is built FROM. */
+    private final Set<Integer> imageStages = new java.util.HashSet<>();
 
     BuildRun(BuildRequest request, Consumer<BuildEvent> events, Workspace workspace, String platformLabel) {
         this.request = request;
@@ -109,7 +112,7 @@ final class BuildRun {
     /** One build of one platform, with its outputs. */
     BuildResult run() {
         List<BuildOutput> outputs = request.effectiveOutputs();
-        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events);
+        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events, ws.remote());
         imageOutputs.check(outputs);
         prepare();
         BuildCache.ImageRecord image = build().image();
@@ -162,14 +165,25 @@ final class BuildRun {
                 .append(" epoch=").append(epoch.map(Instant::toString).orElse("")).append(" labels=")
                 .append(request.labels()).append(" args=").append(request.buildArgs()).append(' ')
                 .append(compressionKey()).append('\n');
+        if (request.inlineCache()) {
+            recipe.append("inline-cache\n");
+        }
+        for (BuildPlan.PlannedStage ps = plannedStage(plan.target().index()); ps != null; ) {
+            imageStages.add(ps.stage().index());
+            ps = ps.base() instanceof ImageSource.FromStage(int index) ? plannedStage(index) : null;
+        }
         Preflight.Result checked = new Preflight(request, stages, images, ws.steps()).check(plan);
         totalSteps = checked.steps();
         runs = checked.runs();
     }
 
+    private BuildPlan.PlannedStage plannedStage(int index) {
+        return plan.stages().stream().filter(p -> p.stage().index() == index).findFirst().orElse(null);
+    }
+
     /** Builds the stages and writes the image's config and manifest (no outputs, no names). */
     Built build() {
-        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events);
+        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events, ws.remote());
         // what builds killed during a RUN left behind is cleaned up while this one goes on
         Thread recovery = runs ? Thread.ofPlatform().daemon().name("berth-recover").start(() -> {
             ws.steps().recover();
@@ -214,7 +228,8 @@ final class BuildRun {
         Optional<BuildCache.ImageRecord> known = request.noCache() ? Optional.empty()
                 : ws.cache().image(recipeKey).filter(r -> ws.store().has(r.manifest()) && ws.store().has(r.imageId()));
         BuildCache.ImageRecord image = known.orElseGet(() -> {
-            BuildCache.ImageRecord r = imageOutputs.finish(last, epoch, PENDING);
+            BuildCache.ImageRecord r = imageOutputs.finish(last, epoch, PENDING,
+                    request.inlineCache() ? ws.exports().entries(CacheSpec.Mode.MIN) : List.of());
             ws.cache().recordImage(recipeKey, r);
             return r;
         });
@@ -255,7 +270,7 @@ final class BuildRun {
                 s.scope = StageScope.start(globals, args, Environment.empty(), lexer);
                 s.config = ImageConfig.empty(images.platformOf(ps)).withContainerConfig(ContainerConfig.EMPTY.toBuilder().build());
                 s.config = ConfigSteps.withEnv(s.config, s);
-                s.fs = ImageFs.of(ws.store(), List.of());
+                s.fs = ImageFs.of(ws.store(), List.of(), ws.remote());
                 s.base = Optional.empty();
             }
             case ImageSource.External(String name) -> {
@@ -271,7 +286,7 @@ final class BuildRun {
                 b.onBuild = List.of(); // triggers fire once, in this build; the new image does not keep them
                 s.config = c.withContainerConfig(b.build());
                 s.scope = StageScope.start(globals, args, Environment.parse(cc.env()), lexer);
-                s.fs = ImageFs.of(ws.store(), r.layers());
+                s.fs = ImageFs.of(ws.store(), r.layers(), ws.remote());
                 s.base = Optional.of(r);
             }
             case ImageSource.FromStage(int index) -> {
@@ -396,6 +411,45 @@ final class BuildRun {
 
     BuildCache cache() {
         return ws.cache();
+    }
+
+    /**
+     * The result {@code --cache-from} recorded for a step's portable key (see {@link CacheArtifact}); its
+     * layer may not be in the store yet ({@link #materialize}).
+     */
+    Optional<BuildCache.Result> remoteLookup(String key) {
+        return request.noCache() ? Optional.empty() : ws.remote().lookup(key);
+    }
+
+    /** Whether any {@code --cache-from} gave entries (a COPY then hashes its sources to look them up). */
+    boolean hasRemote() {
+        return !request.noCache() && !ws.remote().isEmpty();
+    }
+
+    /** Records a step's result under its portable key, for {@code --cache-to}. */
+    void record(StageState s, String key, BuildCache.Result result) {
+        record(s, () -> key, result);
+    }
+
+    /** The same with a key made only when an export needs it (it may read the step's sources). */
+    void record(StageState s, java.util.function.Supplier<String> key, BuildCache.Result result) {
+        if (!request.cacheTo().isEmpty()) {
+            ws.exports().add(imageStages.contains(s.planned.stage().index()), key.get(), result);
+        }
+    }
+
+    /** Brings the blobs of {@code layers} that a cache gave without downloading into the store. */
+    void materialize(List<ImageFs.Layer> layers) {
+        for (ImageFs.Layer l : layers) {
+            if (!ws.remote().ensure(ws.store(), l.blob())) {
+                throw new BuildException("layer " + l.blob().digest() + " is not in the store");
+            }
+        }
+    }
+
+    /** Layers taken from a cache that the store lacks (for outputs and pushes). */
+    LazyBlobs lazy() {
+        return ws.remote();
     }
 
     StepRunner steps() {

@@ -7,6 +7,8 @@ import dev.berth.layers.LayerExtractor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.berth.layers.Platform;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -31,32 +33,40 @@ public final class Builder {
     private final BaseImages baseImages;
     private final Optional<ImagePusher> pusher;
     private final StepRunner steps;
+    private final CacheRegistry caches;
 
-    private Builder(BerthHome home, BaseImages baseImages, Optional<ImagePusher> pusher, StepRunner steps) {
+    private Builder(BerthHome home, BaseImages baseImages, Optional<ImagePusher> pusher, StepRunner steps,
+                    CacheRegistry caches) {
         this.home = Objects.requireNonNull(home, "home");
         this.baseImages = baseImages;
         this.pusher = pusher;
         this.steps = steps;
+        this.caches = caches;
     }
 
     /** A builder over the store and cache of {@code home}, images taken only from the local store. */
     public static Builder create(BerthHome home) {
-        return new Builder(home, BaseImages.NONE, Optional.empty(), StepRunner.NONE);
+        return new Builder(home, BaseImages.NONE, Optional.empty(), StepRunner.NONE, CacheRegistry.NONE);
     }
 
     /** Where images the store lacks come from (the registry's puller). */
     public Builder withBaseImages(BaseImages source) {
-        return new Builder(home, Objects.requireNonNull(source, "source"), pusher, steps);
+        return new Builder(home, Objects.requireNonNull(source, "source"), pusher, steps, caches);
     }
 
     /** How {@code --push} pushes (the registry's pusher); without one {@code --push} is refused before building. */
     public Builder withPusher(ImagePusher value) {
-        return new Builder(home, baseImages, Optional.of(value), steps);
+        return new Builder(home, baseImages, Optional.of(value), steps, caches);
     }
 
     /** What runs RUN steps (the runtime's containers); without one a Dockerfile that needs RUN is refused. */
     public Builder withStepRunner(StepRunner value) {
-        return new Builder(home, baseImages, pusher, Objects.requireNonNull(value, "value"));
+        return new Builder(home, baseImages, pusher, Objects.requireNonNull(value, "value"), caches);
+    }
+
+    /** How registry caches ({@code --cache-to/--cache-from type=registry}) are read and written. */
+    public Builder withCacheRegistry(CacheRegistry value) {
+        return new Builder(home, baseImages, pusher, steps, Objects.requireNonNull(value, "value"));
     }
 
     /** What {@link #pruneCache} removed. */
@@ -110,10 +120,33 @@ public final class Builder {
     /** Builds, reporting progress to {@code events}; throws {@link BuildException} (a one-line message) on failure. */
     public BuildResult build(BuildRequest request, Consumer<BuildEvent> events) {
         try (ImageStore store = home.openStore()) {
-            BuildRun.Workspace ws = new BuildRun.Workspace(store, new BuildCache(home.cache().resolve("build")),
-                    home.tmp(), home.cache().resolve("mounts"), baseImages, pusher, steps, new SharedStages());
-            return request.multiPlatform() ? new PlatformBuilds(request, events, ws).run()
-                    : new BuildRun(request, events, ws, "").run();
+            RemoteCache remote = request.cacheFrom().isEmpty() || request.noCache() ? RemoteCache.empty()
+                    : RemoteCache.load(request.cacheFrom(), caches, store,
+                            request.platforms().isEmpty() ? List.of(Platform.host()) : request.platforms(),
+                            w -> events.accept(new BuildEvent.Warning(w)));
+            // A cached layer that cannot be had when its bytes are needed (gone, corrupt) is a miss: the
+            // build starts again without it, and the local cache makes the steps before it instant.
+            for (int attempt = 1; ; attempt++) {
+                CacheExports exports = new CacheExports();
+                BuildRun.Workspace ws = new BuildRun.Workspace(store, new BuildCache(home.cache().resolve("build")),
+                        home.tmp(), home.cache().resolve("mounts"), baseImages, pusher, steps, new SharedStages(),
+                        remote, exports);
+                try {
+                    BuildResult r = request.multiPlatform() ? new PlatformBuilds(request, events, ws).run()
+                            : new BuildRun(request, events, ws, "").run();
+                    exports.write(request.cacheTo(), store, caches, remote, events);
+                    return r;
+                } catch (CacheBlobException e) {
+                    if (attempt > MAX_CACHE_RETRIES) {
+                        throw new BuildException(e.getMessage(), e);
+                    }
+                    remote.drop(e.blob());
+                    events.accept(new BuildEvent.Warning(e.getMessage() + "; building without it"));
+                }
+            }
         }
     }
+
+    /** How many cached layers may turn out unusable in one build before it gives up on its caches. */
+    private static final int MAX_CACHE_RETRIES = 16;
 }

@@ -316,4 +316,34 @@ final class ContextDir {
             }
         }
     }
+
+    /**
+     * The digest of {@code items}' content: each one's path, mode, bytes (regular files) or target (symlinks),
+     * in order. Stats other than the mode (times, inodes, sizes) are not in it: a copy of the context at
+     * another path, with other times, has the same digest.
+     */
+    String contentDigest(List<Item> items) throws IOException {
+        java.security.MessageDigest d = dev.berth.layers.Digest.sha256Hasher();
+        byte[] buf = new byte[1 << 16];
+        for (Item item : items) {
+            d.update((item.rel() + "\0" + Integer.toOctalString(item.stat().mode()) + "\0")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Path p = file(item.rel());
+            try {
+                if (item.stat().isRegular()) {
+                    try (java.io.InputStream in = Files.newInputStream(p)) {
+                        for (int n; (n = in.read(buf)) > 0; ) {
+                            d.update(buf, 0, n);
+                        }
+                    }
+                } else if (item.stat().isSymlink()) {
+                    d.update(Files.readSymbolicLink(p).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            } catch (IOException e) {
+                throw new IOException(p + ": " + e.getMessage(), e);
+            }
+            d.update((byte) '\n');
+        }
+        return java.util.HexFormat.of().formatHex(d.digest());
+    }
 }

@@ -178,6 +178,10 @@ final class CopyStep {
             keyParts.add("owner=" + Users.resolve(chown.get(), stage.fs, keyword() + " --chown=" + chown.get()));
         }
         String key = BuildCache.sha256(String.join("\n", keyParts));
+        // Other machines' caches know the step by a portable key: without context sources the key itself (it
+        // holds a stage's or image's diff_ids, a heredoc's text, a download's digest), else the key and the
+        // digest of the sources' content, so a lookup reads neither stats nor the layers below.
+        java.util.function.Supplier<String> portable = snapshot.isEmpty() ? () -> key : portableKey(key, snapshot);
         String createdBy = createdBy();
         BuildCache cache = run.cache();
         boolean useCache = !run.request().noCache();
@@ -185,6 +189,14 @@ final class CopyStep {
             Optional<BuildCache.Result> hit = cache.lookup(key, snapshot);
             if (hit.isPresent() && hit.get().blob().map(run.store()::has).orElse(false)) {
                 run.apply(stage, hit.get(), createdBy);
+                run.record(stage, portable, hit.get());
+                return true;
+            }
+            Optional<BuildCache.Result> remote = run.hasRemote() ? run.remoteLookup(portable.get()) : Optional.empty();
+            if (remote.isPresent()) {
+                run.apply(stage, remote.get(), createdBy);
+                cache.store(key, remote.get(), snapshot);
+                run.record(stage, portable, remote.get());
                 return true;
             }
         }
@@ -252,12 +264,38 @@ final class CopyStep {
                 run.addLayer(stage, r.blob().orElseThrow(), diffId,
                         Optional.of(ImageFs.nodesOf(plan.entries().values(), run.layerTime())), createdBy);
                 cache.store(key, r, snapshot);
+                run.record(stage, portable, r);
                 return true;
             }
         }
         BuildCache.Result r = run.writeLayer(stage, plan.entries(), createdBy, warnings);
         cache.store(key, r, snapshot);
+        run.record(stage, portable, r);
         return false;
+    }
+
+    /**
+     * The portable key of a step with context sources, made when first asked: the digest of their content
+     * comes from the local cache while their stats are unchanged, else from reading them (and is recorded).
+     */
+    private java.util.function.Supplier<String> portableKey(String key, List<ContextDir.Item> snapshot) {
+        String[] made = new String[1];
+        return () -> {
+            if (made[0] != null) {
+                return made[0];
+            }
+            String digest = run.cache().sourcesDigest(key, snapshot).orElseGet(() -> {
+                try {
+                    String d = run.context().contentDigest(snapshot);
+                    run.cache().recordSourcesDigest(key, snapshot, d);
+                    return d;
+                } catch (java.io.IOException e) {
+                    throw at.error(keyword() + ": cannot read " + e.getMessage());
+                }
+            });
+            made[0] = BuildCache.portableKey(key, digest);
+            return made[0];
+        };
     }
 
     /** The history text, as buildkit writes it: flags that change the files, sources, destination. */

@@ -59,24 +59,31 @@ final class ImageFs {
     }
 
     private final ImageStore store;
+    private final LazyBlobs lazy;
     private final List<Layer> layers;
     private final TreeMap<String, Node> nodes;
     private int indexed;
 
-    private ImageFs(ImageStore store, List<Layer> layers, TreeMap<String, Node> nodes, int indexed) {
+    private ImageFs(ImageStore store, LazyBlobs lazy, List<Layer> layers, TreeMap<String, Node> nodes, int indexed) {
         this.store = store;
+        this.lazy = lazy;
         this.layers = layers;
         this.nodes = nodes;
         this.indexed = indexed;
     }
 
     static ImageFs of(ImageStore store, List<Layer> layers) {
-        return new ImageFs(store, new ArrayList<>(layers), new TreeMap<>(), 0);
+        return of(store, layers, LazyBlobs.NONE);
+    }
+
+    /** A tree whose layers' blobs, when the store lacks them, come from {@code lazy} as they are read. */
+    static ImageFs of(ImageStore store, List<Layer> layers, LazyBlobs lazy) {
+        return new ImageFs(store, lazy, new ArrayList<>(layers), new TreeMap<>(), 0);
     }
 
     /** A copy that can grow separately (a stage built FROM this one). */
     ImageFs fork() {
-        return new ImageFs(store, new ArrayList<>(layers), new TreeMap<>(nodes), indexed);
+        return new ImageFs(store, lazy, new ArrayList<>(layers), new TreeMap<>(nodes), indexed);
     }
 
     void addLayer(Layer layer) {
@@ -167,6 +174,7 @@ final class ImageFs {
             Layer layer = layers.get(e.getKey());
             Map<String, List<Node>> wanted = e.getValue();
             String what = "layer " + layer.blob().digest();
+            lazy.ensure(store, layer.blob());
             try (InputStream blob = store.open(layer.blob(), what);
                  TarArchiveInputStream tar = new dev.berth.layers.LayerTarInput(Compression.decompress(blob))) {
                 for (TarArchiveEntry t; (t = tar.getNextEntry()) != null && !wanted.isEmpty(); ) {
@@ -265,6 +273,7 @@ final class ImageFs {
     private List<Node> scan(int index, Layer layer) {
         List<Node> out = new ArrayList<>();
         String what = "layer " + layer.blob().digest();
+        lazy.ensure(store, layer.blob());
         try (InputStream blob = store.open(layer.blob(), what);
              TarArchiveInputStream tar = new dev.berth.layers.LayerTarInput(Compression.decompress(blob))) {
             for (TarArchiveEntry t; (t = tar.getNextEntry()) != null; ) {

@@ -30,29 +30,24 @@ final class ImageOutputs {
     private final BuildCache cache;
     private final Optional<ImagePusher> pusher;
     private final Consumer<BuildEvent> events;
+    private final LazyBlobs lazy;
 
     ImageOutputs(BuildRequest request, ImageStore store, BuildCache cache, Optional<ImagePusher> pusher,
-                 Consumer<BuildEvent> events) {
+                 Consumer<BuildEvent> events, LazyBlobs lazy) {
         this.request = request;
         this.store = store;
         this.cache = cache;
         this.pusher = pusher;
         this.events = events;
+        this.lazy = lazy;
     }
 
     /** Refuses outputs that cannot be written, before anything is built. */
     void check(List<BuildOutput> outputs) {
         for (BuildOutput o : outputs) {
             switch (o) {
-                case BuildOutput.Push p -> {
-                    if (pusher.isEmpty()) {
-                        throw new BuildException("--push needs a registry: this builder was made without a pusher "
-                                + "(Builder.withPusher)");
-                    }
-                    if (request.tags().isEmpty()) {
-                        throw new BuildException("--push needs a name to push to: add -t REGISTRY/NAME:TAG");
-                    }
-                }
+                case BuildOutput.Push p -> checkPush();
+                case BuildOutput.Registry r -> checkPush();
                 case BuildOutput.DockerArchive a -> {
                     if (request.tags().isEmpty()) {
                         throw new BuildException("--output docker-archive:" + a.file()
@@ -65,14 +60,26 @@ final class ImageOutputs {
         }
     }
 
+    private void checkPush() {
+        if (pusher.isEmpty()) {
+            throw new BuildException("--push needs a registry: this builder was made without a pusher "
+                    + "(Builder.withPusher)");
+        }
+        if (request.tags().isEmpty()) {
+            throw new BuildException("--push needs a name to push to: add -t REGISTRY/NAME:TAG");
+        }
+    }
+
     /**
      * Writes the image's config and manifest. {@code created} (and the history entries of this build) is
      * {@code epoch} when given, else the build time; a rebuild with the same recipe reuses the image and so
      * its time, as docker's cache does ({@code --no-cache} takes a new time).
      *
      * @param pending the {@code created} value that stands for the build time in history entries
+     * @param inline the cache entries the config carries ({@code --cache-to type=inline}); none without
      */
-    BuildCache.ImageRecord finish(StageState s, Optional<Instant> epoch, String pending) {
+    BuildCache.ImageRecord finish(StageState s, Optional<Instant> epoch, String pending,
+                                  List<CacheArtifact.Entry> inline) {
         ImageConfig config = s.config;
         if (!request.labels().isEmpty()) {
             ContainerConfig.Builder c = config.containerConfig().toBuilder();
@@ -90,9 +97,14 @@ final class ImageOutputs {
                     ? new ImageConfig.History(Optional.of(time), h.createdBy(), h.author(), h.comment(), h.emptyLayer(), h.extra())
                     : h);
         }
+        Map<String, Object> extra = new LinkedHashMap<>(config.extra());
+        extra.remove(CacheArtifact.INLINE_KEY); // a base image's keys are not this image's
+        if (request.inlineCache()) {
+            extra.put(CacheArtifact.INLINE_KEY, CacheArtifact.inlineDocument(inline, layers, config.rootfs().diffIds()));
+        }
         config = new ImageConfig(Optional.of(time), config.author(), config.architecture(), config.os(),
                 config.osVersion(), config.osFeatures(), config.variant(), config.config(), config.rootfs(), history,
-                config.extra());
+                extra);
         config.checkHistory();
         Document<ImageConfig> configDoc = Document.of(config, MediaType.OCI_CONFIG);
         store.put(configDoc);
@@ -114,6 +126,14 @@ final class ImageOutputs {
     void write(List<BuildOutput> outputs, Descriptor manifest) {
         events.accept(new BuildEvent.Note("writing image " + manifest.digest()));
         Descriptor plain = manifest.withPlatform(Optional.empty());
+        if (outputs.stream().anyMatch(o -> !(o instanceof BuildOutput.Push || o instanceof BuildOutput.Registry))) {
+            // layers a cache gave without downloading: every output but a push needs their bytes
+            for (Descriptor d : store.reachable(List.of(plain))) {
+                if (!lazy.ensure(store, d)) {
+                    throw new BuildException("layer " + d.digest() + " of the image is not in the store");
+                }
+            }
+        }
         for (BuildOutput o : outputs) {
             switch (o) {
                 case BuildOutput.OciLayout l -> writeOciLayout(l.directory(), plain);
@@ -142,10 +162,10 @@ final class ImageOutputs {
         // Pushing comes after the local names: the pusher sends what the store names (a failed push
         // leaves a built and named image, to push again).
         for (BuildOutput o : outputs) {
-            if (o instanceof BuildOutput.Push) {
+            if (o instanceof BuildOutput.Push || o instanceof BuildOutput.Registry) {
                 for (Reference tag : request.tags()) {
                     events.accept(new BuildEvent.Note("pushing " + tag.familiar()));
-                    pusher.orElseThrow().push(store, plain, tag);
+                    pusher.orElseThrow().push(store, plain, tag, lazy);
                 }
             }
         }

@@ -12,4 +12,16 @@ public interface ImagePusher {
      * after naming the image {@code target} in the store, so a pusher may push by that name.
      */
     void push(ImageStore store, Descriptor image, Reference target);
+
+    /**
+     * The same for an image some of whose layers a cache gave without downloading them ({@code lazy}): a
+     * pusher that can mount them from the repositories that hold them overrides this; this one brings
+     * them into the store first.
+     */
+    default void push(ImageStore store, Descriptor image, Reference target, LazyBlobs lazy) {
+        for (Descriptor d : store.reachable(java.util.List.of(image))) {
+            lazy.ensure(store, d);
+        }
+        push(store, image, target);
+    }
 }

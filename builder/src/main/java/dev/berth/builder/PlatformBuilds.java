@@ -30,7 +30,7 @@ final class PlatformBuilds {
 
     BuildResult run() {
         List<BuildOutput> outputs = request.effectiveOutputs();
-        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events);
+        ImageOutputs imageOutputs = new ImageOutputs(request, ws.store(), ws.cache(), ws.pusher(), events, ws.remote());
         imageOutputs.check(outputs);
         List<BuildRun> runs = new ArrayList<>();
         for (Platform p : request.platforms()) {

@@ -144,17 +144,38 @@ final class RunStep {
                         cache.store(key, hit.get(), items); // the new stats, for the next no-change rebuild
                     }
                     run.apply(stage, hit.get(), createdBy);
+                    run.record(stage, items.isEmpty() ? key : portable(key, byContent, hostMounts, items), hit.get());
                     return true;
                 }
+                if (run.hasRemote()) {
+                    // another machine's cache: by the content of what the step's bind mounts show
+                    String portable = items.isEmpty() ? key : portable(key, byContent, hostMounts, items);
+                    Optional<BuildCache.Result> remote = run.remoteLookup(portable);
+                    if (remote.isPresent()) {
+                        run.apply(stage, remote.get(), createdBy);
+                        cache.store(key, remote.get(), items);
+                        run.record(stage, portable, remote.get());
+                        return true;
+                    }
+                }
             }
+            run.materialize(stage.fs.layers());
             BuildCache.Result r = execute(command, hostMounts, network, user, createdBy);
+            String portable = key;
             if (!items.isEmpty()) {
-                cache.store(byContent.orElseGet(() -> BuildCache.sha256(key + "\n" + hostMounts.contentKey(items))),
-                        r, List.of());
+                portable = portable(key, byContent, hostMounts, items);
+                cache.store(portable, r, List.of());
             }
             cache.store(key, r, items);
+            run.record(stage, portable, r);
             return false;
         }
+    }
+
+    /** The key of the step with the content of the context files its bind mounts show. */
+    private static String portable(String key, Optional<String> byContent, StepMounts hostMounts,
+                                   List<ContextDir.Item> items) {
+        return byContent.orElseGet(() -> BuildCache.sha256(key + "\n" + hostMounts.contentKey(items)));
     }
 
     private BuildCache.Result execute(Command command, StepMounts hostMounts, String network, String user,

@@ -104,27 +104,11 @@ final class StepMounts implements AutoCloseable {
 
     /** The content of the context files the bind mounts show: paths, types, modes, bytes, link targets. */
     String contentKey(List<ContextDir.Item> items) {
-        MessageDigest d = Digest.sha256Hasher();
-        byte[] buf = new byte[1 << 16];
-        for (ContextDir.Item item : items) {
-            d.update((item.rel() + "\0" + Integer.toOctalString(item.stat().mode()) + "\0").getBytes(StandardCharsets.UTF_8));
-            Path p = run.context().file(item.rel());
-            try {
-                if (item.stat().isRegular()) {
-                    try (InputStream in = Files.newInputStream(p)) {
-                        for (int n; (n = in.read(buf)) > 0; ) {
-                            d.update(buf, 0, n);
-                        }
-                    }
-                } else if (item.stat().isSymlink()) {
-                    d.update(Files.readSymbolicLink(p).toString().getBytes(StandardCharsets.UTF_8));
-                }
-            } catch (IOException e) {
-                throw at.error("RUN --mount=type=bind: cannot read " + p + ": " + e.getMessage());
-            }
-            d.update((byte) '\n');
+        try {
+            return run.context().contentDigest(items);
+        } catch (IOException e) {
+            throw at.error("RUN --mount=type=bind: cannot read " + e.getMessage());
         }
-        return HexFormat.of().formatHex(d.digest());
     }
 
     /** Prepares every mount for the step (creating cache directories, writing secrets, starting proxies). */
@@ -168,7 +152,11 @@ final class StepMounts implements AutoCloseable {
 
     private List<ImageFs.Layer> layersOf(String from) {
         return switch (run.stages().source(from, at)) {
-            case ImageSource.FromStage(int index) -> run.stageResult(index, at).fs.layers();
+            case ImageSource.FromStage(int index) -> {
+                List<ImageFs.Layer> layers = run.stageResult(index, at).fs.layers();
+                run.materialize(layers); // a stage of cached layers: the mount needs their bytes
+                yield layers;
+            }
             case ImageSource.External(String name) -> run.image(name, stage, at).layers();
             case ImageSource.Scratch s -> List.of();
         };

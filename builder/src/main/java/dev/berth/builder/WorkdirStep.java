@@ -33,6 +33,14 @@ final class WorkdirStep {
             Optional<BuildCache.Result> hit = cache.lookup(key, List.of());
             if (hit.isPresent() && hit.get().blob().map(run.store()::has).orElse(true)) {
                 run.apply(s, hit.get(), createdBy);
+                run.record(s, key, hit.get());
+                return true;
+            }
+            Optional<BuildCache.Result> remote = run.remoteLookup(key);
+            if (remote.isPresent()) {
+                run.apply(s, remote.get(), createdBy);
+                cache.store(key, remote.get(), List.of());
+                run.record(s, key, remote.get());
                 return true;
             }
         }
@@ -40,6 +48,7 @@ final class WorkdirStep {
         if (s.fs.isDirectory(path)) {
             run.history(s, createdBy);
             cache.store(key, BuildCache.Result.noLayer(List.of()), List.of());
+            run.record(s, key, BuildCache.Result.noLayer(List.of()));
             return false;
         }
         Optional<Users.Ids> owner = user.map(u -> Users.resolve(u, s.fs, w.location().file() + ":"
@@ -53,6 +62,7 @@ final class WorkdirStep {
         plan.fillParents();
         BuildCache.Result r = run.writeLayer(s, plan.entries(), createdBy, List.of());
         cache.store(key, r, List.of());
+        run.record(s, key, r);
         return false;
     }
 }

@@ -9,9 +9,6 @@ import dev.berth.layers.Compression;
 import dev.berth.layers.LayerWriter;
 import dev.berth.layers.Platform;
 import dev.berth.registry.PullOptions;
-import dev.berth.registry.PushOptions;
-import dev.berth.registry.RegistryClient;
-import dev.berth.registry.RegistryConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,12 +50,23 @@ final class BuildCommand implements Runnable {
             description = "How new layers are compressed (default: gzip:1, the fastest gzip; gzip alone is level 6).")
     String compression;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "oci:DIR|docker-archive:FILE",
-            description = "Write the image there instead of the local store (repeatable).")
+    @Option(names = {"-o", "--output"}, paramLabel = "oci:DIR|docker-archive:FILE|type=registry",
+            description = "Write the image there instead of the local store (repeatable); type=registry pushes "
+                    + "the -t names without naming anything in the store.")
     List<String> outputs = new ArrayList<>();
 
     @Option(names = "--push", description = "Push every -t name to its registry.")
     boolean push;
+
+    @Option(names = "--cache-from", paramLabel = "type=registry,ref=REF|type=local,src=DIR|REF",
+            description = "Take steps' layers from this cache (repeatable): a cache a --cache-to wrote, or an image "
+                    + "built with --cache-to type=inline. A cache that cannot be read is a warning.")
+    List<String> cacheFrom = new ArrayList<>();
+
+    @Option(names = "--cache-to", paramLabel = "type=registry,ref=REF|type=local,dest=DIR|type=inline[,mode=min|max]",
+            description = "After the build, write its cache there (repeatable); mode=max keeps every stage's steps, "
+                    + "min (the default) those of the image. A failed export is a warning.")
+    List<String> cacheTo = new ArrayList<>();
 
     @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT][,...]",
             description = "Build for this platform (default: this machine's); several, comma-separated, make an image index.")
@@ -128,6 +136,8 @@ final class BuildCommand implements Runnable {
                 r.platform(dev.berth.builder.Platforms.parse(p, "--platform " + platform));
             }
         }
+        cacheFrom.forEach(r::cacheFrom);
+        cacheTo.forEach(r::cacheTo);
         LayerWriter.sourceDateEpoch().ifPresent(r::sourceDateEpoch);
         secrets.forEach(s -> secret(r, s));
         ssh.forEach(s -> ssh(r, s));
@@ -141,11 +151,12 @@ final class BuildCommand implements Runnable {
         BuildResult result;
         RuntimeStepRunner steps = new RuntimeStepRunner(Stores.home(), err);
         interruptsStop(steps);
-        try (LazyRegistry registry = new LazyRegistry()) {
+        try (BuildRegistry registry = new BuildRegistry()) {
             Builder builder = Builder.create(Stores.home())
                     .withBaseImages((ref, p, store) -> Optional.of(registry.get()
                             .pull(store, ref, PullOptions.defaults().withPlatform(p)).image()))
-                    .withPusher((store, image, target) -> registry.get().push(store, target, target, PushOptions.defaults()))
+                    .withPusher(registry)
+                    .withCacheRegistry(registry)
                     .withStepRunner(steps);
             result = builder.build(r.build(), view);
         } finally {
@@ -162,7 +173,8 @@ final class BuildCommand implements Runnable {
     /** The image's size and waste in one line ({@code --analyze}: the whole report), on stderr. */
     private void summarize(BuildResult result, PrintWriter err) {
         try (dev.berth.layers.ImageStore store = Stores.open()) {
-            if (!store.has(result.manifest().digest())) {
+            if (!store.has(result.manifest().digest())
+                    || store.reachable(java.util.List.of(result.manifest())).stream().anyMatch(d -> !store.has(d))) {
                 return; // pushed or written elsewhere only
             }
             dev.berth.layers.Image image = store.image(result.manifest(), dev.berth.layers.Platform.host(), "the build");
@@ -255,25 +267,6 @@ final class BuildCommand implements Runnable {
                 });
             } catch (IllegalArgumentException reservedByTheJvm) {
                 // e.g. with -Xrs: the default action stays
-            }
-        }
-    }
-
-    /** The registry client, made only when a build pulls or pushes: most builds do neither. */
-    private static final class LazyRegistry implements AutoCloseable {
-        private RegistryClient client;
-
-        synchronized RegistryClient get() {
-            if (client == null) {
-                client = RegistryClient.create(RegistryConfig.fromEnvironment());
-            }
-            return client;
-        }
-
-        @Override
-        public synchronized void close() {
-            if (client != null) {
-                client.close();
             }
         }
     }

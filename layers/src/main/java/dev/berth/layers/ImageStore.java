@@ -307,6 +307,12 @@ public final class ImageStore implements AutoCloseable {
         return index().manifests();
     }
 
+    /** The entry whose {@code org.opencontainers.image.ref.name} is exactly {@code name}. */
+    public Optional<Descriptor> resolve(String name) {
+        return entries().stream().filter(d -> d.annotation(Descriptor.REF_NAME).map(name::equals).orElse(false))
+                .findFirst();
+    }
+
     /** The entry named by a reference: by its full name, or by digest when the reference has one. */
     public Optional<Descriptor> resolve(Reference ref) {
         String name = ref.toString();
@@ -330,10 +336,17 @@ public final class ImageStore implements AutoCloseable {
      * replacing any image of that name. Atomic: readers see the old or the new index.
      */
     public void tag(Reference ref, Descriptor target) {
+        tag(ref.toString(), target);
+    }
+
+    /**
+     * Names {@code target} with a plain {@code org.opencontainers.image.ref.name} ({@code latest}, as layouts
+     * that other tools write name things), replacing any entry of that name.
+     */
+    public void tag(String name, Descriptor target) {
         if (!has(target)) {
-            throw new LayersException("cannot tag " + ref + ": " + target.digest() + " is not in the store");
+            throw new LayersException("cannot tag " + name + ": " + target.digest() + " is not in the store");
         }
-        String name = ref.toString();
         Descriptor named = target.withAnnotations(namedAnnotations(target.annotations(), name));
         updateIndex(entries -> {
             List<Descriptor> out = new ArrayList<>();

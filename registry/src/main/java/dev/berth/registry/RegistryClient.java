@@ -9,6 +9,7 @@ import dev.berth.layers.Json;
 import dev.berth.layers.LayersException;
 import dev.berth.layers.MediaType;
 import dev.berth.layers.Reference;
+import dev.berth.registry.internal.BlobDownloader;
 import dev.berth.registry.internal.BlobLocations;
 import dev.berth.registry.internal.BlobUploader;
 import dev.berth.registry.internal.Call;
@@ -120,6 +121,36 @@ public final class RegistryClient implements AutoCloseable {
             return pusher.push(t, top, source, destination, options);
         } catch (BerthException e) {
             throw contextual(e, context);
+        }
+    }
+
+    /**
+     * Pushes the manifest or index {@code top}, which the store holds (named or not), to {@code destination},
+     * as {@link #push(ImageStore, Reference, Reference, PushOptions)} does.
+     */
+    public PushResult push(ImageStore store, Descriptor top, Reference destination, PushOptions options) {
+        String context = "push " + destination;
+        try {
+            Transport t = transport(endpoints(destination.registry(), false).getFirst());
+            Pusher pusher = new Pusher(store, locations, new BlobUploader.Limits(
+                    config.chunkSize(destination.registry()), config.monolithicLimit(destination.registry())));
+            return pusher.push(t, top, destination, destination, options);
+        } catch (BerthException e) {
+            throw contextual(e, context);
+        }
+    }
+
+    /**
+     * Downloads one blob of {@code repository} into the store (resumable, verified against its digest and
+     * size, as a pull's blobs are), and remembers that the repository holds it (a mount source for pushes).
+     */
+    public void fetchBlob(Reference repository, Descriptor blob, ImageStore store) {
+        try {
+            Transport t = transport(endpoints(repository.registry(), false).getFirst());
+            BlobDownloader.download(t, repository.repository(), blob, store, Progress.NONE);
+            locations.remember(blob.digest(), repository.registry(), repository.repository());
+        } catch (BerthException e) {
+            throw contextual(e, "fetch blob " + blob.digest().shortHex() + " of " + repository.name());
         }
     }
 

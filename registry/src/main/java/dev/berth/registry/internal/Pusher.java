@@ -38,6 +38,8 @@ public final class Pusher {
     private final ImageStore store;
     private final BlobLocations locations;
     private final BlobUploader.Limits limits;
+    /** Where blobs the store lacks come from; set for one push. */
+    private Optional<PushOptions.MissingBlobs> missing = Optional.empty();
 
     public Pusher(ImageStore store, BlobLocations locations, BlobUploader.Limits limits) {
         this.store = store;
@@ -60,6 +62,7 @@ public final class Pusher {
                     + top.digest());
         }
         String reference = dest.tag().orElseGet(() -> top.digest().toString());
+        missing = options.missing();
 
         // everything the push will touch, read from the store first so that a missing blob fails early
         Map<Digest, Descriptor> manifests = new LinkedHashMap<>();
@@ -124,7 +127,7 @@ public final class Pusher {
                 if (isForeign(b)) {
                     continue;
                 }
-                if (!store.has(b)) {
+                if (!store.has(b) && missing.isEmpty()) {
                     throw new RegistryException("cannot push " + what + ": blob " + b.digest()
                             + " is not in the store");
                 }
@@ -235,6 +238,10 @@ public final class Pusher {
                 break;
             }
             // any other answer (400 on Docker Hub for some names, 401/403 without access): just upload
+        }
+        if (!store.has(b) && !missing.map(m -> m.fetch(b)).orElse(false)) {
+            throw new RegistryException("cannot push blob " + b.digest() + ": it is not in the store, and no "
+                    + "repository of " + t.endpoint().registry() + " could mount it");
         }
         long sent = BlobUploader.upload(t, repo, scopes, store.blobPath(b.digest()), b, session, limits, progress);
         counts.uploaded.incrementAndGet();
