@@ -107,12 +107,25 @@ final class Builds {
 
     /** Builds {@code context} into {@code home} with gzip:1 layers; the request as {@code options} make it. */
     static Outcome build(Path home, Path context, UnaryOperator<BuildRequest.Builder> options) {
+        return build(home, context, options, b -> b);
+    }
+
+    /** The same with the builder's other ports wired by {@code wiring} (a registry, a pusher). */
+    static Outcome build(Path home, Path context, UnaryOperator<BuildRequest.Builder> options,
+                         UnaryOperator<Builder> wiring) {
         List<BuildEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
         CountingRunner runner = new CountingRunner(home);
         BuildRequest request = options.apply(BuildRequest.builder(context).compression(Compression.parse("gzip:1")))
                 .build();
-        BuildResult r = Builder.create(new BerthHome(home)).withStepRunner(runner).build(request, events::add);
+        BuildResult r = wiring.apply(Builder.create(new BerthHome(home)).withStepRunner(runner))
+                .build(request, events::add);
         return new Outcome(r, List.copyOf(events), runner.runs.get());
+    }
+
+    /** The warnings a build gave, as events. */
+    static List<String> warnings(Outcome o) {
+        return o.events().stream().filter(e -> e instanceof BuildEvent.Warning).map(e -> ((BuildEvent.Warning) e).message())
+                .toList();
     }
 
     static Image image(Path home, BuildResult r) {
