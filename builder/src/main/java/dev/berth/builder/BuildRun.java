@@ -99,8 +99,7 @@ final class BuildRun {
     /** Each built stage's key in {@link SharedStages}, by stage index. */
     private final Map<Integer, String> shareKeys = new HashMap<>();
     private String currentStage = "";
-    /** The stages whose layers the image holds: the target and the stages it is built FROM. */
-    private final Set<Integer> imageStages = new java.util.HashSet<>();
+    private StepCaches caches;
 
     BuildRun(BuildRequest request, Consumer<BuildEvent> events, Workspace workspace, String platformLabel) {
         this.request = request;
@@ -168,17 +167,10 @@ final class BuildRun {
         if (request.inlineCache()) {
             recipe.append("inline-cache\n");
         }
-        for (BuildPlan.PlannedStage ps = plannedStage(plan.target().index()); ps != null; ) {
-            imageStages.add(ps.stage().index());
-            ps = ps.base() instanceof ImageSource.FromStage(int index) ? plannedStage(index) : null;
-        }
+        caches = new StepCaches(ws.store(), ws.remote(), ws.exports(), request, plan);
         Preflight.Result checked = new Preflight(request, stages, images, ws.steps()).check(plan);
         totalSteps = checked.steps();
         runs = checked.runs();
-    }
-
-    private BuildPlan.PlannedStage plannedStage(int index) {
-        return plan.stages().stream().filter(p -> p.stage().index() == index).findFirst().orElse(null);
     }
 
     /** Builds the stages and writes the image's config and manifest (no outputs, no names). */
@@ -413,43 +405,9 @@ final class BuildRun {
         return ws.cache();
     }
 
-    /**
-     * The result {@code --cache-from} recorded for a step's portable key (see {@link CacheArtifact}); its
-     * layer may not be in the store yet ({@link #materialize}).
-     */
-    Optional<BuildCache.Result> remoteLookup(String key) {
-        return request.noCache() ? Optional.empty() : ws.remote().lookup(key);
-    }
-
-    /** Whether any {@code --cache-from} gave entries (a COPY then hashes its sources to look them up). */
-    boolean hasRemote() {
-        return !request.noCache() && !ws.remote().isEmpty();
-    }
-
-    /** Records a step's result under its portable key, for {@code --cache-to}. */
-    void record(StageState s, String key, BuildCache.Result result) {
-        record(s, () -> key, result);
-    }
-
-    /** The same with a key made only when an export needs it (it may read the step's sources). */
-    void record(StageState s, java.util.function.Supplier<String> key, BuildCache.Result result) {
-        if (!request.cacheTo().isEmpty()) {
-            ws.exports().add(imageStages.contains(s.planned.stage().index()), key.get(), result);
-        }
-    }
-
-    /** Brings the blobs of {@code layers} that a cache gave without downloading into the store. */
-    void materialize(List<ImageFs.Layer> layers) {
-        for (ImageFs.Layer l : layers) {
-            if (!ws.remote().ensure(ws.store(), l.blob())) {
-                throw new BuildException("layer " + l.blob().digest() + " is not in the store");
-            }
-        }
-    }
-
-    /** Layers taken from a cache that the store lacks (for outputs and pushes). */
-    LazyBlobs lazy() {
-        return ws.remote();
+    /** {@code --cache-from}'s entries and {@code --cache-to}'s records. */
+    StepCaches caches() {
+        return caches;
     }
 
     StepRunner steps() {

@@ -47,29 +47,20 @@ final class CacheArtifact {
         Map<Digest, Integer> position = new LinkedHashMap<>();
         List<Object> list = new ArrayList<>();
         for (Entry e : entries) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("key", e.key());
+            Integer i = null;
             if (e.result().blob().isPresent()) {
                 Descriptor blob = e.result().blob().get().withOciLayerType();
-                Integer i = position.get(blob.digest());
+                i = position.get(blob.digest());
                 if (i == null) {
                     i = layersOut.size();
                     position.put(blob.digest(), i);
                     layersOut.add(blob);
                     diffIds.add(e.result().diffId().orElseThrow().toString());
                 }
-                m.put("layer", i);
             }
-            if (!e.result().warnings().isEmpty()) {
-                m.put("warnings", e.result().warnings());
-            }
-            list.add(m);
+            list.add(entry(e, i));
         }
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("version", VERSION);
-        doc.put("layers", diffIds);
-        doc.put("entries", list);
-        return doc;
+        return assemble(diffIds, list);
     }
 
     /** The same document for an image's config: its layers are the image's, so entries index those. */
@@ -80,25 +71,34 @@ final class CacheArtifact {
         }
         List<Object> list = new ArrayList<>();
         for (Entry e : entries) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("key", e.key());
-            if (e.result().blob().isPresent()) {
-                Integer i = position.get(e.result().blob().get().digest());
-                if (i == null) {
-                    continue; // a layer of another stage: not in this image, so not in its inline cache
-                }
-                m.put("layer", i);
+            Integer i = e.result().blob().map(b -> position.get(b.digest())).orElse(null);
+            if (e.result().blob().isPresent() && i == null) {
+                continue; // a layer of another stage: not in this image, so not in its inline cache
             }
-            if (!e.result().warnings().isEmpty()) {
-                m.put("warnings", e.result().warnings());
-            }
-            list.add(m);
+            list.add(entry(e, i));
         }
+        return assemble(diffIds.stream().map(Digest::toString).toList(), list);
+    }
+
+    private static Map<String, Object> assemble(List<?> diffIds, List<Object> entries) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("version", VERSION);
-        doc.put("layers", diffIds.stream().map(Digest::toString).toList());
-        doc.put("entries", list);
+        doc.put("layers", diffIds);
+        doc.put("entries", entries);
         return doc;
+    }
+
+    /** An entry as the document has it; {@code layer} the index of its layer, null for none. */
+    private static Map<String, Object> entry(Entry e, Integer layer) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("key", e.key());
+        if (layer != null) {
+            m.put("layer", layer);
+        }
+        if (!e.result().warnings().isEmpty()) {
+            m.put("warnings", e.result().warnings());
+        }
+        return m;
     }
 
     /** Writes the artifact and its fallback (config, keys, manifests) into {@code store}; layers stay as they are. */

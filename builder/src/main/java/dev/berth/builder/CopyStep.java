@@ -110,7 +110,7 @@ final class CopyStep {
 
     private boolean runUnlocated() throws IOException {
         Optional<Chmod> chmod = chmodText.map(Chmod::parse);
-        List<String> urls = sources.stream().filter(s -> s instanceof CopySource.PathSource p && isUrl(p.path()))
+        List<String> urls = sources.stream().filter(s -> s instanceof CopySource.PathSource p && AddUrls.isUrl(p.path()))
                 .map(s -> ((CopySource.PathSource) s).path()).toList();
         if (!add && !urls.isEmpty()) {
             throw new BuildException("source can't be a URL for COPY: " + urls.getFirst());
@@ -157,13 +157,13 @@ final class CopyStep {
             switch (src) {
                 case CopySource.HeredocSource h -> keyParts.add("heredoc " + h.name() + " "
                         + BuildCache.sha256(h.content()));
-                case CopySource.PathSource p when isUrl(p.path()) -> {
+                case CopySource.PathSource p when AddUrls.isUrl(p.path()) -> {
                     if (checksum.isPresent()) {
                         keyParts.add("url " + p.path() + " " + checksum.get());
                     } else {
-                        Path f = download(p.path(), Optional.empty());
+                        Path f = AddUrls.download(run.scratch(), p.path(), Optional.empty());
                         downloads.put(p.path(), f);
-                        keyParts.add("url " + p.path() + " " + sha256(f));
+                        keyParts.add("url " + p.path() + " " + AddUrls.sha256(f));
                     }
                 }
                 case CopySource.PathSource p -> {
@@ -189,14 +189,14 @@ final class CopyStep {
             Optional<BuildCache.Result> hit = cache.lookup(key, snapshot);
             if (hit.isPresent() && hit.get().blob().map(run.store()::has).orElse(false)) {
                 run.apply(stage, hit.get(), createdBy);
-                run.record(stage, portable, hit.get());
+                run.caches().record(stage, portable, hit.get());
                 return true;
             }
-            Optional<BuildCache.Result> remote = run.hasRemote() ? run.remoteLookup(portable.get()) : Optional.empty();
+            Optional<BuildCache.Result> remote = run.caches().reading() ? run.caches().lookup(portable.get()) : Optional.empty();
             if (remote.isPresent()) {
                 run.apply(stage, remote.get(), createdBy);
                 cache.store(key, remote.get(), snapshot);
-                run.record(stage, portable, remote.get());
+                run.caches().record(stage, portable, remote.get());
                 return true;
             }
         }
@@ -218,17 +218,17 @@ final class CopyStep {
                             h.content().getBytes(StandardCharsets.UTF_8));
                     plan.copy(s, List.of(), fileTarget(plan, dest, destDir, h.name()), exclude);
                 }
-                case CopySource.PathSource p when isUrl(p.path()) -> {
+                case CopySource.PathSource p when AddUrls.isUrl(p.path()) -> {
                     items++;
-                    Path f = downloads.containsKey(p.path()) ? downloads.get(p.path()) : download(p.path(), checksum);
+                    Path f = downloads.containsKey(p.path()) ? downloads.get(p.path()) : AddUrls.download(run.scratch(), p.path(), checksum);
                     if (checksum.isPresent()) {
-                        verify(p.path(), f, checksum.get());
+                        AddUrls.verify(p.path(), f, checksum.get());
                     }
                     if (unpack.orElse(false) && Archives.isArchive(f)) {
                         extract(plan, f, p.path(), dest, owner);
                     } else {
                         CopyPlan.Source s = new CopyPlan.Source("", 'f', 0600, 0, 0, "", Optional.empty(), 0, 0, f);
-                        plan.copy(s, List.of(), fileTarget(plan, dest, destDir, urlName(p.path())), exclude);
+                        plan.copy(s, List.of(), fileTarget(plan, dest, destDir, AddUrls.urlName(p.path())), exclude);
                     }
                 }
                 case CopySource.PathSource p -> { }
@@ -264,13 +264,13 @@ final class CopyStep {
                 run.addLayer(stage, r.blob().orElseThrow(), diffId,
                         Optional.of(ImageFs.nodesOf(plan.entries().values(), run.layerTime())), createdBy);
                 cache.store(key, r, snapshot);
-                run.record(stage, portable, r);
+                run.caches().record(stage, portable, r);
                 return true;
             }
         }
         BuildCache.Result r = run.writeLayer(stage, plan.entries(), createdBy, warnings);
         cache.store(key, r, snapshot);
-        run.record(stage, portable, r);
+        run.caches().record(stage, portable, r);
         return false;
     }
 
@@ -437,7 +437,7 @@ final class CopyStep {
     private int copyFromImage(CopyPlan plan, ImageFs from, String source, String dest, boolean destDir,
                               DockerIgnore exclude) {
         String full = ContextDir.clean(source);
-        List<String> names = ContextDir.hasWildcards(full) ? globImage(from, full) : List.of(full);
+        List<String> names = ContextDir.hasWildcards(full) ? from.glob(full) : List.of(full);
         if (names.isEmpty()) {
             run.warning(at.file() + ":" + at.startLine() + ": " + keyword() + " source \"" + source
                     + "\" matches no files in the source image");
@@ -467,114 +467,4 @@ final class CopyStep {
         return names.size();
     }
 
-    private static List<String> globImage(ImageFs fs, String pattern) {
-        List<String> parts = List.of(pattern.split("/"));
-        int first = 0;
-        while (first < parts.size() && !ContextDir.hasWildcards(parts.get(first))) {
-            first++;
-        }
-        String base = fs.resolve(String.join("/", parts.subList(0, first)), true);
-        List<dev.berth.builder.context.Wildcard> rest = parts.subList(first, parts.size()).stream()
-                .map(dev.berth.builder.context.Wildcard::compile).toList();
-        List<String> out = new ArrayList<>();
-        if (fs.isDirectory(base)) {
-            globImage(fs, base, rest, 0, out);
-        }
-        return out;
-    }
-
-    private static void globImage(ImageFs fs, String dir, List<dev.berth.builder.context.Wildcard> rest, int depth,
-                                  List<String> out) {
-        for (String name : fs.list(dir)) {
-            if (!rest.get(depth).matches(name)) {
-                continue;
-            }
-            String p = dir.isEmpty() ? name : dir + "/" + name;
-            if (depth == rest.size() - 1) {
-                out.add(p);
-            } else if (fs.lstat(p).map(ImageFs.Node::isDirectory).orElse(false)) {
-                globImage(fs, p, rest, depth + 1, out);
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- URLs
-
-    private static boolean isUrl(String s) {
-        return s.startsWith("http://") || s.startsWith("https://");
-    }
-
-    /** The file name ADD gives a download: the last element of the URL's path, as buildkit does. */
-    static String urlName(String url) {
-        String path = URI.create(url).getPath();
-        String base = path == null ? "" : ContextDir.clean(path);
-        base = base.substring(base.lastIndexOf('/') + 1);
-        return base.isEmpty() ? "__unnamed__" : base;
-    }
-
-    private Path download(String url, Optional<String> expected) throws IOException {
-        Path f = run.scratch().resolve("url-" + System.nanoTime());
-        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(30)).build();
-        try {
-            HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = r.body()) {
-                if (r.statusCode() != 200) {
-                    throw new BuildException("ADD " + url + ": HTTP " + r.statusCode());
-                }
-                try (OutputStream out = Files.newOutputStream(f)) {
-                    in.transferTo(out);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BuildException("ADD " + url + ": interrupted");
-        } catch (IllegalArgumentException e) {
-            throw new BuildException("ADD " + url + ": invalid URL");
-        } catch (IOException e) {
-            if (e instanceof java.net.ConnectException || e instanceof java.net.http.HttpConnectTimeoutException) {
-                throw new BuildException("ADD " + url + ": cannot connect");
-            }
-            throw new BuildException("ADD " + url + ": " + e.getMessage());
-        }
-        if (expected.isPresent()) {
-            verify(url, f, expected.get());
-        }
-        return f;
-    }
-
-    private static void verify(String url, Path f, String checksum) throws IOException {
-        Digest want;
-        try {
-            want = Digest.parse(checksum);
-        } catch (LayersException e) {
-            throw new BuildException("ADD --checksum=" + checksum + ": " + e.getMessage());
-        }
-        MessageDigest md = want.newHasher();
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        if (!want.matches(md.digest())) {
-            throw new BuildException("ADD " + url + ": checksum mismatch: expected " + want + ", got "
-                    + want.algorithm() + ":" + HexFormat.of().formatHex(hash(f, want.newHasher())));
-        }
-    }
-
-    private static byte[] hash(Path f, MessageDigest md) throws IOException {
-        try (InputStream in = Files.newInputStream(f)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return md.digest();
-    }
-
-    private static String sha256(Path f) throws IOException {
-        return HexFormat.of().formatHex(hash(f, Digest.sha256Hasher()));
-    }
 }

@@ -354,4 +354,37 @@ final class ImageFs {
         }
         return out;
     }
+
+    /** The paths that match a wildcard pattern ({@code COPY --from} sources), in directory order. */
+    List<String> glob(String pattern) {
+        ImageFs fs = this;
+        List<String> parts = List.of(pattern.split("/"));
+        int first = 0;
+        while (first < parts.size() && !ContextDir.hasWildcards(parts.get(first))) {
+            first++;
+        }
+        String base = fs.resolve(String.join("/", parts.subList(0, first)), true);
+        List<dev.berth.builder.context.Wildcard> rest = parts.subList(first, parts.size()).stream()
+                .map(dev.berth.builder.context.Wildcard::compile).toList();
+        List<String> out = new ArrayList<>();
+        if (fs.isDirectory(base)) {
+            glob(fs, base, rest, 0, out);
+        }
+        return out;
+    }
+
+    private static void glob(ImageFs fs, String dir, List<dev.berth.builder.context.Wildcard> rest, int depth,
+                                  List<String> out) {
+        for (String name : fs.list(dir)) {
+            if (!rest.get(depth).matches(name)) {
+                continue;
+            }
+            String p = dir.isEmpty() ? name : dir + "/" + name;
+            if (depth == rest.size() - 1) {
+                out.add(p);
+            } else if (fs.lstat(p).map(ImageFs.Node::isDirectory).orElse(false)) {
+                glob(fs, p, rest, depth + 1, out);
+            }
+        }
+    }
 }

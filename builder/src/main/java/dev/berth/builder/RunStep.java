@@ -144,22 +144,22 @@ final class RunStep {
                         cache.store(key, hit.get(), items); // the new stats, for the next no-change rebuild
                     }
                     run.apply(stage, hit.get(), createdBy);
-                    run.record(stage, items.isEmpty() ? key : portable(key, byContent, hostMounts, items), hit.get());
+                    run.caches().record(stage, items.isEmpty() ? key : portable(key, byContent, hostMounts, items), hit.get());
                     return true;
                 }
-                if (run.hasRemote()) {
+                if (run.caches().reading()) {
                     // another machine's cache: by the content of what the step's bind mounts show
                     String portable = items.isEmpty() ? key : portable(key, byContent, hostMounts, items);
-                    Optional<BuildCache.Result> remote = run.remoteLookup(portable);
+                    Optional<BuildCache.Result> remote = run.caches().lookup(portable);
                     if (remote.isPresent()) {
                         run.apply(stage, remote.get(), createdBy);
                         cache.store(key, remote.get(), items);
-                        run.record(stage, portable, remote.get());
+                        run.caches().record(stage, portable, remote.get());
                         return true;
                     }
                 }
             }
-            run.materialize(stage.fs.layers());
+            run.caches().materialize(stage.fs.layers());
             BuildCache.Result r = execute(command, hostMounts, network, user, createdBy);
             String portable = key;
             if (!items.isEmpty()) {
@@ -167,7 +167,7 @@ final class RunStep {
                 cache.store(portable, r, List.of());
             }
             cache.store(key, r, items);
-            run.record(stage, portable, r);
+            run.caches().record(stage, portable, r);
             return false;
         }
     }

@@ -154,7 +154,7 @@ final class StepMounts implements AutoCloseable {
         return switch (run.stages().source(from, at)) {
             case ImageSource.FromStage(int index) -> {
                 List<ImageFs.Layer> layers = run.stageResult(index, at).fs.layers();
-                run.materialize(layers); // a stage of cached layers: the mount needs their bytes
+                run.caches().materialize(layers); // a stage of cached layers: the mount needs their bytes
                 yield layers;
             }
             case ImageSource.External(String name) -> run.image(name, stage, at).layers();

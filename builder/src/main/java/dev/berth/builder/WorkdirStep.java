@@ -33,14 +33,14 @@ final class WorkdirStep {
             Optional<BuildCache.Result> hit = cache.lookup(key, List.of());
             if (hit.isPresent() && hit.get().blob().map(run.store()::has).orElse(true)) {
                 run.apply(s, hit.get(), createdBy);
-                run.record(s, key, hit.get());
+                run.caches().record(s, key, hit.get());
                 return true;
             }
-            Optional<BuildCache.Result> remote = run.remoteLookup(key);
+            Optional<BuildCache.Result> remote = run.caches().lookup(key);
             if (remote.isPresent()) {
                 run.apply(s, remote.get(), createdBy);
                 cache.store(key, remote.get(), List.of());
-                run.record(s, key, remote.get());
+                run.caches().record(s, key, remote.get());
                 return true;
             }
         }
@@ -48,7 +48,7 @@ final class WorkdirStep {
         if (s.fs.isDirectory(path)) {
             run.history(s, createdBy);
             cache.store(key, BuildCache.Result.noLayer(List.of()), List.of());
-            run.record(s, key, BuildCache.Result.noLayer(List.of()));
+            run.caches().record(s, key, BuildCache.Result.noLayer(List.of()));
             return false;
         }
         Optional<Users.Ids> owner = user.map(u -> Users.resolve(u, s.fs, w.location().file() + ":"
@@ -62,7 +62,7 @@ final class WorkdirStep {
         plan.fillParents();
         BuildCache.Result r = run.writeLayer(s, plan.entries(), createdBy, List.of());
         cache.store(key, r, List.of());
-        run.record(s, key, r);
+        run.caches().record(s, key, r);
         return false;
     }
 }

@@ -134,8 +134,8 @@ class AddTest {
                     + "/missing /x")).hasMessageEndingWith("/missing: HTTP 404");
             assertThatThrownBy(() -> f.build("FROM scratch", "COPY " + url + " /x"))
                     .hasMessage("Dockerfile:2: source can't be a URL for COPY: " + url);
-            assertThat(CopyStep.urlName("https://example.com/")).isEqualTo("__unnamed__");
-            assertThat(CopyStep.urlName("https://example.com/a/b.tar.gz?x=1")).isEqualTo("b.tar.gz");
+            assertThat(AddUrls.urlName("https://example.com/")).isEqualTo("__unnamed__");
+            assertThat(AddUrls.urlName("https://example.com/a/b.tar.gz?x=1")).isEqualTo("b.tar.gz");
         } finally {
             server.stop(0);
         }

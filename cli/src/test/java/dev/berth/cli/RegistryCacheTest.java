@@ -125,6 +125,9 @@ class RegistryCacheTest {
                 "docker://" + registry.host() + "/cache/app:max"), java.util.Map.of(), null).ok();
         Manifest m = Json.read(raw.stdout().getBytes(), Manifest.class, "skopeo's answer");
         assertThat(m.artifactType().map(Object::toString)).hasValue("application/vnd.berth.build-cache.v1");
+        String keys = Files.readString(blob(m.config().digest().hex()));
+        assertThat(keys).startsWith("{\"version\":1,").doesNotContain(tmp.toString(), "/one", "elsewhere",
+                System.getProperty("user.name"), "src/f"); // hex keys and digests only
         // every layer of the image but the base's, each once; the tools stage's RUN layer (mode=max) holds
         // just /tool, the same bytes as the COPY --from layer, so it is the same blob
         List<String> layers = m.layers().stream().map(d -> d.digest().toString()).toList();
@@ -214,10 +217,15 @@ class RegistryCacheTest {
         assertThat(Builds.sh(home, o.result(), "cat /src/f")).isEqualTo("only the fault test has this\n");
     }
 
+    /** A blob's file in the registry's storage. */
+    private static Path blob(String hex) {
+        return registry.directory().resolve("data/docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex
+                + "/data");
+    }
+
     /** Flips bytes of a blob in the registry's storage (its digest no longer matches). */
     private static void corrupt(String hex) throws IOException {
-        Path data = registry.directory().resolve("data/docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex
-                + "/data");
+        Path data = blob(hex);
         byte[] b = Files.readAllBytes(data);
         b[b.length / 2] ^= 0x55;
         b[b.length - 1] ^= 0x55;
