@@ -80,10 +80,8 @@ final class ContextDir {
     }
 
     static Stat stat(Path p) throws IOException {
-        Map<String, Object> a = Files.readAttributes(p, "unix:mode,size,ino,lastModifiedTime", LinkOption.NOFOLLOW_LINKS);
-        FileTime t = (FileTime) a.get("lastModifiedTime");
-        long nanos = t.to(java.util.concurrent.TimeUnit.NANOSECONDS);
-        return new Stat((Integer) a.get("mode"), (Long) a.get("size"), nanos, (Long) a.get("ino"));
+        dev.berth.layers.FileStats.Stat s = dev.berth.layers.FileStats.lstat(p.toString());
+        return new Stat(s.mode(), s.size(), s.mtimeNanos(), s.inode());
     }
 
     /** Whether {@code .dockerignore} keeps this path out of the context. */
@@ -244,9 +242,7 @@ final class ContextDir {
      * something back, in which case it is kept as the parent of what came back.
      */
     List<Item> walk(String dir) {
-        List<Item> out = new ArrayList<>();
-        walk(dir, out);
-        return out;
+        return new Walk(dir).invoke();
     }
 
     /**
@@ -275,75 +271,120 @@ final class ContextDir {
         }
     }
 
-    private void walk(String dir, List<Item> out) {
-        // Paths come from the directory stream itself: no path is parsed again per entry.
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(file(dir))) {
-            ds.forEach(children::add);
-        } catch (IOException e) {
-            throw new BuildException("cannot list " + file(dir) + ": " + e.getMessage(), e);
+    /**
+     * The walk of one directory: its entries listed and stat'ed here, its subdirectories walked as tasks of
+     * their own (on the common pool: a context of many directories is walked on every core), their results
+     * put in place after their directory's entry, so the order is the sequential walk's.
+     */
+    private final class Walk extends java.util.concurrent.RecursiveTask<List<Item>> {
+        private final String dir;
+
+        Walk(String dir) {
+            this.dir = dir;
         }
-        children.sort(java.util.Comparator.comparing(p -> p.getFileName().toString()));
-        String prefix = dir.isEmpty() ? "" : dir + "/";
-        for (Path child : children) {
-            String rel = prefix + child.getFileName();
-            Stat s;
-            try {
-                s = stat(child);
-            } catch (NoSuchFileException gone) {
-                continue;
+
+        @Override
+        protected List<Item> compute() {
+            // Paths come from the directory stream itself: no path is parsed again per entry.
+            List<Path> children = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(file(dir))) {
+                ds.forEach(children::add);
             } catch (IOException e) {
-                throw new BuildException("cannot read " + child + ": " + e.getMessage(), e);
+                throw new BuildException("cannot list " + file(dir) + ": " + e.getMessage(), e);
             }
-            boolean excluded = excluded(rel);
-            if (s.isDirectory()) {
-                if (excluded) {
-                    if (!ignore.mayReinclude(rel)) {
+            children.sort(java.util.Comparator.comparing(p -> p.getFileName().toString()));
+            String prefix = dir.isEmpty() ? "" : dir + "/";
+            List<Object> parts = new ArrayList<>(children.size()); // Items, and Walks of subdirectories
+            List<Walk> below = new ArrayList<>();
+            for (Path child : children) {
+                String rel = prefix + child.getFileName();
+                Stat s;
+                try {
+                    s = stat(child);
+                } catch (NoSuchFileException gone) {
+                    continue;
+                } catch (IOException e) {
+                    throw new BuildException("cannot read " + child + ": " + e.getMessage(), e);
+                }
+                boolean excluded = excluded(rel);
+                if (s.isDirectory()) {
+                    if (excluded && !ignore.mayReinclude(rel)) {
                         continue;
                     }
-                    int mark = out.size();
-                    out.add(new Item(rel, s));
-                    walk(rel, out);
-                    if (out.size() == mark + 1) {
-                        out.removeLast(); // nothing below came back
-                    }
-                } else {
-                    out.add(new Item(rel, s));
-                    walk(rel, out);
+                    parts.add(new Item(rel, s));
+                    Walk w = new Walk(rel);
+                    w.excludedItself = excluded;
+                    parts.add(w);
+                    below.add(w);
+                } else if (!excluded) {
+                    parts.add(new Item(rel, s));
                 }
-            } else if (!excluded) {
-                out.add(new Item(rel, s));
             }
+            invokeAll(below);
+            List<Item> out = new ArrayList<>(parts.size());
+            for (Object part : parts) {
+                if (part instanceof Item item) {
+                    out.add(item);
+                } else {
+                    Walk w = (Walk) part;
+                    List<Item> sub = w.join();
+                    if (w.excludedItself && sub.isEmpty()) {
+                        out.removeLast(); // an excluded directory from which nothing came back
+                    } else {
+                        out.addAll(sub);
+                    }
+                }
+            }
+            return out;
         }
+
+        /** An excluded directory walked for what an exception may bring back from it. */
+        private boolean excludedItself;
     }
 
     /**
-     * The digest of {@code items}' content: each one's path, mode, bytes (regular files) or target (symlinks),
-     * in order. Stats other than the mode (times, inodes, sizes) are not in it: a copy of the context at
-     * another path, with other times, has the same digest.
+     * The digest of {@code items}' content: of each one's path, mode, bytes (regular files) or target
+     * (symlinks), hashed on every core, then of those digests in order. Stats other than the mode (times,
+     * inodes, sizes) are not in it: a copy of the context at another path, with other times, has the same
+     * digest.
      */
     String contentDigest(List<Item> items) throws IOException {
-        java.security.MessageDigest d = dev.berth.layers.Digest.sha256Hasher();
-        byte[] buf = new byte[1 << 16];
-        for (Item item : items) {
-            d.update((item.rel() + "\0" + Integer.toOctalString(item.stat().mode()) + "\0")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            Path p = file(item.rel());
-            try {
-                if (item.stat().isRegular()) {
-                    try (java.io.InputStream in = Files.newInputStream(p)) {
-                        for (int n; (n = in.read(buf)) > 0; ) {
-                            d.update(buf, 0, n);
-                        }
-                    }
-                } else if (item.stat().isSymlink()) {
-                    d.update(Files.readSymbolicLink(p).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        List<byte[]> each;
+        try {
+            each = (items.size() > 64 ? items.parallelStream() : items.stream()).map(item -> {
+                try {
+                    return itemDigest(item);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
-            } catch (IOException e) {
-                throw new IOException(p + ": " + e.getMessage(), e);
-            }
-            d.update((byte) '\n');
+            }).toList();
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
+        java.security.MessageDigest d = dev.berth.layers.Digest.sha256Hasher();
+        each.forEach(d::update);
         return java.util.HexFormat.of().formatHex(d.digest());
+    }
+
+    private byte[] itemDigest(Item item) throws IOException {
+        java.security.MessageDigest d = dev.berth.layers.Digest.sha256Hasher();
+        d.update((item.rel() + "\0" + Integer.toOctalString(item.stat().mode()) + "\0")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Path p = file(item.rel());
+        try {
+            if (item.stat().isRegular()) {
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p)) {
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(1 << 16, Math.max(1, item.stat().size())));
+                    while (ch.read(buf.clear()) > 0) {
+                        d.update(buf.flip());
+                    }
+                }
+            } else if (item.stat().isSymlink()) {
+                d.update(Files.readSymbolicLink(p).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new IOException(p + ": " + e.getMessage(), e);
+        }
+        return d.digest();
     }
 }

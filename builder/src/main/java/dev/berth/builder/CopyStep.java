@@ -192,7 +192,7 @@ final class CopyStep {
                 run.caches().record(stage, portable, hit.get());
                 return true;
             }
-            Optional<BuildCache.Result> remote = run.caches().reading() ? run.caches().lookup(portable.get()) : Optional.empty();
+            Optional<BuildCache.Result> remote = run.caches().reading() ? run.caches().lookup(stage, portable.get()) : Optional.empty();
             if (remote.isPresent()) {
                 run.apply(stage, remote.get(), createdBy);
                 cache.store(key, remote.get(), snapshot);

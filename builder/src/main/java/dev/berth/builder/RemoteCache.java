@@ -186,15 +186,56 @@ final class RemoteCache implements LazyBlobs {
         return List.copyOf(repositories);
     }
 
+    /**
+     * Starts downloading a layer the build will need (a hit of a step whose layer is in an image that goes
+     * to the store), so it arrives while later steps run; {@link #ensure} waits for it.
+     */
+    void prefetch(ImageStore store, Descriptor blob) {
+        if (!store.has(blob) && blobs.containsKey(blob.digest())) {
+            prefetches.computeIfAbsent(blob.digest(), d -> {
+                java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+                Thread.ofVirtual().name("berth-prefetch").start(() -> {
+                    try {
+                        fetch(store, blob);
+                        f.complete(null);
+                    } catch (RuntimeException e) {
+                        f.completeExceptionally(e);
+                    }
+                });
+                return f;
+            });
+        }
+    }
+
+    private final Map<Digest, java.util.concurrent.CompletableFuture<Void>> prefetches = new ConcurrentHashMap<>();
+
     @Override
     public boolean ensure(ImageStore store, Descriptor blob) {
         if (store.has(blob)) {
             return true;
         }
-        Source source = blobs.get(blob.digest());
-        if (source == null) {
+        if (!blobs.containsKey(blob.digest())) {
             return false;
         }
+        java.util.concurrent.CompletableFuture<Void> started = prefetches.get(blob.digest());
+        if (started != null) {
+            try {
+                started.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw e;
+            }
+            return true;
+        }
+        fetch(store, blob);
+        return true;
+    }
+
+    /** Downloads a layer into the store, verified; a failure is a {@link CacheBlobException}. */
+    private void fetch(ImageStore store, Descriptor blob) {
+        Source source = blobs.get(blob.digest());
         try {
             switch (source) {
                 case Source.Repository r -> registry.fetch(r.ref(), blob, store);
@@ -209,7 +250,6 @@ final class RemoteCache implements LazyBlobs {
             throw new CacheBlobException(blob.digest(), "cached layer " + blob.digest().shortHex() + " from "
                     + source.describe() + ": " + oneLine(e), e);
         }
-        return true;
     }
 
     private static String oneLine(Throwable e) {

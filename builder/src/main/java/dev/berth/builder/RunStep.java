@@ -150,7 +150,7 @@ final class RunStep {
                 if (run.caches().reading()) {
                     // another machine's cache: by the content of what the step's bind mounts show
                     String portable = items.isEmpty() ? key : portable(key, byContent, hostMounts, items);
-                    Optional<BuildCache.Result> remote = run.caches().lookup(portable);
+                    Optional<BuildCache.Result> remote = run.caches().lookup(stage, portable);
                     if (remote.isPresent()) {
                         run.apply(stage, remote.get(), createdBy);
                         cache.store(key, remote.get(), items);

@@ -19,6 +19,8 @@ final class StepCaches {
     private final CacheExports exports;
     private final boolean reading;
     private final boolean exporting;
+    /** Whether an output needs the image's layers in the store (all but pushes do). */
+    private final boolean prefetch;
     /** The stages whose layers the image holds (the target and the stages it is built FROM): mode=min's. */
     private final Set<Integer> imageStages;
 
@@ -28,6 +30,8 @@ final class StepCaches {
         this.exports = exports;
         this.reading = !request.noCache() && !remote.isEmpty();
         this.exporting = !request.cacheTo().isEmpty();
+        this.prefetch = request.effectiveOutputs().stream()
+                .anyMatch(o -> !(o instanceof BuildOutput.Push || o instanceof BuildOutput.Registry));
         Set<Integer> stages = new java.util.HashSet<>();
         for (Optional<BuildPlan.PlannedStage> ps = stage(plan, plan.target().index()); ps.isPresent(); ) {
             stages.add(ps.get().stage().index());
@@ -46,8 +50,12 @@ final class StepCaches {
     }
 
     /** The result a {@code --cache-from} recorded for a step's portable key; its layer may not be in the store yet. */
-    Optional<BuildCache.Result> lookup(String key) {
-        return reading ? remote.lookup(key) : Optional.empty();
+    Optional<BuildCache.Result> lookup(StageState s, String key) {
+        Optional<BuildCache.Result> hit = reading ? remote.lookup(key) : Optional.empty();
+        if (hit.isPresent() && hit.get().blob().isPresent() && prefetch && imageStages.contains(s.planned.stage().index())) {
+            remote.prefetch(store, hit.get().blob().get()); // the image's layer: an output will need its bytes
+        }
+        return hit;
     }
 
     /** Records a step's result under its portable key, for {@code --cache-to}. */

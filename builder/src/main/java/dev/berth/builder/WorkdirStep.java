@@ -36,7 +36,7 @@ final class WorkdirStep {
                 run.caches().record(s, key, hit.get());
                 return true;
             }
-            Optional<BuildCache.Result> remote = run.caches().lookup(key);
+            Optional<BuildCache.Result> remote = run.caches().lookup(s, key);
             if (remote.isPresent()) {
                 run.apply(s, remote.get(), createdBy);
                 cache.store(key, remote.get(), List.of());
