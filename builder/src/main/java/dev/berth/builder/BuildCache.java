@@ -30,10 +30,10 @@ import java.util.Optional;
  *   <li>{@code steps/KEY}: the latest result of the step, with the stat of every source file it read
  *       (path, mode, size, mtime, inode). When every stat matches, the sources are unchanged and the
  *       layer is reused without reading a byte of them: the no-change rebuild.
- *   <li>{@code layers/H(KEY, diff_id)}: a layer the step made for a given content. When stats differ
- *       (a touch, a fresh clone), the layer's diff_id is computed from the sources (a tar hashed, not
- *       compressed or written) and looked up here: same content, same layer. mtimes are never part of
- *       the content: entries get the build's fixed time.
+ *   <li>{@code layers/H(KEY, SOURCES)}: a layer the step made for sources of a given content (the digest
+ *       {@link SourceDigests} keeps per file under {@code files/KEY}). When stats differ (a touch, a fresh
+ *       clone), only the files whose stats changed are read, and the same content finds the same layer
+ *       without a tar being made. mtimes are never part of the content: entries get the build's fixed time.
  * </ul>
  * The format is a small binary record read with one sequential pass: no JSON per file, so checking 7,000
  * files costs milliseconds.
@@ -64,23 +64,7 @@ final class BuildCache {
 
     /** The step's latest result, when every recorded source stat equals {@code sources}. */
     Optional<Result> lookup(String key, List<ContextDir.Item> sources) {
-        return lookupIn("steps", key, sources);
-    }
-
-    /**
-     * The digest of the sources' content ({@link ContextDir#contentDigest}) recorded for a step, when every
-     * recorded stat equals {@code sources}: what a portable key is made of, without reading them again.
-     */
-    Optional<String> sourcesDigest(String key, List<ContextDir.Item> sources) {
-        return lookupIn("sources", key, sources).flatMap(r -> r.warnings().stream().findFirst());
-    }
-
-    void recordSourcesDigest(String key, List<ContextDir.Item> sources, String digest) {
-        storeIn("sources", key, Result.noLayer(List.of(digest)), sources);
-    }
-
-    private Optional<Result> lookupIn(String kind, String key, List<ContextDir.Item> sources) {
-        Path f = dir.resolve(kind).resolve(key);
+        Path f = dir.resolve("steps").resolve(key);
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(f), 1 << 16))) {
             if (in.readInt() != MAGIC) {
                 return Optional.empty();
@@ -115,9 +99,9 @@ final class BuildCache {
         return Files.isRegularFile(dir.resolve("steps").resolve(key));
     }
 
-    /** The layer the step made for content {@code diffId}, if it made one. */
-    Optional<Result> lookupContent(String key, Digest diffId) {
-        Path f = dir.resolve("layers").resolve(contentKey(key, diffId));
+    /** The layer the step made for sources of content {@code sourcesDigest} ({@link SourceDigests}), if it made one. */
+    Optional<Result> lookupContent(String key, String sourcesDigest) {
+        Path f = dir.resolve("layers").resolve(portableKey(key, sourcesDigest));
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(f)))) {
             return in.readInt() == MAGIC ? Optional.of(readResult(in)) : Optional.empty();
         } catch (IOException | RuntimeException missing) {
@@ -127,14 +111,7 @@ final class BuildCache {
 
     /** Records a step's result with the stats of its sources (and under its content, when it has a layer). */
     void store(String key, Result result, List<ContextDir.Item> sources) {
-        storeIn("steps", key, result, sources);
-        if (result.diffId().isPresent()) {
-            write(dir.resolve("layers").resolve(contentKey(key, result.diffId().get())), out -> writeResult(out, result));
-        }
-    }
-
-    private void storeIn(String kind, String key, Result result, List<ContextDir.Item> sources) {
-        write(dir.resolve(kind).resolve(key), out -> {
+        write(dir.resolve("steps").resolve(key), out -> {
             writeResult(out, result);
             out.writeInt(sources.size());
             for (ContextDir.Item item : sources) {
@@ -196,15 +173,16 @@ final class BuildCache {
         });
     }
 
+    /** Records the layer a step made for sources of content {@code sourcesDigest}. */
+    void storeContent(String key, String sourcesDigest, Result result) {
+        write(dir.resolve("layers").resolve(portableKey(key, sourcesDigest)), out -> writeResult(out, result));
+    }
+
     /** A key for the file tree below a step: its diff_ids, in order. */
     static String chainKey(List<Digest> diffIds) {
         StringBuilder b = new StringBuilder("layers");
         diffIds.forEach(d -> b.append(' ').append(d));
         return sha256(b.toString());
-    }
-
-    private static String contentKey(String key, Digest diffId) {
-        return sha256(key + " " + diffId);
     }
 
     /**
@@ -253,19 +231,23 @@ final class BuildCache {
         }
     }
 
-    private interface Writer {
+    interface Writer {
         void write(DataOutputStream out) throws IOException;
     }
 
-    /** Writes a file atomically; a cache that cannot be written only costs speed, so failures are ignored. */
     private void write(Path target, Writer writer) {
+        writeEntry(target, MAGIC, writer);
+    }
+
+    /** Writes a file atomically; a cache that cannot be written only costs speed, so failures are ignored. */
+    void writeEntry(Path target, int magic, Writer writer) {
         Path tmp = null;
         try {
             Files.createDirectories(target.getParent());
             tmp = Files.createTempFile(target.getParent(), ".entry-", ".tmp");
             try (OutputStream o = Files.newOutputStream(tmp);
                  DataOutputStream out = new DataOutputStream(new BufferedOutputStream(o, 1 << 16))) {
-                out.writeInt(MAGIC);
+                out.writeInt(magic);
                 writer.write(out);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

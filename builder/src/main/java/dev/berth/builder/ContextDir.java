@@ -366,7 +366,8 @@ final class ContextDir {
         return java.util.HexFormat.of().formatHex(d.digest());
     }
 
-    private byte[] itemDigest(Item item) throws IOException {
+    /** The digest of one item: its path, mode, and bytes or link target. */
+    byte[] itemDigest(Item item) throws IOException {
         java.security.MessageDigest d = dev.berth.layers.Digest.sha256Hasher();
         d.update((item.rel() + "\0" + Integer.toOctalString(item.stat().mode()) + "\0")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8));

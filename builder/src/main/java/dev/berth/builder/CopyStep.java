@@ -181,7 +181,9 @@ final class CopyStep {
         // Other machines' caches know the step by a portable key: without context sources the key itself (it
         // holds a stage's or image's diff_ids, a heredoc's text, a download's digest), else the key and the
         // digest of the sources' content, so a lookup reads neither stats nor the layers below.
-        java.util.function.Supplier<String> portable = snapshot.isEmpty() ? () -> key : portableKey(key, snapshot);
+        java.util.function.Supplier<String> content = sourcesDigest(key, snapshot);
+        java.util.function.Supplier<String> portable = snapshot.isEmpty() ? () -> key
+                : () -> BuildCache.portableKey(key, content.get());
         String createdBy = createdBy();
         BuildCache cache = run.cache();
         boolean useCache = !run.request().noCache();
@@ -191,6 +193,18 @@ final class CopyStep {
                 run.apply(stage, hit.get(), createdBy);
                 run.caches().record(stage, portable, hit.get());
                 return true;
+            }
+            if (!snapshot.isEmpty()) {
+                // Stats changed (a touch, a fresh clone): the files that changed are read, and the same
+                // content is the same layer, made before by this machine.
+                Optional<BuildCache.Result> same = cache.lookupContent(key, content.get())
+                        .filter(r -> r.blob().map(run.store()::has).orElse(false));
+                if (same.isPresent()) {
+                    run.apply(stage, same.get(), createdBy);
+                    cache.store(key, same.get(), snapshot);
+                    run.caches().record(stage, portable, same.get());
+                    return true;
+                }
             }
             Optional<BuildCache.Result> remote = run.caches().reading() ? run.caches().lookup(stage, portable.get()) : Optional.empty();
             if (remote.isPresent()) {
@@ -255,45 +269,29 @@ final class CopyStep {
         List<String> warnings = plan.elfWarnings();
         warnings.forEach(run::warning);
 
-        if (useCache && cache.hasStep(key)) {
-            // The sources' stats changed since the last run: compare by content before compressing anything.
-            Digest diffId = run.layerWriter(plan.entries()).writeTar(OutputStream.nullOutputStream());
-            Optional<BuildCache.Result> same = cache.lookupContent(key, diffId);
-            if (same.isPresent() && same.get().blob().map(run.store()::has).orElse(false)) {
-                BuildCache.Result r = new BuildCache.Result(same.get().diffId(), same.get().blob(), warnings);
-                run.addLayer(stage, r.blob().orElseThrow(), diffId,
-                        Optional.of(ImageFs.nodesOf(plan.entries().values(), run.layerTime())), createdBy);
-                cache.store(key, r, snapshot);
-                run.caches().record(stage, portable, r);
-                return true;
-            }
-        }
         BuildCache.Result r = run.writeLayer(stage, plan.entries(), createdBy, warnings);
         cache.store(key, r, snapshot);
+        if (!snapshot.isEmpty() && useCache) {
+            cache.storeContent(key, content.get(), r); // and the sources' digests, for the next build's stats
+        }
         run.caches().record(stage, portable, r);
         return false;
     }
 
     /**
-     * The portable key of a step with context sources, made when first asked: the digest of their content
-     * comes from the local cache while their stats are unchanged, else from reading them (and is recorded).
+     * The content digest of the step's context sources ({@link SourceDigests}), made when first asked:
+     * recorded digests for files whose stats are unchanged, the others read.
      */
-    private java.util.function.Supplier<String> portableKey(String key, List<ContextDir.Item> snapshot) {
+    private java.util.function.Supplier<String> sourcesDigest(String key, List<ContextDir.Item> snapshot) {
         String[] made = new String[1];
         return () -> {
-            if (made[0] != null) {
-                return made[0];
-            }
-            String digest = run.cache().sourcesDigest(key, snapshot).orElseGet(() -> {
+            if (made[0] == null) {
                 try {
-                    String d = run.context().contentDigest(snapshot);
-                    run.cache().recordSourcesDigest(key, snapshot, d);
-                    return d;
+                    made[0] = SourceDigests.digest(run.cache(), key, snapshot, run.context());
                 } catch (java.io.IOException e) {
                     throw at.error(keyword() + ": cannot read " + e.getMessage());
                 }
-            });
-            made[0] = BuildCache.portableKey(key, digest);
+            }
             return made[0];
         };
     }
