@@ -93,7 +93,8 @@ printf '%-44s %8s     (target <= 0.2)\n' "ratio one file changed / cold" "$(rati
 row "berth build, every file touched" s "${touchall[@]}"
 for k in cold same touch1 change1 touchall; do
   declare -n kb=${k}_kb
-  row "berth peak RSS, $k" KB "${kb[@]}"
+  mb=(); for v in "${kb[@]}"; do mb+=("$((v / 1024))"); done
+  row "berth peak RSS, $k" MB "${mb[@]}"
 done
-echo "                                             (target <= 307200 KB)"
+echo "                                             (target <= 300 MB)"
 fi

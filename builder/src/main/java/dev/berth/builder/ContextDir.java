@@ -285,27 +285,20 @@ final class ContextDir {
 
         @Override
         protected List<Item> compute() {
-            // Paths come from the directory stream itself: no path is parsed again per entry.
-            List<Path> children = new ArrayList<>();
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(file(dir))) {
-                ds.forEach(children::add);
+            // One getdents64 for many entries and one statx each, relative to the directory: no Path per entry.
+            List<dev.berth.layers.FileStats.Entry> children;
+            try {
+                children = new ArrayList<>(dev.berth.layers.FileStats.list(file(dir).toString()));
             } catch (IOException e) {
                 throw new BuildException("cannot list " + file(dir) + ": " + e.getMessage(), e);
             }
-            children.sort(java.util.Comparator.comparing(p -> p.getFileName().toString()));
+            children.sort(java.util.Comparator.comparing(dev.berth.layers.FileStats.Entry::name));
             String prefix = dir.isEmpty() ? "" : dir + "/";
             List<Object> parts = new ArrayList<>(children.size()); // Items, and Walks of subdirectories
             List<Walk> below = new ArrayList<>();
-            for (Path child : children) {
-                String rel = prefix + child.getFileName();
-                Stat s;
-                try {
-                    s = stat(child);
-                } catch (NoSuchFileException gone) {
-                    continue;
-                } catch (IOException e) {
-                    throw new BuildException("cannot read " + child + ": " + e.getMessage(), e);
-                }
+            for (dev.berth.layers.FileStats.Entry child : children) {
+                String rel = prefix + child.name();
+                Stat s = new Stat(child.stat().mode(), child.stat().size(), child.stat().mtimeNanos(), child.stat().inode());
                 boolean excluded = excluded(rel);
                 if (s.isDirectory()) {
                     if (excluded && !ignore.mayReinclude(rel)) {

@@ -48,6 +48,108 @@ public final class FileStats {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
+    private static final MethodHandle OPEN = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("open").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle GETDENTS = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("getdents64").orElseThrow(() -> new UnsatisfiedLinkError("libc lacks getdents64")),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+            Linker.Option.captureCallState("errno"));
+    private static final MethodHandle CLOSE = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("close").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final int O_RDONLY_DIRECTORY_CLOEXEC = 0 | 0200000 | 02000000;
+    private static final int DENTS = 1 << 16;
+
+    /** A directory entry and its stat. */
+    public record Entry(String name, Stat stat) {}
+
+    /** A thread's buffer for directory entries. */
+    private static final class Dents {
+        final MemorySegment buf = Arena.ofAuto().allocate(DENTS, 8);
+    }
+
+    private static final ThreadLocal<Dents> DENTS_BUFFER = ThreadLocal.withInitial(Dents::new);
+
+    /**
+     * The entries of directory {@code dir} (not {@code .} and {@code ..}), each with its {@code lstat}, in
+     * the order the directory lists them: {@code getdents64(2)} many at a time, then one {@code statx(2)}
+     * each relative to the directory (no path is walked again). An entry gone before its stat is left out.
+     *
+     * @throws NoSuchFileException when {@code dir} does not exist
+     */
+    public static java.util.List<Entry> list(String dir) throws IOException {
+        Buffers b = BUFFERS.get();
+        byte[] path = dir.getBytes(StandardCharsets.UTF_8);
+        if (path.length > PATH_MAX) {
+            throw new IOException(dir + ": file name too long");
+        }
+        MemorySegment.copy(path, 0, b.path, ValueLayout.JAVA_BYTE, 0, path.length);
+        b.path.set(ValueLayout.JAVA_BYTE, path.length, (byte) 0);
+        int fd;
+        try {
+            fd = (int) OPEN.invokeExact(b.state, b.path, O_RDONLY_DIRECTORY_CLOEXEC, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (fd < 0) {
+            int errno = (int) ERRNO.get(b.state, 0L);
+            if (errno == ENOENT) {
+                throw new NoSuchFileException(dir);
+            }
+            throw new Posix.Failure("open " + dir + ": " + Posix.strerror(errno), errno);
+        }
+        try {
+            MemorySegment buf = DENTS_BUFFER.get().buf;
+            java.util.List<Entry> out = new java.util.ArrayList<>();
+            while (true) {
+                long n;
+                try {
+                    n = (long) GETDENTS.invokeExact(b.state, fd, buf, (long) DENTS);
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t);
+                }
+                if (n < 0) {
+                    int errno = (int) ERRNO.get(b.state, 0L);
+                    throw new Posix.Failure("getdents64 " + dir + ": " + Posix.strerror(errno), errno);
+                }
+                if (n == 0) {
+                    return out;
+                }
+                for (long off = 0; off < n; ) {
+                    int reclen = Short.toUnsignedInt(buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, off + 16));
+                    long nameAt = off + 19;
+                    int len = 0;
+                    while (buf.get(ValueLayout.JAVA_BYTE, nameAt + len) != 0) {
+                        len++;
+                    }
+                    off += reclen;
+                    if (len == 1 && buf.get(ValueLayout.JAVA_BYTE, nameAt) == '.'
+                            || len == 2 && buf.get(ValueLayout.JAVA_BYTE, nameAt) == '.'
+                            && buf.get(ValueLayout.JAVA_BYTE, nameAt + 1) == '.') {
+                        continue;
+                    }
+                    MemorySegment.copy(buf, nameAt, b.path, 0, len);
+                    b.path.set(ValueLayout.JAVA_BYTE, len, (byte) 0);
+                    byte[] name = new byte[len];
+                    MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, nameAt, name, 0, len);
+                    String entry = new String(name, StandardCharsets.UTF_8);
+                    Stat st = statAt(b, fd, dir + "/" + entry);
+                    if (st != null) {
+                        out.add(new Entry(entry, st));
+                    }
+                }
+            }
+        } finally {
+            try {
+                int ignored = (int) CLOSE.invokeExact(fd);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
     private FileStats() {}
 
     /**
@@ -63,9 +165,18 @@ public final class FileStats {
         Buffers b = BUFFERS.get();
         MemorySegment.copy(bytes, 0, b.path, ValueLayout.JAVA_BYTE, 0, bytes.length);
         b.path.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
+        Stat s = statAt(b, AT_FDCWD, path);
+        if (s == null) {
+            throw new NoSuchFileException(path);
+        }
+        return s;
+    }
+
+    /** statx of the name in {@code b.path} relative to {@code dirfd}; null when it does not exist. */
+    private static Stat statAt(Buffers b, int dirfd, String what) throws IOException {
         int rc;
         try {
-            rc = (int) STATX.invokeExact(b.state, AT_FDCWD, b.path, AT_SYMLINK_NOFOLLOW, STATX_TYPE_MODE_MTIME_INO_SIZE,
+            rc = (int) STATX.invokeExact(b.state, dirfd, b.path, AT_SYMLINK_NOFOLLOW, STATX_TYPE_MODE_MTIME_INO_SIZE,
                     b.statx);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
@@ -73,9 +184,9 @@ public final class FileStats {
         if (rc != 0) {
             int errno = (int) ERRNO.get(b.state, 0L);
             if (errno == ENOENT || errno == ENOTDIR) {
-                throw new NoSuchFileException(path);
+                return null;
             }
-            throw new Posix.Failure("statx " + path + ": " + Posix.strerror(errno), errno);
+            throw new Posix.Failure("statx " + what + ": " + Posix.strerror(errno), errno);
         }
         MemorySegment s = b.statx;
         int mode = Short.toUnsignedInt(s.get(ValueLayout.JAVA_SHORT, 28));
