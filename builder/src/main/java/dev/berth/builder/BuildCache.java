@@ -115,14 +115,19 @@ final class BuildCache {
             writeResult(out, result);
             out.writeInt(sources.size());
             for (ContextDir.Item item : sources) {
-                ContextDir.Stat s = item.stat();
-                out.writeUTF(item.rel());
-                out.writeInt(s.mode());
-                out.writeLong(s.size());
-                out.writeLong(s.mtimeNanos());
-                out.writeLong(s.inode());
+                writeStat(out, item);
             }
         });
+    }
+
+    /** An item as entries record it: its path, then mode, size, mtime and inode. */
+    static void writeStat(DataOutputStream out, ContextDir.Item item) throws IOException {
+        ContextDir.Stat s = item.stat();
+        out.writeUTF(item.rel());
+        out.writeInt(s.mode());
+        out.writeLong(s.size());
+        out.writeLong(s.mtimeNanos());
+        out.writeLong(s.inode());
     }
 
     /** An image the build wrote: its manifest in the store and its config digest. */

@@ -62,13 +62,7 @@ final class SourceDigests {
             cache.writeEntry(f, MAGIC, out -> {
                 out.writeInt(items.size());
                 for (int i = 0; i < items.size(); i++) {
-                    ContextDir.Item item = items.get(i);
-                    ContextDir.Stat s = item.stat();
-                    out.writeUTF(item.rel());
-                    out.writeInt(s.mode());
-                    out.writeLong(s.size());
-                    out.writeLong(s.mtimeNanos());
-                    out.writeLong(s.inode());
+                    BuildCache.writeStat(out, items.get(i));
                     out.write(digests[i]);
                 }
             });

@@ -115,13 +115,18 @@ public final class RegistryClient implements AutoCloseable {
         try {
             Descriptor top = store.resolve(source).orElseThrow(() -> new RegistryException(
                     "image " + source.familiar() + " is not in the store"));
-            Transport t = transport(endpoints(destination.registry(), false).getFirst());
-            Pusher pusher = new Pusher(store, locations, new BlobUploader.Limits(
-                    config.chunkSize(destination.registry()), config.monolithicLimit(destination.registry())));
-            return pusher.push(t, top, source, destination, options);
+            return pushTop(store, top, source, destination, options);
         } catch (BerthException e) {
             throw contextual(e, context);
         }
+    }
+
+    private PushResult pushTop(ImageStore store, Descriptor top, Reference source, Reference destination,
+                               PushOptions options) {
+        Transport t = transport(endpoints(destination.registry(), false).getFirst());
+        Pusher pusher = new Pusher(store, locations, new BlobUploader.Limits(
+                config.chunkSize(destination.registry()), config.monolithicLimit(destination.registry())));
+        return pusher.push(t, top, source, destination, options);
     }
 
     /**
@@ -131,10 +136,7 @@ public final class RegistryClient implements AutoCloseable {
     public PushResult push(ImageStore store, Descriptor top, Reference destination, PushOptions options) {
         String context = "push " + destination;
         try {
-            Transport t = transport(endpoints(destination.registry(), false).getFirst());
-            Pusher pusher = new Pusher(store, locations, new BlobUploader.Limits(
-                    config.chunkSize(destination.registry()), config.monolithicLimit(destination.registry())));
-            return pusher.push(t, top, destination, destination, options);
+            return pushTop(store, top, destination, destination, options);
         } catch (BerthException e) {
             throw contextual(e, context);
         }
