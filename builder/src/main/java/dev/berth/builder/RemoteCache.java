@@ -70,13 +70,10 @@ final class RemoteCache implements LazyBlobs {
         for (CacheSpec spec : from) {
             String what = "--cache-from " + describe(spec);
             try {
-                int n = switch (spec) {
+                switch (spec) {
                     case CacheSpec.Registry r -> c.loadRegistry(r.ref(), store, platforms, what, warn);
                     case CacheSpec.Local l -> c.loadLayout(l, what, warn);
-                    case CacheSpec.Inline i -> 0;
-                };
-                if (n == 0) {
-                    continue;
+                    case CacheSpec.Inline i -> { }
                 }
             } catch (RuntimeException e) {
                 warn.accept(what + ": cannot read the cache (" + oneLine(e) + "); building without it");
