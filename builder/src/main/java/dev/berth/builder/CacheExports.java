@@ -1,6 +1,5 @@
 package dev.berth.builder;
 
-import dev.berth.layers.Descriptor;
 import dev.berth.layers.ImageStore;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,11 +50,7 @@ final class CacheExports {
                     case CacheSpec.Local l -> {
                         List<CacheArtifact.Entry> entries = entries(l.mode());
                         CacheArtifact.Written w = CacheArtifact.write(store, entries);
-                        for (Descriptor layer : w.layers()) {
-                            if (!lazy.ensure(store, layer)) {
-                                throw new BuildException("layer " + layer.digest() + " is not in the store");
-                            }
-                        }
+                        lazy.ensureAll(store, w.layers());
                         events.accept(new BuildEvent.Note("exporting cache to " + l.directory() + " ("
                                 + entries.size() + " steps, " + w.layers().size() + " layers)"));
                         try (ImageStore layout = ImageStore.open(l.directory())) {

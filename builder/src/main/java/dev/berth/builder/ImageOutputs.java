@@ -128,11 +128,8 @@ final class ImageOutputs {
         Descriptor plain = manifest.withPlatform(Optional.empty());
         if (outputs.stream().anyMatch(o -> !(o instanceof BuildOutput.Push || o instanceof BuildOutput.Registry))) {
             // layers a cache gave without downloading: every output but a push needs their bytes
-            for (Descriptor d : store.reachable(List.of(plain))) {
-                if (!lazy.ensure(store, d)) {
-                    throw new BuildException("layer " + d.digest() + " of the image is not in the store");
-                }
-            }
+            // (a non-distributable layer, with URLs, stays where it is, as pushes and pulls leave it)
+            lazy.ensureAll(store, store.reachable(List.of(plain)).stream().filter(d -> d.urls().isEmpty()).toList());
         }
         for (BuildOutput o : outputs) {
             switch (o) {

@@ -20,7 +20,7 @@ public interface ImagePusher {
      */
     default void push(ImageStore store, Descriptor image, Reference target, LazyBlobs lazy) {
         for (Descriptor d : store.reachable(java.util.List.of(image))) {
-            lazy.ensure(store, d);
+            lazy.ensure(store, d); // a blob known nowhere (a foreign layer) is the pusher's to judge
         }
         push(store, image, target);
     }

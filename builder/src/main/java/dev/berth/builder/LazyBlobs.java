@@ -33,4 +33,16 @@ public interface LazyBlobs {
      * @throws CacheBlobException when the cache named the blob but could not give it (gone, corrupt)
      */
     boolean ensure(ImageStore store, Descriptor blob);
+
+    /**
+     * Brings every blob of {@code blobs} the store lacks into it; one that is known nowhere is a
+     * {@link BuildException} naming it.
+     */
+    default void ensureAll(ImageStore store, java.util.Collection<Descriptor> blobs) {
+        for (Descriptor d : blobs) {
+            if (!ensure(store, d)) {
+                throw new BuildException("blob " + d.digest() + " is not in the store");
+            }
+        }
+    }
 }

@@ -72,10 +72,6 @@ final class StepCaches {
 
     /** Brings the blobs of {@code layers} that a cache gave without downloading into the store. */
     void materialize(List<ImageFs.Layer> layers) {
-        for (ImageFs.Layer l : layers) {
-            if (!remote.ensure(store, l.blob())) {
-                throw new BuildException("layer " + l.blob().digest() + " is not in the store");
-            }
-        }
+        remote.ensureAll(store, layers.stream().map(ImageFs.Layer::blob).toList());
     }
 }
