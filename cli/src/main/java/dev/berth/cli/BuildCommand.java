@@ -154,7 +154,8 @@ final class BuildCommand implements Runnable {
         try (BuildRegistry registry = new BuildRegistry()) {
             Builder builder = Builder.create(Stores.home())
                     .withBaseImages((ref, p, store) -> Optional.of(registry.get()
-                            .pull(store, ref, PullOptions.defaults().withPlatform(p)).image()))
+                            .pull(store, ref, SnapshotUnpacking.into(PullOptions.defaults().withPlatform(p),
+                                    Stores.home())).image()))
                     .withPusher(registry)
                     .withCacheRegistry(registry)
                     .withStepRunner(steps);

@@ -51,9 +51,9 @@ final class ImagePulls {
                     // `berth prune` for as long as the container runs
                     try (ImageStore target = home.openStore();
                          RegistryClient registry = RegistryClient.create(RegistryConfig.fromEnvironment())) {
-                        registry.pull(target, ref, PullOptions.defaults().withPlatform(wanted)
+                        registry.pull(target, ref, SnapshotUnpacking.into(PullOptions.defaults().withPlatform(wanted)
                                 .withProgress(new ProgressPrinter(err, err, ProgressPrinter.terminal(),
-                                        ProgressPrinter.Mode.PULL)));
+                                        ProgressPrinter.Mode.PULL)), home));
                     } catch (RegistryException e) {
                         throw new ContainerException("image " + ref.familiar() + " is not in the local store and "
                                 + "cannot be pulled: " + e.getMessage(), e);

@@ -70,7 +70,7 @@ final class PullCommand implements Callable<Integer> {
         BerthHome home = BerthHome.fromEnvironment();
         try (RegistryClient registry = RegistryClient.create(RegistryConfig.fromEnvironment());
              ImageStore store = home.openStore()) {
-            PullResult r = registry.pull(store, ref, options);
+            PullResult r = registry.pull(store, ref, SnapshotUnpacking.into(options, home));
             if (oci) {
                 dev.berth.layers.Image image = store.image(r.image(), r.platform(), ref.familiar());
                 dev.berth.layers.Descriptor converted = dev.berth.layers.OciTypes.convert(store, image);

@@ -140,6 +140,20 @@ class RegistryCommandsTest {
         assertThat(pull.out()).startsWith("1: Pulling from team/app\n")
                 .contains(": Pulling fs layer\n").contains(": Download complete\n")
                 .endsWith("Digest: " + app.digest() + "\nStatus: Downloaded newer image for " + dest + "\n" + dest + "\n");
+        // as root the pull unpacked each layer into its snapshot in the pass that checked it, so that a run
+        // extracts nothing; rootless, snapshots are made in the user's namespace by the run
+        Path snapshots = new BerthHome(other).snapshots();
+        List<dev.berth.layers.Digest> diffIds;
+        try (ImageStore store = new BerthHome(other).openStore()) {
+            diffIds = store.image(Reference.parse(dest), AMD64).diffIds();
+        }
+        if (BerthHome.isRoot()) {
+            for (int i = 0; i < diffIds.size(); i++) {
+                assertThat(snapshots.resolve(diffIds.get(i).hex()).resolve("data-" + i + ".bin")).isRegularFile();
+            }
+        } else {
+            assertThat(snapshots).doesNotExist();
+        }
         assertThat(berth(other, Optional.empty(), "pull", dest).ok().out())
                 .contains(": Already exists\n").contains("Status: Image is up to date for " + dest + "\n");
         assertThat(berth(tmp.resolve("third"), Optional.empty(), "pull", "-q", "--platform", "linux/amd64", dest).ok().out())

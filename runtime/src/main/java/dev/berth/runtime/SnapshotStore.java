@@ -259,6 +259,70 @@ public final class SnapshotStore {
         }
     }
 
+    /** A layer extracted aside ({@link #unpackAside}), named by the digest of its content. */
+    public interface Aside {
+        /** The digest of the layer's uncompressed content: the snapshot it becomes. */
+        Digest diffId();
+
+        /** Renames it into place (or drops it, when that snapshot exists already); never throws. */
+        void keep();
+
+        /** Deletes it; never throws. */
+        void discard();
+    }
+
+    /**
+     * Extracts a layer blob (gzip, zstd or plain, read to its end) into a temp directory, hashing its
+     * content: a snapshot once {@link Aside#keep kept}, which a caller does when it has verified the blob
+     * (a pull, once the blob's digest matched). Root only: rootless snapshots are extracted in the user's
+     * namespace. A blob it cannot extract (a hostile entry, a full disk, a stream that fails) throws a
+     * {@link ContainerException} naming {@code what}, caused by what failed, and leaves nothing.
+     */
+    public Aside unpackAside(InputStream blob, String what) throws IOException {
+        if (userns.isPresent()) {
+            throw new IllegalStateException("rootless snapshots are extracted in the user's namespace");
+        }
+        Files.createDirectories(dir);
+        Files.createDirectories(tmp);
+        Path work = TempDirs.create(tmp, TEMP_PREFIX);
+        try {
+            java.security.MessageDigest sha = Digest.sha256Hasher();
+            try (DigestInputStream tar = new DigestInputStream(Compression.decompress(blob), sha)) {
+                LayerExtractor.extract(tar, work, whiteouts);
+                tar.transferTo(OutputStream.nullOutputStream());
+            }
+            Digest diffId = Digest.of(sha.digest());
+            Path kept = work;
+            return new Aside() {
+                @Override
+                public Digest diffId() {
+                    return diffId;
+                }
+
+                @Override
+                public void keep() {
+                    try {
+                        adopt(kept, diffId);
+                    } catch (ContainerException e) {
+                        deleteQuietly(kept); // extracted again when a container needs it
+                    }
+                }
+
+                @Override
+                public void discard() {
+                    deleteQuietly(kept);
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(work);
+            if (e instanceof LayersException || e instanceof IOException) {
+                throw new ContainerException(what + ": cannot extract it: " + (e.getMessage() != null ? e.getMessage()
+                        : e.getClass().getSimpleName()), e);
+            }
+            throw e;
+        }
+    }
+
     /** Deletes temp directories of extractions whose process is gone (killed while extracting). */
     public void cleanTemp() {
         if (userns.isPresent()) {

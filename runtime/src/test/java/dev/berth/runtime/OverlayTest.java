@@ -244,4 +244,57 @@ class OverlayTest {
             assertThat(left.toList()).as("no extraction left behind").isEmpty();
         }
     }
+
+    @Test
+    void aLayerUnpackedAsideBecomesTheSnapshotThatPrepareMakes() throws Exception {
+        Path dir = Files.createTempDirectory(f.scratch, "aside");
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        Image image;
+        try (ImageStore s = f.home.openStore()) {
+            image = s.image(Reference.parse("layers:test"), Platform.parse("linux/amd64"));
+        }
+        if (Fixture.rootless()) { // rootless snapshots need the user's namespace, which a pull is not in
+            SnapshotStore rootless = SnapshotStore.of(f.home);
+            try (var in = image.blobs().open(image.layers().getFirst())) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> rootless.unpackAside(in, "layer"))
+                        .isInstanceOf(IllegalStateException.class);
+            }
+            return;
+        }
+        SnapshotStore aside = new SnapshotStore(dir.resolve("aside"), tmp);
+        SnapshotStore prepared = new SnapshotStore(dir.resolve("prepared"), tmp);
+        for (int i = 0; i < image.layers().size(); i++) {
+            SnapshotStore.Aside a;
+            try (var in = image.blobs().open(image.layers().get(i))) {
+                a = aside.unpackAside(in, "layer " + i);
+            }
+            assertThat(a.diffId()).isEqualTo(image.diffIds().get(i));
+            assertThat(aside.path(a.diffId())).doesNotExist();
+            a.keep();
+            assertThat(aside.path(a.diffId())).isDirectory();
+        }
+        List<Path> expected = prepared.prepare(image);
+        List<Path> got = image.diffIds().reversed().stream().map(aside::path).toList();
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(Trees.describe(got.get(i), true)).isEqualTo(Trees.describe(expected.get(i), true));
+        }
+        // once more: kept over an existing snapshot it is dropped; discarded it is deleted
+        try (var in = image.blobs().open(image.layers().getFirst())) {
+            aside.unpackAside(in, "again").keep();
+        }
+        try (var in = image.blobs().open(image.layers().getLast())) {
+            aside.unpackAside(in, "dropped").discard();
+        }
+        assertThat(aside.path(image.diffIds().getLast())).isDirectory();
+        try (var left = Files.list(tmp)) {
+            assertThat(left.toList()).as("no extraction left behind").isEmpty();
+        }
+        // a blob that is not a layer throws and leaves nothing
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> aside.unpackAside(
+                new java.io.ByteArrayInputStream(new byte[] {31, (byte) 139, 8, 0, 1, 2}), "layer broken"))
+                .hasMessageContaining("layer broken");
+        try (var left = Files.list(tmp)) {
+            assertThat(left.toList()).isEmpty();
+        }
+    }
 }

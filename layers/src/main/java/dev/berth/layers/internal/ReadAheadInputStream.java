@@ -10,16 +10,25 @@ import java.util.concurrent.TimeUnit;
 /**
  * Reads a stream on a thread of its own, ahead of the consumer, through a bounded queue of chunks: the
  * producer's work (decompressing and hashing a layer) runs on one core while the consumer's (creating
- * files) runs on another. Memory is bounded by {@code chunks * chunkSize}. An exception in the producer
- * is rethrown to the consumer at the point it reaches; closing stops the producer.
+ * files) runs on another. Memory is bounded by {@code (chunks + 2) * chunkSize}, in buffers that go round
+ * between the two threads rather than one new one per chunk: a chunk that waits in the queue outlives a
+ * young collection, and fresh ones would fill the old generation with garbage at the stream's rate. An
+ * exception in the producer is rethrown to the consumer at the point it reaches; closing stops the
+ * producer.
  */
 public final class ReadAheadInputStream extends InputStream {
-    private static final byte[] END = new byte[0];
+    private static final Object END = new Object();
+
+    /** A filled buffer: its first {@code length} bytes. */
+    private record Chunk(byte[] data, int length) {}
 
     private final BlockingQueue<Object> queue;
+    /** Buffers the consumer is done with, for the producer to fill again. */
+    private final BlockingQueue<byte[]> free;
     private final Thread producer;
     private volatile boolean closed;
     private byte[] current = new byte[0];
+    private int limit;
     private int position;
     private boolean ended;
 
@@ -30,14 +39,26 @@ public final class ReadAheadInputStream extends InputStream {
      */
     public ReadAheadInputStream(InputStream source, IoAction finish, int chunkSize, int chunks) {
         this.queue = new ArrayBlockingQueue<>(chunks);
+        this.free = new ArrayBlockingQueue<>(chunks + 2);
         this.producer = Thread.ofPlatform().daemon().name("berth-read-ahead").unstarted(() -> {
             try {
+                int made = 0;
                 while (!closed) {
-                    byte[] chunk = source.readNBytes(chunkSize);
-                    if (chunk.length == 0) {
+                    byte[] buffer = free.poll();
+                    if (buffer == null) {
+                        // chunks in the queue, one being filled, one the consumer reads: no more ever
+                        if (made < chunks + 2) {
+                            buffer = new byte[chunkSize];
+                            made++;
+                        } else {
+                            buffer = free.take();
+                        }
+                    }
+                    int n = source.readNBytes(buffer, 0, chunkSize);
+                    if (n == 0) {
                         break;
                     }
-                    put(chunk);
+                    put(new Chunk(buffer, n));
                 }
                 if (!closed) {
                     finish.run();
@@ -74,7 +95,7 @@ public final class ReadAheadInputStream extends InputStream {
         if (ended) {
             return false;
         }
-        while (position >= current.length) {
+        while (position >= limit) {
             Object item;
             try {
                 item = queue.take();
@@ -98,7 +119,12 @@ public final class ReadAheadInputStream extends InputStream {
                 ended = true;
                 throw e;
             }
-            current = (byte[]) item;
+            if (current.length > 0) {
+                free.offer(current);
+            }
+            Chunk chunk = (Chunk) item;
+            current = chunk.data();
+            limit = chunk.length();
             position = 0;
         }
         return true;
@@ -117,7 +143,7 @@ public final class ReadAheadInputStream extends InputStream {
         if (!fill()) {
             return -1;
         }
-        int n = Math.min(len, current.length - position);
+        int n = Math.min(len, limit - position);
         System.arraycopy(current, position, b, off, n);
         position += n;
         return n;

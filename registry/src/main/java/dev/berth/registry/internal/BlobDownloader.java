@@ -36,9 +36,19 @@ public final class BlobDownloader {
 
     private BlobDownloader() {}
 
-    /** Work on a blob's bytes that may run while it downloads (a layer's check); throws to refuse it. */
+    /**
+     * Work on a blob's bytes that may run while it downloads (a layer's check); throws to refuse it, or
+     * throws {@link Again} to be called once more, on the whole blob, when it has downloaded.
+     */
     public interface Check {
         void check(java.io.InputStream blob) throws IOException;
+
+        /** The check could not decide beside the download and wants the whole blob. */
+        final class Again extends IOException {
+            public Again(Throwable cause) {
+                super("checked again once downloaded", cause);
+            }
+        }
     }
 
     public static StoredBlob download(Transport transport, String repository, Descriptor blob, ImageStore store,
@@ -107,7 +117,8 @@ public final class BlobDownloader {
             }
             if (check.isPresent()) {
                 Throwable t = failed.get();
-                if (t instanceof GrowingFile.Restarted || (t != null && t.getCause() instanceof GrowingFile.Restarted)) {
+                if (t instanceof GrowingFile.Restarted || t instanceof Check.Again
+                        || (t != null && t.getCause() instanceof GrowingFile.Restarted)) {
                     try (java.io.InputStream in = Files.newInputStream(file)) { // again, whole
                         check.get().check(in);
                     }

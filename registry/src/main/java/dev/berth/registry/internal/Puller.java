@@ -12,6 +12,7 @@ import dev.berth.layers.Manifest;
 import dev.berth.layers.MediaType;
 import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
+import dev.berth.registry.LayerUnpacker;
 import dev.berth.registry.Progress;
 import dev.berth.registry.ProgressEvent;
 import dev.berth.registry.PullOptions;
@@ -74,7 +75,7 @@ public final class Puller {
         Manifest manifest = imageManifest(manifestDoc, what);
         Map<Digest, Wanted> blobs = new LinkedHashMap<>();
         addBlobs(blobs, manifest, true);
-        long downloaded = fetchAll(t, repo, blobs.values(), progress, what);
+        long downloaded = fetchAll(t, repo, blobs.values(), progress, what, options.unpacker());
         Platform configured = checkConfig(manifest, manifestDoc, what);
         Document<Manifest> m = new Document<>(manifest, manifestDoc.bytes, manifestDoc.type, manifestDoc.digest);
         Platform platform = indexPlatform.orElse(configured);
@@ -122,7 +123,7 @@ public final class Puller {
                 images.put(d, m);
             }
         }
-        long downloaded = fetchAll(t, repo, blobs.values(), progress, what);
+        long downloaded = fetchAll(t, repo, blobs.values(), progress, what, Optional.empty());
         images.forEach((d, m) -> checkConfig(m, d, what));
         for (Doc d : manifests) {
             store.put(d.bytes);
@@ -260,36 +261,34 @@ public final class Puller {
     }
 
     /**
-     * Downloads the blobs the store lacks, at most the registry's concurrency at once; on the first failure
-     * the others are stopped and that failure is thrown. Each new layer's entries are checked (see
-     * {@link dev.berth.layers.LayerCheck}) before anything names the image, so a hostile layer fails the pull.
+     * Downloads the blobs the store lacks, the largest first (the longest transfer bounds the pull), at most
+     * the registry's concurrency at once; on the first failure the others are stopped and that failure is
+     * thrown. Each new layer's entries are checked (see {@link dev.berth.layers.LayerCheck}) before anything
+     * names the image, so a hostile layer fails the pull; an {@code unpacker} unpacks them in the same pass.
      * Returns the bytes downloaded.
      */
     private long fetchAll(Transport t, String repo, java.util.Collection<Wanted> blobs, Progress progress,
-                          String what) {
+                          String what, Optional<LayerUnpacker> unpacker) {
         AtomicLong bytes = new AtomicLong();
-        List<Parallel.Task> tasks = new ArrayList<>();
+        List<Wanted> missing = new ArrayList<>();
         for (Wanted w : blobs) {
             Descriptor b = w.descriptor();
-            ProgressEvent.BlobKind kind = w.kind();
             if (store.has(b)) {
-                progress.on(new ProgressEvent.BlobExists(b.digest(), b.size(), kind));
-                continue;
+                progress.on(new ProgressEvent.BlobExists(b.digest(), b.size(), w.kind()));
+            } else {
+                progress.on(new ProgressEvent.BlobQueued(b.digest(), b.size(), w.kind()));
+                missing.add(w);
             }
-            progress.on(new ProgressEvent.BlobQueued(b.digest(), b.size(), kind));
+        }
+        missing.sort(java.util.Comparator.comparingLong((Wanted w) -> w.descriptor().size()).reversed());
+        List<Parallel.Task> tasks = new ArrayList<>();
+        for (Wanted w : missing) {
+            Descriptor b = w.descriptor();
             tasks.add(() -> {
                 t.transfers().acquire();
                 try {
                     if (!store.has(b)) {
-                        Optional<BlobDownloader.Check> check = w.check()
-                                ? Optional.of(in -> dev.berth.layers.LayerCheck.check(in, what + ": layer " + b.digest()))
-                                : Optional.empty();
-                        try {
-                            BlobDownloader.download(t, repo, b, store, progress, check);
-                        } catch (LayersException refused) {
-                            throw new RegistryException(refused.getMessage(), refused);
-                        }
-                        bytes.addAndGet(b.size());
+                        bytes.addAndGet(fetch(t, repo, w, progress, what + ": layer " + b.digest(), unpacker));
                     } else {
                         progress.on(new ProgressEvent.BlobDone(b.digest(), b.size()));
                     }
@@ -300,5 +299,29 @@ public final class Puller {
         }
         Parallel.runAll(tasks);
         return bytes.get();
+    }
+
+    /** One blob into the store, a layer checked (and unpacked) beside its download; returns its size. */
+    private long fetch(Transport t, String repo, Wanted w, Progress progress, String layer,
+                       Optional<LayerUnpacker> unpacker) {
+        Descriptor b = w.descriptor();
+        Optional<UnpackingCheck> unpacking = w.check() ? unpacker.map(u -> new UnpackingCheck(u, b, layer))
+                : Optional.empty();
+        Optional<BlobDownloader.Check> check = unpacking.<BlobDownloader.Check>map(u -> u)
+                .or(() -> w.check() ? Optional.of(in -> dev.berth.layers.LayerCheck.check(in, layer)) : Optional.empty());
+        boolean stored = false;
+        try {
+            BlobDownloader.download(t, repo, b, store, progress, check);
+            stored = true;
+        } catch (LayersException refused) {
+            throw new RegistryException(refused.getMessage(), refused);
+        } finally {
+            if (stored) {
+                unpacking.ifPresent(UnpackingCheck::keep);
+            } else {
+                unpacking.ifPresent(UnpackingCheck::discard);
+            }
+        }
+        return b.size();
     }
 }
