@@ -271,9 +271,9 @@ public final class LayerExtractor {
             Posix.mknod(dest, type | perm, e.getDevMajor(), e.getDevMinor());
         } else if (e.isFile()) {
             // Created with its mode: when the umask leaves it whole, no chmod is needed afterwards.
-            try (OutputStream out = java.nio.channels.Channels.newOutputStream(java.nio.channels.FileChannel.open(dest,
-                    CREATE_FILE, Permissions.OF[perm & 0777]))) {
-                long n = content.transferTo(out);
+            try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(dest, CREATE_FILE,
+                    Permissions.OF[perm & 0777])) {
+                long n = copy(content, out);
                 if (n != e.getSize()) {
                     throw rejected(raw, "truncated: " + n + " of " + e.getSize() + " bytes");
                 }
@@ -290,6 +290,29 @@ public final class LayerExtractor {
         xattrs(dest, e);
         Posix.setMtime(dest, mtime.toInstant());
     }
+
+    /**
+     * Copies a file's content in writes of up to {@link #COPY_BUFFER} bytes (a tar entry reads at most what
+     * the read-ahead holds): a sixteenth of the system calls that {@code transferTo}'s 16 KiB would make.
+     */
+    private long copy(InputStream content, java.nio.channels.FileChannel out) throws IOException {
+        if (copyBuffer == null) {
+            copyBuffer = new byte[COPY_BUFFER];
+        }
+        long total = 0;
+        int n;
+        while ((n = content.readNBytes(copyBuffer, 0, COPY_BUFFER)) > 0) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(copyBuffer, 0, n);
+            while (b.hasRemaining()) {
+                out.write(b);
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    private static final int COPY_BUFFER = 1 << 18;
+    private byte[] copyBuffer;
 
     private static final Set<StandardOpenOption> CREATE_FILE =
             java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
