@@ -347,20 +347,10 @@ class PushPullTest {
 
     @Test
     void aPullOfAHostileLayerFailsNamingTheEntryAndNamesNothing() throws Exception {
-        byte[] hostile = new dev.berth.layers.testing.Tars().symlink("link", "/").file("link/etc/shadow", "x").bytes();
         try (ImageStore source = Fixtures.store(tmp.resolve("a")); ImageStore target = Fixtures.store(tmp.resolve("b"));
              RegistryClient client = client()) {
-            Descriptor layer = Descriptor.of(MediaType.OCI_LAYER, dev.berth.layers.Digest.sha256(hostile), hostile.length);
-            source.put(new java.io.ByteArrayInputStream(hostile), Optional.of(layer.digest()),
-                    java.util.OptionalLong.of(hostile.length));
-            dev.berth.layers.ImageConfig c = dev.berth.layers.ImageConfig.empty(AMD64).withLayer(layer.digest(),
-                    dev.berth.layers.ImageConfig.History.of(Optional.empty(), "x", Optional.empty()));
-            dev.berth.layers.Document<dev.berth.layers.ImageConfig> config = dev.berth.layers.Document.of(c, MediaType.OCI_CONFIG);
-            source.put(config);
-            Descriptor m = source.put(dev.berth.layers.Document.of(dev.berth.layers.Manifest.of(MediaType.OCI_MANIFEST,
-                    config.descriptor(), List.of(layer), Map.of()), MediaType.OCI_MANIFEST));
             Reference local = Reference.parse("hostile:1");
-            source.tag(local, m);
+            TestImages.createHostile(source, local, AMD64);
             client.push(source, local, ref("hostile:1"), PushOptions.defaults());
             assertThatThrownBy(() -> client.pull(target, ref("hostile:1"), PullOptions.defaults()))
                     .isInstanceOf(RegistryException.class)

@@ -6,20 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.layers.Compression;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
-import dev.berth.layers.Document;
 import dev.berth.layers.Image;
-import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageStore;
-import dev.berth.layers.Manifest;
-import dev.berth.layers.MediaType;
 import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
-import dev.berth.layers.testing.Tars;
 import dev.berth.registry.testing.FaultProxy;
 import dev.berth.registry.testing.Fixtures;
 import dev.berth.registry.testing.LocalRegistry;
 import dev.berth.registry.testing.TestImages;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,7 +22,6 @@ import java.security.DigestInputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
@@ -176,18 +169,10 @@ class UnpackingPullTest {
 
     @Test
     void aHostileLayerIsRefusedByTheLayersOwnCheckWhateverTheUnpackerSays() throws Exception {
-        byte[] hostile = new Tars().symlink("link", "/").file("link/etc/shadow", "x").bytes();
         try (ImageStore source = Fixtures.store(tmp.resolve("a")); ImageStore target = Fixtures.store(tmp.resolve("b"));
              RegistryClient client = client()) {
-            Descriptor layer = Descriptor.of(MediaType.OCI_LAYER, Digest.sha256(hostile), hostile.length);
-            source.put(new ByteArrayInputStream(hostile), Optional.of(layer.digest()), OptionalLong.of(hostile.length));
-            Document<ImageConfig> config = Document.of(ImageConfig.empty(AMD64).withLayer(layer.digest(),
-                    ImageConfig.History.of(Optional.empty(), "x", Optional.empty())), MediaType.OCI_CONFIG);
-            source.put(config);
-            Descriptor m = source.put(Document.of(Manifest.of(MediaType.OCI_MANIFEST, config.descriptor(), List.of(layer),
-                    Map.of()), MediaType.OCI_MANIFEST));
             Reference local = Reference.parse("hostile:1");
-            source.tag(local, m);
+            TestImages.createHostile(source, local, AMD64);
             client.push(source, local, ref("hostile:1"), PushOptions.defaults());
             Recording unpacker = new Recording();
             unpacker.failAfter = 0;

@@ -105,6 +105,24 @@ public final class TestImages {
         }
     }
 
+    /**
+     * An image of one hostile layer, a symlink {@code link -> /} and a file written through it
+     * ({@code link/etc/shadow}), named {@code ref}; the store must accept it unchecked (a test's source).
+     */
+    public static Descriptor createHostile(ImageStore store, Reference ref, Platform platform) {
+        byte[] hostile = new dev.berth.layers.testing.Tars().symlink("link", "/").file("link/etc/shadow", "x").bytes();
+        Descriptor layer = Descriptor.of(MediaType.OCI_LAYER, dev.berth.layers.Digest.sha256(hostile), hostile.length);
+        store.put(new java.io.ByteArrayInputStream(hostile), Optional.of(layer.digest()),
+                java.util.OptionalLong.of(hostile.length));
+        Document<ImageConfig> config = Document.of(ImageConfig.empty(platform).withLayer(layer.digest(),
+                ImageConfig.History.of(Optional.empty(), "x", Optional.empty())), MediaType.OCI_CONFIG);
+        store.put(config);
+        Descriptor m = store.put(Document.of(Manifest.of(MediaType.OCI_MANIFEST, config.descriptor(), List.of(layer),
+                Map.of()), MediaType.OCI_MANIFEST));
+        store.tag(ref, m);
+        return m;
+    }
+
     /** A file of {@code size} pseudo-random bytes from {@code seed}. */
     public static void writeRandom(Path file, long size, long seed) throws IOException {
         Random random = new Random(seed);
