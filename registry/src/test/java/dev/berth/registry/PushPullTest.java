@@ -13,7 +13,7 @@ import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
 import dev.berth.registry.testing.FaultProxy;
 import dev.berth.registry.testing.Fixtures;
-import dev.berth.registry.testing.LocalRegistry;
+import dev.berth.registry.testing.ProxiedRegistry;
 import dev.berth.registry.testing.TestImages;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,52 +22,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Push and pull against the real distribution registry (open, no auth), through a proxy that records what
  * berth sends, so that "nothing was uploaded" and "no manifest GET" are facts, not hopes.
  */
-class PushPullTest {
+class PushPullTest extends ProxiedRegistry {
     private static final Platform AMD64 = Platform.parse("linux/amd64");
-
-    @TempDir
-    static Path shared;
-    static LocalRegistry registry;
-    FaultProxy proxy;
-
-    @TempDir
-    Path tmp;
-
-    @BeforeAll
-    static void start() {
-        registry = LocalRegistry.open(shared.resolve("registry"));
-    }
-
-    @AfterAll
-    static void stop() {
-        registry.close();
-    }
-
-    @BeforeEach
-    void proxy() {
-        proxy = FaultProxy.reverse(registry.uri());
-    }
-
-    @AfterEach
-    void closeProxy() {
-        proxy.close();
-    }
-
-    /** A reference on the registry, through the proxy. */
-    private Reference ref(String nameAndTag) {
-        return Reference.parse(proxy.host() + "/" + nameAndTag);
-    }
 
     private RegistryClient client() {
         return client(Fixtures.config(tmp));

@@ -10,26 +10,19 @@ import dev.berth.layers.Image;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.Platform;
 import dev.berth.layers.Reference;
-import dev.berth.registry.testing.FaultProxy;
 import dev.berth.registry.testing.Fixtures;
-import dev.berth.registry.testing.LocalRegistry;
+import dev.berth.registry.testing.ProxiedRegistry;
 import dev.berth.registry.testing.TestImages;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A pull with a {@link LayerUnpacker} against the real distribution registry: every layer it downloads is
@@ -37,40 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * unpacking and never the pull, and the layer's own check still refuses a hostile layer. Blobs are fetched
  * largest first.
  */
-class UnpackingPullTest {
+class UnpackingPullTest extends ProxiedRegistry {
     private static final Platform AMD64 = Platform.parse("linux/amd64");
-
-    @TempDir
-    static Path shared;
-    static LocalRegistry registry;
-    FaultProxy proxy;
-
-    @TempDir
-    Path tmp;
-
-    @BeforeAll
-    static void start() {
-        registry = LocalRegistry.open(shared.resolve("registry"));
-    }
-
-    @AfterAll
-    static void stop() {
-        registry.close();
-    }
-
-    @BeforeEach
-    void proxy() {
-        proxy = FaultProxy.reverse(registry.uri());
-    }
-
-    @AfterEach
-    void closeProxy() {
-        proxy.close();
-    }
-
-    private Reference ref(String nameAndTag) {
-        return Reference.parse(proxy.host() + "/" + nameAndTag);
-    }
 
     private RegistryClient client() {
         return Fixtures.anonymous(Fixtures.config(tmp).concurrency(1).build());
