@@ -62,27 +62,35 @@ final class BuildCache {
         return dir;
     }
 
-    /** The step's latest result, when every recorded source stat equals {@code sources}. */
+    /**
+     * The step's latest result, when every recorded source stat equals {@code sources}. The record is read
+     * whole and compared in place, names as bytes: a no-change rebuild of a large context makes no object
+     * per source here.
+     */
     Optional<Result> lookup(String key, List<ContextDir.Item> sources) {
         Path f = dir.resolve("steps").resolve(key);
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(f), 1 << 16))) {
+        try {
+            byte[] bytes = Files.readAllBytes(f);
+            java.io.ByteArrayInputStream head = new java.io.ByteArrayInputStream(bytes);
+            DataInputStream in = new DataInputStream(head);
             if (in.readInt() != MAGIC) {
                 return Optional.empty();
             }
             Result r = readResult(in);
-            int n = in.readInt();
-            if (n != sources.size()) {
+            if (in.readInt() != sources.size()) {
                 return Optional.empty();
             }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes); // big-endian, as DataOutputStream writes
+            b.position(bytes.length - head.available());
             for (ContextDir.Item item : sources) {
-                String rel = in.readUTF();
-                int mode = in.readInt();
-                long size = in.readLong();
-                long mtime = in.readLong();
-                long ino = in.readLong();
+                int len = Short.toUnsignedInt(b.getShort());
+                if (!sameName(bytes, b.position(), len, item.rel())) {
+                    return Optional.empty();
+                }
+                b.position(b.position() + len);
                 ContextDir.Stat s = item.stat();
-                if (!rel.equals(item.rel()) || mode != s.mode() || size != s.size() || mtime != s.mtimeNanos()
-                        || ino != s.inode()) {
+                if (b.getInt() != s.mode() || b.getLong() != s.size() || b.getLong() != s.mtimeNanos()
+                        || b.getLong() != s.inode()) {
                     return Optional.empty();
                 }
             }
@@ -92,6 +100,31 @@ final class BuildCache {
         } catch (IOException | RuntimeException corrupt) {
             return Optional.empty(); // a damaged entry is a miss; the next store replaces it
         }
+    }
+
+    /**
+     * Whether the {@code len} bytes at {@code at}, a name as {@link DataOutputStream#writeUTF} wrote it, are
+     * {@code rel}: compared byte for char while both are ASCII (as almost every name is), else decoded.
+     */
+    private static boolean sameName(byte[] bytes, int at, int len, String rel) throws IOException {
+        if (len == rel.length()) {
+            int i = 0;
+            while (i < len) {
+                char c = rel.charAt(i);
+                if (c == 0 || c >= 0x80 || bytes[at + i] < 0) {
+                    break; // not ASCII (writeUTF writes NUL in two bytes): decode
+                }
+                if (bytes[at + i] != c) {
+                    return false;
+                }
+                i++;
+            }
+            if (i == len) {
+                return true;
+            }
+        }
+        java.io.ByteArrayInputStream one = new java.io.ByteArrayInputStream(bytes, at - 2, len + 2);
+        return new DataInputStream(one).readUTF().equals(rel);
     }
 
     /** Whether the step ran before (with sources whose stats may differ now). */

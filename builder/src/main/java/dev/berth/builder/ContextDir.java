@@ -288,11 +288,11 @@ final class ContextDir {
             // One getdents64 for many entries and one statx each, relative to the directory: no Path per entry.
             List<dev.berth.layers.FileStats.Entry> children;
             try {
-                children = new ArrayList<>(dev.berth.layers.FileStats.list(file(dir).toString()));
+                children = dev.berth.layers.FileStats.list(file(dir).toString());
             } catch (IOException e) {
                 throw new BuildException("cannot list " + file(dir) + ": " + e.getMessage(), e);
             }
-            children.sort(java.util.Comparator.comparing(dev.berth.layers.FileStats.Entry::name));
+            children.sort(null); // by name: Entry's own order, the fewest calls per comparison
             String prefix = dir.isEmpty() ? "" : dir + "/";
             List<Object> parts = new ArrayList<>(children.size()); // Items, and Walks of subdirectories
             List<Walk> below = new ArrayList<>();

@@ -153,4 +153,25 @@ class CacheTest {
             }
         }
     }
+
+    @Test
+    void recordedStatsAreComparedNameByNameWhateverTheirCharacters() {
+        BuildCache cache = new BuildCache(tmp.resolve("cache"));
+        BuildCache.Result result = new BuildCache.Result(java.util.Optional.empty(), java.util.Optional.empty(), List.of());
+        ContextDir.Stat stat = new ContextDir.Stat(0100644, 5, 1_000_000_007L, 42);
+        List<String> names = List.of("a", "dir/Főtanúsítvány.crt", "emoji-\uD83D\uDE00", "z".repeat(300));
+        List<ContextDir.Item> items = names.stream().map(n -> new ContextDir.Item(n, stat)).toList();
+        cache.store("k", result, items);
+        assertThat(cache.lookup("k", items)).contains(result);
+        for (int i = 0; i < names.size(); i++) {
+            List<ContextDir.Item> renamed = new java.util.ArrayList<>(items);
+            String other = names.get(i).substring(0, names.get(i).length() - 1) + "x";
+            renamed.set(i, new ContextDir.Item(other, stat));
+            assertThat(cache.lookup("k", renamed)).as("%s renamed", names.get(i)).isEmpty();
+        }
+        List<ContextDir.Item> touched = new java.util.ArrayList<>(items);
+        touched.set(3, new ContextDir.Item(names.get(3), new ContextDir.Stat(0100644, 5, 1_000_000_008L, 42)));
+        assertThat(cache.lookup("k", touched)).isEmpty();
+        assertThat(cache.lookup("k", items.subList(0, 3))).isEmpty();
+    }
 }

@@ -62,12 +62,21 @@ public final class FileStats {
     private static final int O_RDONLY_DIRECTORY_CLOEXEC = 0 | 0200000 | 02000000;
     private static final int DENTS = 1 << 16;
 
-    /** A directory entry and its stat. */
-    public record Entry(String name, Stat stat) {}
+    /** A directory entry and its stat; ordered by name ({@link String#compareTo}). */
+    public record Entry(String name, Stat stat) implements Comparable<Entry> {
+        @Override
+        public int compareTo(Entry other) {
+            return name.compareTo(other.name);
+        }
+    }
 
-    /** A thread's buffer for directory entries. */
+    /**
+     * A thread's buffer for directory entries, and its copy on the heap: entries are parsed from the copy,
+     * since a byte read from a segment costs many times an array's before the JIT compiles the loop.
+     */
     private static final class Dents {
         final MemorySegment buf = Arena.ofAuto().allocate(DENTS, 8);
+        final byte[] heap = new byte[DENTS];
     }
 
     private static final ThreadLocal<Dents> DENTS_BUFFER = ThreadLocal.withInitial(Dents::new);
@@ -76,6 +85,7 @@ public final class FileStats {
      * The entries of directory {@code dir} (not {@code .} and {@code ..}), each with its {@code lstat}, in
      * the order the directory lists them: {@code getdents64(2)} many at a time, then one {@code statx(2)}
      * each relative to the directory (no path is walked again). An entry gone before its stat is left out.
+     * The list is the caller's to sort or change.
      *
      * @throws NoSuchFileException when {@code dir} does not exist
      */
@@ -101,7 +111,9 @@ public final class FileStats {
             throw new Posix.Failure("open " + dir + ": " + Posix.strerror(errno), errno);
         }
         try {
-            MemorySegment buf = DENTS_BUFFER.get().buf;
+            Dents d = DENTS_BUFFER.get();
+            MemorySegment buf = d.buf;
+            byte[] dents = d.heap;
             java.util.List<Entry> out = new java.util.ArrayList<>();
             while (true) {
                 long n;
@@ -117,25 +129,23 @@ public final class FileStats {
                 if (n == 0) {
                     return out;
                 }
-                for (long off = 0; off < n; ) {
-                    int reclen = Short.toUnsignedInt(buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, off + 16));
-                    long nameAt = off + 19;
+                MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, dents, 0, (int) n);
+                for (int off = 0; off < n; ) {
+                    // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2, little-endian), d_type (1), d_name
+                    int reclen = (dents[off + 16] & 0xff) | (dents[off + 17] & 0xff) << 8;
+                    int nameAt = off + 19;
                     int len = 0;
-                    while (buf.get(ValueLayout.JAVA_BYTE, nameAt + len) != 0) {
+                    while (dents[nameAt + len] != 0) {
                         len++;
                     }
                     off += reclen;
-                    if (len == 1 && buf.get(ValueLayout.JAVA_BYTE, nameAt) == '.'
-                            || len == 2 && buf.get(ValueLayout.JAVA_BYTE, nameAt) == '.'
-                            && buf.get(ValueLayout.JAVA_BYTE, nameAt + 1) == '.') {
+                    if (dents[nameAt] == '.' && (len == 1 || len == 2 && dents[nameAt + 1] == '.')) {
                         continue;
                     }
-                    MemorySegment.copy(buf, nameAt, b.path, 0, len);
+                    MemorySegment.copy(dents, nameAt, b.path, ValueLayout.JAVA_BYTE, 0, len);
                     b.path.set(ValueLayout.JAVA_BYTE, len, (byte) 0);
-                    byte[] name = new byte[len];
-                    MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, nameAt, name, 0, len);
-                    String entry = new String(name, StandardCharsets.UTF_8);
-                    Stat st = statAt(b, fd, dir + "/" + entry);
+                    String entry = new String(dents, nameAt, len, StandardCharsets.UTF_8);
+                    Stat st = statAt(b, fd, dir, entry);
                     if (st != null) {
                         out.add(new Entry(entry, st));
                     }
@@ -165,15 +175,18 @@ public final class FileStats {
         Buffers b = BUFFERS.get();
         MemorySegment.copy(bytes, 0, b.path, ValueLayout.JAVA_BYTE, 0, bytes.length);
         b.path.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
-        Stat s = statAt(b, AT_FDCWD, path);
+        Stat s = statAt(b, AT_FDCWD, null, path);
         if (s == null) {
             throw new NoSuchFileException(path);
         }
         return s;
     }
 
-    /** statx of the name in {@code b.path} relative to {@code dirfd}; null when it does not exist. */
-    private static Stat statAt(Buffers b, int dirfd, String what) throws IOException {
+    /**
+     * statx of the name in {@code b.path} relative to {@code dirfd}; null when it does not exist. An error
+     * names {@code dir/name} ({@code name} alone without a {@code dir}), made only then.
+     */
+    private static Stat statAt(Buffers b, int dirfd, String dir, String name) throws IOException {
         int rc;
         try {
             rc = (int) STATX.invokeExact(b.state, dirfd, b.path, AT_SYMLINK_NOFOLLOW, STATX_TYPE_MODE_MTIME_INO_SIZE,
@@ -186,7 +199,8 @@ public final class FileStats {
             if (errno == ENOENT || errno == ENOTDIR) {
                 return null;
             }
-            throw new Posix.Failure("statx " + what + ": " + Posix.strerror(errno), errno);
+            throw new Posix.Failure("statx " + (dir == null ? name : dir + "/" + name) + ": " + Posix.strerror(errno),
+                    errno);
         }
         MemorySegment s = b.statx;
         int mode = Short.toUnsignedInt(s.get(ValueLayout.JAVA_SHORT, 28));
