@@ -62,8 +62,9 @@ public final class Berth implements Runnable {
 
     public static void main(String[] args) {
         // while picocli builds the command's model on this thread (tens of milliseconds of reflection)
-        if (verb(args).filter(v -> v != VersionCommand.class && v != CompletionCommand.class).isPresent()) {
-            WarmUp.inBackground();
+        Optional<Class<?>> verb = verb(args);
+        if (verb.filter(v -> v != VersionCommand.class && v != CompletionCommand.class).isPresent()) {
+            WarmUp.inBackground(verb.get() == BuildCommand.class); // a build walks its context next
         }
         System.exit(execute(args));
     }

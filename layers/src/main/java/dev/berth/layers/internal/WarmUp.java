@@ -19,9 +19,24 @@ public final class WarmUp {
 
     /** Starts the warm-up on a daemon thread and returns at once. */
     public static void inBackground() {
+        inBackground(false);
+    }
+
+    /**
+     * The same, and with {@code files} also {@link dev.berth.layers.FileStats}' native calls, whose first
+     * use makes their downcall stubs (tens of milliseconds): for a command that walks a tree next (build).
+     */
+    public static void inBackground(boolean files) {
         Thread.ofPlatform().daemon(true).name("berth-warm-up").start(() -> {
             Json.readPlain(DOCUMENT, "warm-up");
             Digest.sha256(DOCUMENT);
+            if (files) {
+                try {
+                    dev.berth.layers.FileStats.lstat("/");
+                } catch (java.io.IOException | RuntimeException | LinkageError ignored) {
+                    // the command meets it again, and reports it there
+                }
+            }
         });
     }
 }
