@@ -5,15 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
@@ -80,7 +75,8 @@ public final class LayerExtractor {
     private final Set<String> knownDirs = new HashSet<>();
     private final Set<String> freshDirs = new HashSet<>();
     private final Set<String> created = new HashSet<>();
-    private final int umask = umask();
+    private final int umask = RegularFiles.UMASK;
+    private final RegularFiles files = new RegularFiles();
     private final List<DirectoryTimes> directories = new ArrayList<>();
 
     private record DirectoryTimes(Path path, int mode, FileTime mtime, boolean createdWithMode) {}
@@ -271,12 +267,9 @@ public final class LayerExtractor {
             Posix.mknod(dest, type | perm, e.getDevMajor(), e.getDevMinor());
         } else if (e.isFile()) {
             // Created with its mode: when the umask leaves it whole, no chmod is needed afterwards.
-            try (java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(dest, CREATE_FILE,
-                    Permissions.OF[perm & 0777])) {
-                long n = copy(content, out);
-                if (n != e.getSize()) {
-                    throw rejected(raw, "truncated: " + n + " of " + e.getSize() + " bytes");
-                }
+            long n = files.create(dest, perm, content);
+            if (n != e.getSize()) {
+                throw rejected(raw, "truncated: " + n + " of " + e.getSize() + " bytes");
             }
             modeSet = (perm & 07000) == 0 && (perm & umask) == 0;
         } else {
@@ -291,66 +284,11 @@ public final class LayerExtractor {
         Posix.setMtime(dest, mtime.toInstant());
     }
 
-    /**
-     * Copies a file's content in writes of up to {@link #COPY_BUFFER} bytes (a tar entry reads at most what
-     * the read-ahead holds): a sixteenth of the system calls that {@code transferTo}'s 16 KiB would make.
-     */
-    private long copy(InputStream content, java.nio.channels.FileChannel out) throws IOException {
-        if (copyBuffer == null) {
-            copyBuffer = new byte[COPY_BUFFER];
-        }
-        long total = 0;
-        int n;
-        while ((n = content.readNBytes(copyBuffer, 0, COPY_BUFFER)) > 0) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(copyBuffer, 0, n);
-            while (b.hasRemaining()) {
-                out.write(b);
-            }
-            total += n;
-        }
-        return total;
-    }
-
-    private static final int COPY_BUFFER = 1 << 18;
-    private byte[] copyBuffer;
-
-    private static final Set<StandardOpenOption> CREATE_FILE =
-            java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    /** The file attribute for each of the 512 permission sets, made once, when first extracting. */
-    private static final class Permissions {
-        static final java.nio.file.attribute.FileAttribute<?>[] OF = new java.nio.file.attribute.FileAttribute<?>[512];
-
-        static {
-            for (int mode = 0; mode < 512; mode++) {
-                StringBuilder rwx = new StringBuilder();
-                for (int bit = 8; bit >= 0; bit--) {
-                    rwx.append((mode & (1 << bit)) == 0 ? '-' : "rwx".charAt((8 - bit) % 3));
-                }
-                OF[mode] = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString(rwx.toString()));
-            }
-        }
-    }
-
     /** Whether nothing is at {@code rel}, known without asking: its parent was created empty by us and we put nothing there. */
     private boolean isAbsent(String rel) {
         int slash = rel.lastIndexOf('/');
         String parent = slash < 0 ? "" : rel.substring(0, slash);
         return freshDirs.contains(parent) && !created.contains(rel);
-    }
-
-    /** This process's umask, from /proc (022 when it cannot be read). */
-    private static int umask() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Umask:")) {
-                    return Integer.parseInt(line.substring(6).trim(), 8);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // fall through
-        }
-        return 022;
     }
 
     /**
@@ -519,45 +457,12 @@ public final class LayerExtractor {
     }
 
     private static void removePath(Path p) throws IOException {
-        try {
-            Files.delete(p);
-        } catch (NoSuchFileException gone) {
-            // nothing to replace
-        } catch (DirectoryNotEmptyException full) {
-            deleteTree(p);
-        } catch (FileAlreadyExistsException impossible) {
-            throw impossible;
-        }
+        FileTrees.remove(p);
     }
 
-    /** Deletes a tree without following symlinks. */
+    /** Deletes a tree without following symlinks ({@link FileTrees#delete}). */
     public static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                // a directory without write or search permission could not be emptied
-                Files.setAttribute(dir, "unix:mode", 0700, LinkOption.NOFOLLOW_LINKS);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        FileTrees.delete(root);
     }
 
     private static LayersException rejected(String entry, String why) {
