@@ -57,9 +57,11 @@ public sealed interface Compression permits Compression.None, Compression.Gzip, 
     }
 
     /**
-     * gzip in independent 512 KiB blocks (as pigz does), compressed on {@code threads} threads; each block
-     * is primed with the previous block's last 32 KiB, so the ratio stays close to single-stream gzip. The
-     * header has no name, mtime 0 and OS byte 255 (unknown), as Go's gzip writes it.
+     * gzip in independent blocks of 512 KiB to 1 MiB cut between tar entries (as pigz does, with content
+     * defined cuts), compressed on {@code threads} threads; each block is primed with the previous block's
+     * last 32 KiB, so the ratio stays close to single-stream gzip. The header has no name, mtime 0 and OS
+     * byte 255 (unknown), as Go's gzip writes it. A layer written again can copy its unchanged blocks
+     * ({@link GzipBlocks}).
      */
     record Gzip(int level, int threads) implements Compression {
         public Gzip {

@@ -3,6 +3,7 @@ package dev.berth.layers;
 import dev.berth.layers.LayerEntry.Attributes;
 import dev.berth.layers.internal.HashingOutputStream;
 import dev.berth.layers.internal.NonClosingOutputStream;
+import dev.berth.layers.internal.ParallelGzipOutputStream;
 import dev.berth.layers.internal.TarWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -256,24 +257,45 @@ public final class LayerWriter {
      * the Docker family of media types) and its diff_id.
      */
     public Result write(ImageStore store, Compression compression, boolean dockerMediaTypes) throws IOException {
+        return write(store, compression, dockerMediaTypes, Optional.empty());
+    }
+
+    /**
+     * As {@link #write(ImageStore, Compression, boolean)}; a gzip layer also records its block index in
+     * {@code blocks} and copies unchanged blocks from its previous blob ({@link GzipBlocks}). The blob is
+     * the same with or without them.
+     */
+    public Result write(ImageStore store, Compression compression, boolean dockerMediaTypes,
+                        Optional<GzipBlocks> blocks) throws IOException {
         MediaType type = MediaType.layer(compression.kind(), dockerMediaTypes);
         try (ImageStore.BlobWriter blob = store.newBlob()) {
-            long[] tarSize = new long[1];
+            OutputStream sink = new NonClosingOutputStream(blob);
+            OutputStream compressed = compression instanceof Compression.Gzip g && blocks.isPresent()
+                    ? blocks.get().compress(store, g, sink) : compression.compress(sink);
+            long tarSize;
             Digest diffId;
-            try (OutputStream compressed = compression.compress(new NonClosingOutputStream(blob))) {
+            try (compressed) {
                 HashingOutputStream tar = new HashingOutputStream(compressed);
-                diffId = writeTar(tar);
-                tarSize[0] = tar.count();
+                diffId = writeTar(tar, compressed instanceof TarWriter.Boundaries b ? b : TarWriter.Boundaries.NONE);
+                tarSize = tar.count();
             }
             StoredBlob stored = blob.commit(Optional.empty(), java.util.OptionalLong.empty());
-            return new Result(stored.as(type), diffId, tarSize[0]);
+            if (compression instanceof Compression.Gzip g && compressed instanceof ParallelGzipOutputStream p) {
+                blocks.ifPresent(b -> b.record(stored.digest(), p, g.level()));
+            }
+            return new Result(stored.as(type), diffId, tarSize);
         }
     }
 
     /** Writes the uncompressed tar to {@code out} (not closed) and returns its diff_id. */
     public Digest writeTar(OutputStream out) throws IOException {
+        return writeTar(out, TarWriter.Boundaries.NONE);
+    }
+
+    /** As {@link #writeTar(OutputStream)}, telling {@code boundaries} where entries start (for block cuts). */
+    private Digest writeTar(OutputStream out, TarWriter.Boundaries boundaries) throws IOException {
         HashingOutputStream hashing = out instanceof HashingOutputStream h ? h : new HashingOutputStream(out);
-        TarWriter tar = new TarWriter(hashing);
+        TarWriter tar = new TarWriter(hashing, boundaries);
         Map<Object, String> written = new HashMap<>();
         if (pending != null) {
             writeTree(tar, pending, written);

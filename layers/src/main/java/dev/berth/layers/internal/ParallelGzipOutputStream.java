@@ -5,7 +5,10 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -15,49 +18,70 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
 /**
- * A gzip stream compressed in fixed 512 KiB blocks on several threads, as pigz does it (pigz's blocks
- * are 128 KiB by default). Why larger: each block costs a fixed amount besides its bytes (priming the
- * deflater with the 32 KiB dictionary, handing the block to a thread and back), and with 128 KiB blocks
- * that was about 5% of a large layer's time; 512 KiB blocks still give a 2 MiB layer to two cores.
+ * A gzip stream compressed in blocks on several threads, as pigz does it, whose blocks a later stream can
+ * copy instead of compressing them again ({@link GzipBlockSource}).
  *
- * <p>Why the output is reproducible: block boundaries depend only on the input, every block is deflated
- * with a fresh deflater primed with the previous block's last 32 KiB, and every block but the last ends
- * with a sync flush. So the bytes depend on the input, the level and zlib, and not on the thread count
- * or on scheduling. One thread compresses inline, with no pool.
+ * <p>Blocks are cut where the content says, not at fixed offsets, so that a change in one file changes
+ * the blocks around it and no others: a block ends at the start of a tar entry ({@link #entryAt}) once it
+ * holds at least {@link #MIN_BLOCK} bytes and the entry's name fingerprint picks it (one name in
+ * {@link #CUT_ONE_IN}), or at {@link #MAX_BLOCK} bytes (inside an entry) when no entry start did. With no
+ * entry starts given the blocks are simply {@link #MAX_BLOCK} bytes.
  *
- * <p>Memory is bounded: at most {@code 2 * threads} blocks are in flight, and a block's array is filled
- * again once it is compressed.
+ * <p>Why the output is reproducible: block boundaries depend only on the input (bytes and entry starts),
+ * every block is deflated by a fresh deflater primed with the previous block's last 32 KiB and ends with
+ * a sync flush, and the stream ends with an empty final block. So a block's compressed bytes are a function
+ * of its dictionary, its bytes, the level and the deflate implementation ({@link #compressor}); they depend
+ * neither on the thread count nor on scheduling, nor on whether they were compressed or copied.
+ *
+ * <p>Memory is bounded: at most {@code 2 * threads} blocks are in flight, and block arrays are reused.
  */
-public final class ParallelGzipOutputStream extends OutputStream {
-    static final int BLOCK = 512 * 1024;
+public final class ParallelGzipOutputStream extends OutputStream implements TarWriter.Boundaries {
+    static final int MIN_BLOCK = 512 * 1024;
+    static final int MAX_BLOCK = 1024 * 1024;
+    static final int CUT_ONE_IN = 16;
     static final int DICTIONARY = 32 * 1024;
     /** Room for a compressed block: deflate's output is at most a little larger than its input. */
-    static final int OUT_CAPACITY = BLOCK + BLOCK / 8 + 1024;
+    static final int OUT_CAPACITY = MAX_BLOCK + MAX_BLOCK / 8 + 1024;
     /** Header: magic, deflate, no flags, mtime 0, no extra flags, OS 255 (unknown). */
     private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
+    /** The end of the deflate stream: an empty final block with fixed codes (every block before ends flushed). */
+    private static final byte[] END = {3, 0};
     private static final ThreadLocal<Deflaters> DEFLATERS = ThreadLocal.withInitial(Deflaters::new);
 
     private final OutputStream out;
     private final int level;
     private final int maxInFlight;
     private final ExecutorService pool;
+    private final GzipBlockSource source;
     private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
-    /** Blocks whose compression is done, to be filled again: a large layer allocates a few, not one per block. */
     private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
     /** Arrays for compressed blocks, taken by the compressing threads and given back once written. */
     private final ConcurrentLinkedQueue<byte[]> outputs = new ConcurrentLinkedQueue<>();
     private final CRC32 crc = new CRC32();
-    private byte[] block = new byte[BLOCK];
+    private final EntryStarts starts = new EntryStarts();
+    private final List<GzipIndex.Block> written = new ArrayList<>();
+    private byte[] block = new byte[MAX_BLOCK];
     private int filled;
     /** The last 32 KiB of the block before the one being filled (a copy), or null for the first block. */
     private byte[] dictionary;
     private long total;
+    private long offset = HEADER.length;
+    private int copied;
     private boolean closed;
 
     public ParallelGzipOutputStream(OutputStream out, int level, int threads) {
+        this(out, level, threads, Optional.empty());
+    }
+
+    /**
+     * A stream that takes the compressed bytes of a block from {@code source} when it has the block (and
+     * was made by the same {@link #compressor}); it closes the source when it is closed.
+     */
+    public ParallelGzipOutputStream(OutputStream out, int level, int threads, Optional<GzipBlockSource> source) {
         this.out = out;
         this.level = level;
         this.maxInFlight = 2 * threads;
+        this.source = source.filter(s -> s.index().compressor().equals(compressor(level))).orElse(null);
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "berth-gzip");
             t.setDaemon(true);
@@ -75,6 +99,31 @@ public final class ParallelGzipOutputStream extends OutputStream {
         Thread.ofPlatform().daemon(true).name("berth-zlib-load").start(SystemZlib::available);
     }
 
+    /**
+     * What a block's compressed bytes depend on besides its dictionary and bytes: the deflate
+     * implementation, the level and how blocks are cut. Blocks of another compressor are never copied.
+     */
+    public static String compressor(int level) {
+        String deflate = SystemZlib.version().map(v -> "zlib " + v)
+                .orElse("java.util.zip " + Runtime.version().feature());
+        return deflate + " level " + level + " blocks " + MIN_BLOCK + ".." + MAX_BLOCK + " cut 1/" + CUT_ONE_IN;
+    }
+
+    /** The stream's blocks so far, in order (all of them once closed). */
+    public List<GzipIndex.Block> blocks() {
+        return List.copyOf(written);
+    }
+
+    /** How many blocks were copied from the source rather than compressed. */
+    public int copiedBlocks() {
+        return copied;
+    }
+
+    @Override
+    public void entryAt(long at, int fingerprint) {
+        starts.add(at, fingerprint);
+    }
+
     @Override
     public void write(int b) throws IOException {
         write(new byte[] {(byte) b}, 0, 1);
@@ -84,35 +133,61 @@ public final class ParallelGzipOutputStream extends OutputStream {
     public void write(byte[] b, int off, int len) throws IOException {
         ensureOpen();
         crc.update(b, off, len);
-        total += len;
-        while (len > 0) {
-            int n = Math.min(len, BLOCK - filled);
+        while (true) {
+            entryStartsHere();
+            if (len == 0) {
+                return;
+            }
+            int n = Math.min(len, MAX_BLOCK - filled);
+            if (!starts.isEmpty()) {
+                n = (int) Math.min(n, starts.nextOffset() - total);
+            }
             System.arraycopy(b, off, block, filled, n);
             filled += n;
+            total += n;
             off += n;
             len -= n;
-            if (filled == BLOCK) {
-                submit(false);
+            if (filled == MAX_BLOCK) {
+                submit();
             }
         }
     }
 
-    private void submit(boolean last) throws IOException {
-        byte[] data = filled == block.length ? block : Arrays.copyOf(block, filled);
+    /** Takes the entry starts at the current offset (and any behind it): the block may end here. */
+    private void entryStartsHere() throws IOException {
+        while (!starts.isEmpty() && starts.nextOffset() <= total) {
+            boolean here = starts.nextOffset() == total;
+            int fingerprint = starts.remove();
+            if (here && filled >= MIN_BLOCK && picks(fingerprint)) {
+                submit();
+            }
+        }
+    }
+
+    /** Whether an entry's name fingerprint makes it a place to cut: the top bits of a multiplicative hash. */
+    static boolean picks(int fingerprint) {
+        return (fingerprint * 0x9E3779B1) >>> (32 - Integer.numberOfTrailingZeros(CUT_ONE_IN)) == 0;
+    }
+
+    private void submit() throws IOException {
+        if (filled == 0) {
+            return;
+        }
+        byte[] data = block;
+        int length = filled;
         byte[] primer = dictionary;
         // Copied now, so the block itself can be filled again as soon as it is compressed.
-        dictionary = Arrays.copyOfRange(data, data.length - Math.min(DICTIONARY, data.length), data.length);
-        int lvl = level;
+        dictionary = Arrays.copyOfRange(data, length - Math.min(DICTIONARY, length), length);
         if (pool == null) {
-            write(deflate(data, primer, lvl, last));
-            recycle(data);
+            write(compress(data, length, primer));
+            spare.push(data);
         } else {
-            inFlight.add(new Pending(pool.submit(() -> deflate(data, primer, lvl, last)), data));
+            inFlight.add(new Pending(pool.submit(() -> compress(data, length, primer)), data));
             while (inFlight.size() >= maxInFlight) {
                 drainOne();
             }
         }
-        block = spare.isEmpty() ? new byte[BLOCK] : spare.pop();
+        block = spare.isEmpty() ? new byte[MAX_BLOCK] : spare.pop();
         filled = 0;
     }
 
@@ -124,56 +199,59 @@ public final class ParallelGzipOutputStream extends OutputStream {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("gzip compression interrupted");
         } catch (ExecutionException e) {
-            throw new IOException("gzip compression failed", e.getCause());
+            throw new IOException("gzip compression failed: " + e.getCause(), e.getCause());
         }
-        recycle(p.data());
-    }
-
-    private void recycle(byte[] data) {
-        if (data.length == BLOCK) {
-            spare.push(data);
-        }
+        spare.push(p.data());
     }
 
     private void write(Compressed c) throws IOException {
         out.write(c.bytes(), 0, c.length());
+        written.add(new GzipIndex.Block(c.key(), offset, c.length(), c.check()));
+        offset += c.length();
+        if (c.copied()) {
+            copied++;
+        }
         outputs.offer(c.bytes());
     }
 
     /** A block handed to the pool, and its compressed bytes to come. */
     private record Pending(Future<Compressed> compressed, byte[] data) {}
 
-    /** A compressed block: the first {@code length} bytes of {@code bytes}. */
-    private record Compressed(byte[] bytes, int length) {}
+    /** A compressed block: the first {@code length} bytes of {@code bytes}, with its key and checksum. */
+    private record Compressed(byte[] bytes, int length, GzipIndex.Key key, int check, boolean copied) {}
 
-    private Compressed deflate(byte[] data, byte[] dictionary, int level, boolean last) {
+    /** A block's compressed bytes: copied from the source when it has them intact, else deflated. */
+    private Compressed compress(byte[] data, int length, byte[] dictionary) throws IOException {
+        GzipIndex.Key key = GzipIndex.Key.of(dictionary, data, length);
         byte[] buf = outputs.poll();
         if (buf == null) {
             buf = new byte[OUT_CAPACITY];
         }
-        int n = SystemZlib.available() ? SystemZlib.deflate(data, dictionary, level, last, buf)
-                : jdkDeflate(data, dictionary, level, last, buf);
-        return new Compressed(buf, n);
+        if (source != null) {
+            Optional<GzipIndex.Block> known = source.index().find(key);
+            if (known.isPresent() && source.read(known.get(), buf)) {
+                return new Compressed(buf, known.get().length(), key, known.get().check(), true);
+            }
+        }
+        int n = SystemZlib.available() ? SystemZlib.deflate(data, length, dictionary, level, buf)
+                : jdkDeflate(data, length, dictionary, level, buf);
+        return new Compressed(buf, n, key, GzipIndex.check(buf, n), false);
     }
 
     /** The same deflate with the JDK's bundled zlib: where the system's cannot be loaded, and in tests. */
-    static int jdkDeflate(byte[] data, byte[] dictionary, int level, boolean last, byte[] out) {
-        Deflaters d = DEFLATERS.get();
-        Deflater deflater = d.get(level);
+    static int jdkDeflate(byte[] data, int length, byte[] dictionary, int level, byte[] out) {
+        Deflater deflater = DEFLATERS.get().get(level);
         if (dictionary != null) {
             deflater.setDictionary(dictionary);
         }
-        deflater.setInput(data);
-        if (last) {
-            deflater.finish();
-        }
+        deflater.setInput(data, 0, length);
         int len = 0;
         while (true) {
-            int n = last ? deflater.deflate(out, len, out.length - len)
-                    : deflater.deflate(out, len, out.length - len, Deflater.SYNC_FLUSH);
+            int room = out.length - len;
+            int n = deflater.deflate(out, len, room, Deflater.SYNC_FLUSH);
             len += n;
-            if (last ? deflater.finished() : (n < out.length - (len - n))) {
-                break;
+            if (n < room) {
+                break; // room left: the flush is complete
             }
             if (len == out.length) {
                 throw new IllegalStateException("a compressed block is larger than " + out.length + " bytes");
@@ -196,11 +274,12 @@ public final class ParallelGzipOutputStream extends OutputStream {
         }
         closed = true;
         try {
-            submit(true);
+            submit();
             while (!inFlight.isEmpty()) {
                 drainOne();
             }
             long c = crc.getValue();
+            out.write(END);
             out.write(new byte[] {
                 (byte) c, (byte) (c >> 8), (byte) (c >> 16), (byte) (c >> 24),
                 (byte) total, (byte) (total >> 8), (byte) (total >> 16), (byte) (total >> 24)});
@@ -209,12 +288,56 @@ public final class ParallelGzipOutputStream extends OutputStream {
             if (pool != null) {
                 pool.shutdownNow();
             }
+            if (source != null) {
+                source.close();
+            }
         }
     }
 
     private void ensureOpen() throws IOException {
         if (closed) {
             throw new IOException("stream closed");
+        }
+    }
+
+    /** Entry starts not reached yet, in order: offsets and name fingerprints, in a growing ring. */
+    private static final class EntryStarts {
+        private long[] offsets = new long[1024];
+        private int[] fingerprints = new int[1024];
+        private int head;
+        private int size;
+
+        void add(long at, int fingerprint) {
+            if (size == offsets.length) {
+                long[] o = new long[size * 2];
+                int[] f = new int[size * 2];
+                for (int i = 0; i < size; i++) {
+                    o[i] = offsets[(head + i) % size];
+                    f[i] = fingerprints[(head + i) % size];
+                }
+                offsets = o;
+                fingerprints = f;
+                head = 0;
+            }
+            int i = (head + size) % offsets.length;
+            offsets[i] = at;
+            fingerprints[i] = fingerprint;
+            size++;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        long nextOffset() {
+            return offsets[head];
+        }
+
+        int remove() {
+            int f = fingerprints[head];
+            head = (head + 1) % offsets.length;
+            size--;
+            return f;
         }
     }
 

@@ -20,11 +20,9 @@ import java.util.Optional;
  * bytes.
  */
 final class SystemZlib {
-    static final int MAX_BLOCK = ParallelGzipOutputStream.BLOCK;
+    static final int MAX_BLOCK = ParallelGzipOutputStream.MAX_BLOCK;
     private static final int Z_SYNC_FLUSH = 2;
-    private static final int Z_FINISH = 4;
     private static final int Z_OK = 0;
-    private static final int Z_STREAM_END = 1;
     private static final int Z_BUF_ERROR = -5;
     /** {@code sizeof(z_stream)} and its field offsets on LP64 Linux. */
     private static final long STREAM_SIZE = 112;
@@ -76,14 +74,19 @@ final class SystemZlib {
         return FUNCTIONS.isPresent();
     }
 
+    /** The loaded zlib's version ({@code 1.3.1}), if one is loaded. */
+    static Optional<String> version() {
+        return FUNCTIONS.map(f -> f.version().getString(0));
+    }
+
     /**
-     * Deflates one block as the raw stream's next part: primed with {@code dictionary} (may be null),
-     * ended with a sync flush, or with the final block when {@code last}. The result goes to the start of
-     * {@code out}, which holds {@link ParallelGzipOutputStream#OUT_CAPACITY} bytes; returns its length.
+     * Deflates one block, the first {@code length} bytes of {@code data}, as the raw stream's next part:
+     * primed with {@code dictionary} (may be null), ended with a sync flush. The result goes to the start
+     * of {@code out}, which holds {@link ParallelGzipOutputStream#OUT_CAPACITY} bytes; returns its length.
      */
-    static int deflate(byte[] data, byte[] dictionary, int level, boolean last, byte[] out) {
+    static int deflate(byte[] data, int length, byte[] dictionary, int level, byte[] out) {
         Functions f = FUNCTIONS.orElseThrow();
-        if (data.length > MAX_BLOCK || (dictionary != null && dictionary.length > MAX_BLOCK)) {
+        if (length > MAX_BLOCK || (dictionary != null && dictionary.length > MAX_BLOCK)) {
             throw new IllegalArgumentException("block larger than " + MAX_BLOCK);
         }
         if (out.length < OUT_CAPACITY) {
@@ -95,14 +98,15 @@ final class SystemZlib {
                 MemorySegment.copy(dictionary, 0, s.in, ValueLayout.JAVA_BYTE, 0, dictionary.length);
                 check((int) f.setDictionary().invokeExact(s.strm, s.in, dictionary.length), "deflateSetDictionary");
             }
-            MemorySegment.copy(data, 0, s.in, ValueLayout.JAVA_BYTE, 0, data.length);
+            MemorySegment.copy(data, 0, s.in, ValueLayout.JAVA_BYTE, 0, length);
             s.strm.set(ValueLayout.ADDRESS, NEXT_IN, s.in);
-            s.strm.set(ValueLayout.JAVA_INT, AVAIL_IN, data.length);
+            s.strm.set(ValueLayout.JAVA_INT, AVAIL_IN, length);
             s.strm.set(ValueLayout.ADDRESS, NEXT_OUT, s.out);
             s.strm.set(ValueLayout.JAVA_INT, AVAIL_OUT, (int) OUT_CAPACITY);
-            int rc = (int) f.deflate().invokeExact(s.strm, last ? Z_FINISH : Z_SYNC_FLUSH);
-            if (last ? rc != Z_STREAM_END : (rc != Z_OK && rc != Z_BUF_ERROR)
-                    || s.strm.get(ValueLayout.JAVA_INT, AVAIL_IN) != 0) {
+            int rc = (int) f.deflate().invokeExact(s.strm, Z_SYNC_FLUSH);
+            // Room left proves the flush complete: deflate stops early only when the output is full.
+            if (rc != Z_OK && rc != Z_BUF_ERROR || s.strm.get(ValueLayout.JAVA_INT, AVAIL_IN) != 0
+                    || s.strm.get(ValueLayout.JAVA_INT, AVAIL_OUT) == 0) {
                 throw new IllegalStateException("zlib deflate returned " + rc);
             }
             int produced = (int) (OUT_CAPACITY - Integer.toUnsignedLong(s.strm.get(ValueLayout.JAVA_INT, AVAIL_OUT)));

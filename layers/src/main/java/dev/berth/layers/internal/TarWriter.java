@@ -24,6 +24,9 @@ import java.util.TreeMap;
  * <p>Contract: {@link #entry} then exactly {@code size} bytes of content ({@link #write}, {@link #copy}),
  * then {@link #endEntry}; {@link #finish} once. Output goes to {@code out} in 256 KiB writes; {@code out}
  * is flushed by {@link #finish} and never closed. Not thread-safe.
+ *
+ * <p>A writer given {@link Boundaries} tells them where each entry (its PAX header, if it has one) starts,
+ * before any of the entry's bytes reach {@code out}: a compressor can then cut its blocks between entries.
  */
 public final class TarWriter {
     private static final int RECORD = 512;
@@ -34,6 +37,7 @@ public final class TarWriter {
     private static final byte[] MAGIC = {'u', 's', 't', 'a', 'r', 0, '0', '0'};
 
     private final OutputStream out;
+    private final Boundaries boundaries;
     private final byte[] buf = new byte[256 * 1024];
     private final ByteBuffer view = ByteBuffer.wrap(buf);
     private int pos;
@@ -45,8 +49,24 @@ public final class TarWriter {
     public record Header(String name, byte type, int mode, long uid, long gid, long size, long mtime,
                          String linkName, int devMajor, int devMinor, Map<String, String> xattrs) {}
 
+    /**
+     * Where entries start, for the stream the tar goes to: {@link #entryAt} is called with the entry's
+     * offset in the tar (never less than the bytes already written to the stream, and increasing) and a
+     * fingerprint of its name, a number that depends on the name only.
+     */
+    public interface Boundaries {
+        Boundaries NONE = (offset, fingerprint) -> { };
+
+        void entryAt(long offset, int fingerprint);
+    }
+
     public TarWriter(OutputStream out) {
+        this(out, Boundaries.NONE);
+    }
+
+    public TarWriter(OutputStream out, Boundaries boundaries) {
         this.out = out;
+        this.boundaries = boundaries;
     }
 
     /** Bytes of tar written so far (buffered ones included). */
@@ -61,6 +81,7 @@ public final class TarWriter {
         }
         byte[] name = h.name().getBytes(StandardCharsets.UTF_8);
         byte[] link = h.linkName().getBytes(StandardCharsets.UTF_8);
+        boundaries.entryAt(count(), Arrays.hashCode(name));
         Map<String, String> pax = paxRecords(h, name, link);
         if (pax != null) {
             byte[] records = paxData(pax);
