@@ -127,6 +127,24 @@ final class BuildCache {
         return new DataInputStream(one).readUTF().equals(rel);
     }
 
+    /**
+     * The layer the step made last time, whatever its sources were then: the blob a new layer of the step
+     * can copy unchanged gzip blocks from ({@link dev.berth.layers.GzipBlocks}).
+     */
+    Optional<Digest> previousBlob(String key) {
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                Files.newInputStream(dir.resolve("steps").resolve(key)), 4096))) {
+            return in.readInt() == MAGIC ? readResult(in).blob().map(Descriptor::digest) : Optional.empty();
+        } catch (IOException | RuntimeException missing) {
+            return Optional.empty();
+        }
+    }
+
+    /** Where gzip layers' block indexes are kept, one file per blob. */
+    Path blockIndexes() {
+        return dir.resolve("blocks");
+    }
+
     /** Whether the step ran before (with sources whose stats may differ now). */
     boolean hasStep(String key) {
         return Files.isRegularFile(dir.resolve("steps").resolve(key));

@@ -15,6 +15,7 @@ import dev.berth.builder.dockerfile.Stages;
 import dev.berth.layers.ContainerConfig;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
+import dev.berth.layers.GzipBlocks;
 import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageStore;
 import dev.berth.layers.LayerEntry;
@@ -370,10 +371,22 @@ final class BuildRun {
 
     /** Writes entries as a layer into the store and adds it to the stage. */
     BuildCache.Result writeLayer(StageState s, Map<LayerPath, LayerEntry> entries, String createdBy, List<String> stepWarnings) {
+        return writeLayer(s, entries, createdBy, stepWarnings, Optional.empty());
+    }
+
+    /**
+     * As {@link #writeLayer(StageState, Map, String, List)}, for a step that made {@code previous} last time:
+     * its gzip blocks that did not change are copied from it (the blob is the same as without), and the
+     * new layer's block index is kept for the next time.
+     */
+    BuildCache.Result writeLayer(StageState s, Map<LayerPath, LayerEntry> entries, String createdBy,
+                                 List<String> stepWarnings, Optional<Digest> previous) {
         LayerWriter writer = layerWriter(entries);
         LayerWriter.Result r;
         try {
-            r = writer.write(ws.store(), request.compression(), false);
+            Optional<Digest> from = request.noCache() ? Optional.empty() : previous;
+            r = writer.write(ws.store(), request.compression(), false,
+                    Optional.of(new GzipBlocks(ws.cache().blockIndexes(), from)));
         } catch (IOException e) {
             throw new BuildException("writing the layer of " + createdBy + ": " + e.getMessage(), e);
         }

@@ -269,7 +269,7 @@ final class CopyStep {
         List<String> warnings = plan.elfWarnings();
         warnings.forEach(run::warning);
 
-        BuildCache.Result r = run.writeLayer(stage, plan.entries(), createdBy, warnings);
+        BuildCache.Result r = run.writeLayer(stage, plan.entries(), createdBy, warnings, cache.previousBlob(key));
         cache.store(key, r, snapshot);
         if (!snapshot.isEmpty() && useCache) {
             cache.storeContent(key, content.get(), r); // and the sources' digests, for the next build's stats

@@ -45,6 +45,31 @@ class CacheTest {
     }
 
     @Test
+    void aLayerRebuiltAfterAChangeIsTheLayerAFreshBuildMakes() throws Exception {
+        BuildFixture f = new BuildFixture(tmp.resolve("a"));
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < 300; i++) {
+            StringBuilder s = new StringBuilder();
+            for (int l = 0; l < 300; l++) {
+                s.append(i).append(' ').append(Long.toHexString(r.nextLong())).append('\n');
+            }
+            f.file("tree/d" + (i / 30) + "/f" + i, s.toString());
+        }
+        f.dockerfile("FROM scratch", "COPY tree /src");
+        BuildResult first = f.build(x -> x);
+        Path blocks = f.home.cache().resolve("build").resolve("blocks");
+        Digest firstLayer = f.image(first).layers().getFirst().digest();
+        assertThat(blocks.resolve("sha256-" + firstLayer.hex())).isRegularFile();
+        Files.writeString(f.context.resolve("tree/d5/f150"), "changed\n", java.nio.file.StandardOpenOption.APPEND);
+        BuildResult changed = f.build(x -> x);
+        assertThat(cached(changed)).containsExactly(false, false);
+        BuildFixture fresh = new BuildFixture(tmp.resolve("b"), f.context, new BerthHome(tmp.resolve("b").resolve("home")));
+        BuildResult anew = fresh.build(x -> x);
+        assertThat(changed.digest()).isEqualTo(anew.digest()).isNotEqualTo(first.digest());
+        assertThat(blocks.resolve("sha256-" + f.image(changed).layers().getFirst().digest().hex())).isRegularFile();
+    }
+
+    @Test
     void aContentChangeMissesAndLaterStepsFollow() throws Exception {
         BuildFixture f = fixture();
         BuildResult first = f.build(r -> r);
