@@ -272,16 +272,17 @@ public final class LayerWriter {
             OutputStream sink = new NonClosingOutputStream(blob);
             OutputStream compressed = compression instanceof Compression.Gzip g && blocks.isPresent()
                     ? blocks.get().compress(store, g, sink) : compression.compress(sink);
-            long tarSize;
-            Digest diffId;
+            // gzip hashes the tar itself, off this thread; other compressions are given a hashed stream
+            ParallelGzipOutputStream gzip = compressed instanceof ParallelGzipOutputStream p ? p : null;
+            HashingOutputStream hashing = gzip == null ? new HashingOutputStream(compressed) : null;
             try (compressed) {
-                HashingOutputStream tar = new HashingOutputStream(compressed);
-                diffId = writeTar(tar, compressed instanceof TarWriter.Boundaries b ? b : TarWriter.Boundaries.NONE);
-                tarSize = tar.count();
+                writeTar(gzip == null ? hashing : gzip, gzip == null ? TarWriter.Boundaries.NONE : gzip);
             }
+            Digest diffId = gzip == null ? hashing.digest() : gzip.inputDigest();
+            long tarSize = gzip == null ? hashing.count() : gzip.inputSize();
             StoredBlob stored = blob.commit(Optional.empty(), java.util.OptionalLong.empty());
-            if (compression instanceof Compression.Gzip g && compressed instanceof ParallelGzipOutputStream p) {
-                blocks.ifPresent(b -> b.record(stored.digest(), p, g.level()));
+            if (compression instanceof Compression.Gzip g && gzip != null) {
+                blocks.ifPresent(b -> b.record(stored.digest(), gzip, g.level()));
             }
             return new Result(stored.as(type), diffId, tarSize);
         }
@@ -289,13 +290,14 @@ public final class LayerWriter {
 
     /** Writes the uncompressed tar to {@code out} (not closed) and returns its diff_id. */
     public Digest writeTar(OutputStream out) throws IOException {
-        return writeTar(out, TarWriter.Boundaries.NONE);
+        HashingOutputStream hashing = out instanceof HashingOutputStream h ? h : new HashingOutputStream(out);
+        writeTar(hashing, TarWriter.Boundaries.NONE);
+        return hashing.digest();
     }
 
-    /** As {@link #writeTar(OutputStream)}, telling {@code boundaries} where entries start (for block cuts). */
-    private Digest writeTar(OutputStream out, TarWriter.Boundaries boundaries) throws IOException {
-        HashingOutputStream hashing = out instanceof HashingOutputStream h ? h : new HashingOutputStream(out);
-        TarWriter tar = new TarWriter(hashing, boundaries);
+    /** Writes the uncompressed tar to {@code out} (not closed), telling {@code boundaries} where entries start. */
+    private void writeTar(OutputStream out, TarWriter.Boundaries boundaries) throws IOException {
+        TarWriter tar = new TarWriter(out, boundaries);
         Map<Object, String> written = new HashMap<>();
         if (pending != null) {
             writeTree(tar, pending, written);
@@ -305,7 +307,6 @@ public final class LayerWriter {
             }
         }
         tar.finish();
-        return hashing.digest();
     }
 
     /** Writes a tree as it walks it: the created parents of its destination first, then the walk. */

@@ -1,9 +1,11 @@
 package dev.berth.layers.internal;
 
+import dev.berth.layers.Digest;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,7 +35,10 @@ import java.util.zip.Deflater;
  * of its dictionary, its bytes, the level and the deflate implementation ({@link #compressor}); they depend
  * neither on the thread count nor on scheduling, nor on whether they were compressed or copied.
  *
- * <p>Memory is bounded: at most {@code 2 * threads} blocks are in flight, and block arrays are reused.
+ * <p>With more than one thread the caller only cuts blocks: threads compress (or copy) them, and one more
+ * thread takes them in order and checksums them (CRC-32 for the trailer, SHA-256 for {@link #inputDigest})
+ * and writes them to {@code out}, so a layer's hashing is not all on the caller's thread. Memory is
+ * bounded: at most {@code 2 * threads} blocks are in flight, and block arrays are reused.
  */
 public final class ParallelGzipOutputStream extends OutputStream implements TarWriter.Boundaries {
     static final int MIN_BLOCK = 512 * 1024;
@@ -52,12 +57,17 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
     private final int level;
     private final int maxInFlight;
     private final ExecutorService pool;
+    /** Writes blocks in order (with more than one thread): the only user of {@code out} until close. */
+    private final ExecutorService writer;
     private final GzipBlockSource source;
-    private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
+    /** Blocks handed to the writer; each gives its array back once written. */
+    private final ArrayDeque<Future<byte[]>> inFlight = new ArrayDeque<>();
     private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
     /** Arrays for compressed blocks, taken by the compressing threads and given back once written. */
     private final ConcurrentLinkedQueue<byte[]> outputs = new ConcurrentLinkedQueue<>();
     private final CRC32 crc = new CRC32();
+    private final MessageDigest inputHash = Digest.sha256Hasher();
+    private volatile boolean failed;
     private final EntryStarts starts = new EntryStarts();
     private final List<GzipIndex.Block> written = new ArrayList<>();
     private byte[] block = new byte[MAX_BLOCK];
@@ -82,16 +92,19 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         this.level = level;
         this.maxInFlight = 2 * threads;
         this.source = source.filter(s -> s.index().compressor().equals(compressor(level))).orElse(null);
-        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "berth-gzip");
-            t.setDaemon(true);
-            return t;
-        }) : null;
+        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> daemon(r, "berth-gzip")) : null;
+        this.writer = threads > 1 ? Executors.newSingleThreadExecutor(r -> daemon(r, "berth-gzip-write")) : null;
         try {
             out.write(HEADER);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
     }
 
     /** Loads the system's zlib on a daemon thread (see {@link dev.berth.layers.Compression#prepare()}). */
@@ -109,14 +122,27 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         return deflate + " level " + level + " blocks " + MIN_BLOCK + ".." + MAX_BLOCK + " cut 1/" + CUT_ONE_IN;
     }
 
-    /** The stream's blocks so far, in order (all of them once closed). */
+    /** The stream's blocks in order, once it is closed. */
     public List<GzipIndex.Block> blocks() {
         return List.copyOf(written);
     }
 
-    /** How many blocks were copied from the source rather than compressed. */
+    /** How many blocks were copied from the source rather than compressed, once the stream is closed. */
     public int copiedBlocks() {
         return copied;
+    }
+
+    /** The SHA-256 of all the bytes written to the stream (a layer's diff_id), once it is closed. */
+    public Digest inputDigest() {
+        if (!closed) {
+            throw new IllegalStateException("the stream is not closed");
+        }
+        return Digest.of(inputHash.digest());
+    }
+
+    /** How many bytes were written to the stream. */
+    public long inputSize() {
+        return total;
     }
 
     @Override
@@ -132,7 +158,6 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         ensureOpen();
-        crc.update(b, off, len);
         while (true) {
             entryStartsHere();
             if (len == 0) {
@@ -179,10 +204,21 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         // Copied now, so the block itself can be filled again as soon as it is compressed.
         dictionary = Arrays.copyOfRange(data, length - Math.min(DICTIONARY, length), length);
         if (pool == null) {
-            write(compress(data, length, primer));
+            write(data, length, compress(data, length, primer));
             spare.push(data);
         } else {
-            inFlight.add(new Pending(pool.submit(() -> compress(data, length, primer)), data));
+            Future<Compressed> compressed = pool.submit(() -> compress(data, length, primer));
+            inFlight.add(writer.submit(() -> {
+                if (!failed) {
+                    try {
+                        write(data, length, compressed.get());
+                    } catch (Exception e) {
+                        failed = true; // the blocks after it must not be written in its place
+                        throw e;
+                    }
+                }
+                return data;
+            }));
             while (inFlight.size() >= maxInFlight) {
                 drainOne();
             }
@@ -191,20 +227,27 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         filled = 0;
     }
 
+    /** Waits for the oldest block in flight to be written, and takes its array back. */
     private void drainOne() throws IOException {
-        Pending p = inFlight.removeFirst();
+        Future<byte[]> oldest = inFlight.removeFirst();
         try {
-            write(p.compressed().get());
+            spare.push(oldest.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("gzip compression interrupted");
         } catch (ExecutionException e) {
-            throw new IOException("gzip compression failed: " + e.getCause(), e.getCause());
+            Throwable cause = e.getCause() instanceof ExecutionException inner ? inner.getCause() : e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("gzip compression failed: " + cause, cause);
         }
-        spare.push(p.data());
     }
 
-    private void write(Compressed c) throws IOException {
+    /** Checksums a block's input and writes its compressed bytes: for one block at a time, in order. */
+    private void write(byte[] data, int length, Compressed c) throws IOException {
+        crc.update(data, 0, length);
+        inputHash.update(data, 0, length);
         out.write(c.bytes(), 0, c.length());
         written.add(new GzipIndex.Block(c.key(), offset, c.length(), c.check()));
         offset += c.length();
@@ -213,9 +256,6 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         }
         outputs.offer(c.bytes());
     }
-
-    /** A block handed to the pool, and its compressed bytes to come. */
-    private record Pending(Future<Compressed> compressed, byte[] data) {}
 
     /** A compressed block: the first {@code length} bytes of {@code bytes}, with its key and checksum. */
     private record Compressed(byte[] bytes, int length, GzipIndex.Key key, int check, boolean copied) {}
@@ -287,6 +327,7 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         } finally {
             if (pool != null) {
                 pool.shutdownNow();
+                writer.shutdownNow();
             }
             if (source != null) {
                 source.close();

@@ -67,7 +67,7 @@ class ParallelGzipOutputStreamTest {
         return copy.toByteArray();
     }
 
-    private record Written(byte[] gzip, byte[] tar, List<GzipIndex.Block> blocks, int copied) {}
+    private record Written(byte[] gzip, byte[] tar, List<GzipIndex.Block> blocks, int copied, Digest input) {}
 
     private static Written write(int changed, String change, int threads, Optional<GzipBlockSource> source)
             throws IOException {
@@ -75,7 +75,8 @@ class ParallelGzipOutputStreamTest {
         ParallelGzipOutputStream gz = new ParallelGzipOutputStream(sink, LEVEL, threads, source);
         byte[] tar = tar(600, changed, change, gz, gz);
         gz.close();
-        return new Written(sink.toByteArray(), tar, gz.blocks(), gz.copiedBlocks());
+        assertThat(gz.inputSize()).isEqualTo(tar.length);
+        return new Written(sink.toByteArray(), tar, gz.blocks(), gz.copiedBlocks(), gz.inputDigest());
     }
 
     private static byte[] gunzip(byte[] gzip) throws IOException {
@@ -99,6 +100,7 @@ class ParallelGzipOutputStreamTest {
         Written three = write(-1, "", 3, Optional.empty());
         assertThat(three.gzip()).isEqualTo(one.gzip());
         assertThat(gunzip(one.gzip())).isEqualTo(one.tar());
+        assertThat(one.input()).isEqualTo(three.input()).isEqualTo(Digest.sha256(one.tar()));
         // blocks are cut between entries: fewer blocks than fixed 1 MiB ones would need, never more than 1 MiB
         assertThat(one.blocks().size()).isGreaterThan(one.tar().length / ParallelGzipOutputStream.MAX_BLOCK);
         assertThat(one.blocks().size()).isLessThanOrEqualTo(one.tar().length / ParallelGzipOutputStream.MIN_BLOCK + 1);
