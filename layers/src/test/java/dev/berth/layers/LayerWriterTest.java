@@ -288,7 +288,7 @@ class LayerWriterTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 1, 524287, 524288, 524289, 1_000_000, 3_500_017}) // around one 512 KiB block
+    @ValueSource(ints = {0, 1, 524288, 1_048_575, 1_048_576, 1_048_577, 3_500_017}) // around one 1 MiB block
     void parallelGzipIsTheSameOnOneAndTwoThreadsAndIsValidGzip(int size) throws IOException {
         byte[] data = new byte[size];
         Random r = new Random(size);
