@@ -60,6 +60,8 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
     /** Writes blocks in order (with more than one thread): the only user of {@code out} until close. */
     private final ExecutorService writer;
     private final GzipBlockSource source;
+    /** Whether blocks are keyed and listed for an index ({@link #blocks}). */
+    private final boolean indexed;
     /** Blocks handed to the writer; each gives its array back once written. */
     private final ArrayDeque<Future<byte[]>> inFlight = new ArrayDeque<>();
     private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
@@ -79,17 +81,25 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
     private int copied;
     private boolean closed;
 
+    /** A stream that keeps no list of its blocks: the same bytes, without the hashing an index needs. */
     public ParallelGzipOutputStream(OutputStream out, int level, int threads) {
-        this(out, level, threads, Optional.empty());
+        this(out, level, threads, Optional.empty(), false);
     }
 
     /**
-     * A stream that takes the compressed bytes of a block from {@code source} when it has the block (and
-     * was made by the same {@link #compressor}); it closes the source when it is closed.
+     * A stream that lists its blocks for an index ({@link #blocks}) and takes the compressed bytes of a
+     * block from {@code source} when it has the block (and was made by the same {@link #compressor}); it
+     * closes the source when it is closed.
      */
     public ParallelGzipOutputStream(OutputStream out, int level, int threads, Optional<GzipBlockSource> source) {
+        this(out, level, threads, source, true);
+    }
+
+    private ParallelGzipOutputStream(OutputStream out, int level, int threads, Optional<GzipBlockSource> source,
+                                     boolean indexed) {
         this.out = out;
         this.level = level;
+        this.indexed = indexed;
         this.maxInFlight = 2 * threads;
         this.source = source.filter(s -> s.index().compressor().equals(compressor(level))).orElse(null);
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads, r -> daemon(r, "berth-gzip")) : null;
@@ -122,7 +132,7 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         return deflate + " level " + level + " blocks " + MIN_BLOCK + ".." + MAX_BLOCK + " cut 1/" + CUT_ONE_IN;
     }
 
-    /** The stream's blocks in order, once it is closed. */
+    /** The stream's blocks in order, once it is closed (none for a stream made without an index). */
     public List<GzipIndex.Block> blocks() {
         return List.copyOf(written);
     }
@@ -249,7 +259,9 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         crc.update(data, 0, length);
         inputHash.update(data, 0, length);
         out.write(c.bytes(), 0, c.length());
-        written.add(new GzipIndex.Block(c.key(), offset, c.length(), c.check()));
+        if (indexed) {
+            written.add(new GzipIndex.Block(c.key(), offset, c.length(), c.check()));
+        }
         offset += c.length();
         if (c.copied()) {
             copied++;
@@ -257,12 +269,12 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         outputs.offer(c.bytes());
     }
 
-    /** A compressed block: the first {@code length} bytes of {@code bytes}, with its key and checksum. */
+    /** A compressed block: the first {@code length} bytes of {@code bytes}, with its key and checksum (if indexed). */
     private record Compressed(byte[] bytes, int length, GzipIndex.Key key, int check, boolean copied) {}
 
     /** A block's compressed bytes: copied from the source when it has them intact, else deflated. */
     private Compressed compress(byte[] data, int length, byte[] dictionary) throws IOException {
-        GzipIndex.Key key = GzipIndex.Key.of(dictionary, data, length);
+        GzipIndex.Key key = indexed ? GzipIndex.Key.of(dictionary, data, length) : null;
         byte[] buf = outputs.poll();
         if (buf == null) {
             buf = new byte[OUT_CAPACITY];
@@ -275,7 +287,7 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
         }
         int n = SystemZlib.available() ? SystemZlib.deflate(data, length, dictionary, level, buf)
                 : jdkDeflate(data, length, dictionary, level, buf);
-        return new Compressed(buf, n, key, GzipIndex.check(buf, n), false);
+        return new Compressed(buf, n, key, indexed ? GzipIndex.check(buf, n) : 0, false);
     }
 
     /** The same deflate with the JDK's bundled zlib: where the system's cannot be loaded, and in tests. */
@@ -338,47 +350,6 @@ public final class ParallelGzipOutputStream extends OutputStream implements TarW
     private void ensureOpen() throws IOException {
         if (closed) {
             throw new IOException("stream closed");
-        }
-    }
-
-    /** Entry starts not reached yet, in order: offsets and name fingerprints, in a growing ring. */
-    private static final class EntryStarts {
-        private long[] offsets = new long[1024];
-        private int[] fingerprints = new int[1024];
-        private int head;
-        private int size;
-
-        void add(long at, int fingerprint) {
-            if (size == offsets.length) {
-                long[] o = new long[size * 2];
-                int[] f = new int[size * 2];
-                for (int i = 0; i < size; i++) {
-                    o[i] = offsets[(head + i) % size];
-                    f[i] = fingerprints[(head + i) % size];
-                }
-                offsets = o;
-                fingerprints = f;
-                head = 0;
-            }
-            int i = (head + size) % offsets.length;
-            offsets[i] = at;
-            fingerprints[i] = fingerprint;
-            size++;
-        }
-
-        boolean isEmpty() {
-            return size == 0;
-        }
-
-        long nextOffset() {
-            return offsets[head];
-        }
-
-        int remove() {
-            int f = fingerprints[head];
-            head = (head + 1) % offsets.length;
-            size--;
-            return f;
         }
     }
 

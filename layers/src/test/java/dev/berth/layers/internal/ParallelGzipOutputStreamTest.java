@@ -101,6 +101,12 @@ class ParallelGzipOutputStreamTest {
         assertThat(three.gzip()).isEqualTo(one.gzip());
         assertThat(gunzip(one.gzip())).isEqualTo(one.tar());
         assertThat(one.input()).isEqualTo(three.input()).isEqualTo(Digest.sha256(one.tar()));
+        ByteArrayOutputStream plain = new ByteArrayOutputStream();
+        ParallelGzipOutputStream unindexed = new ParallelGzipOutputStream(plain, LEVEL, 2);
+        tar(600, -1, "", unindexed, unindexed);
+        unindexed.close();
+        assertThat(plain.toByteArray()).isEqualTo(one.gzip());
+        assertThat(unindexed.blocks()).isEmpty();
         // blocks are cut between entries: fewer blocks than fixed 1 MiB ones would need, never more than 1 MiB
         assertThat(one.blocks().size()).isGreaterThan(one.tar().length / ParallelGzipOutputStream.MAX_BLOCK);
         assertThat(one.blocks().size()).isLessThanOrEqualTo(one.tar().length / ParallelGzipOutputStream.MIN_BLOCK + 1);
