@@ -15,12 +15,9 @@ import dev.berth.builder.dockerfile.Stages;
 import dev.berth.layers.ContainerConfig;
 import dev.berth.layers.Descriptor;
 import dev.berth.layers.Digest;
-import dev.berth.layers.GzipBlocks;
 import dev.berth.layers.ImageConfig;
 import dev.berth.layers.ImageStore;
-import dev.berth.layers.LayerEntry;
 import dev.berth.layers.LayerExtractor;
-import dev.berth.layers.LayerPath;
 import dev.berth.layers.LayerWriter;
 import dev.berth.layers.Platform;
 import dev.berth.layers.TempDirs;
@@ -54,7 +51,7 @@ import java.util.function.Consumer;
  */
 final class BuildRun {
     /** Stands for the build time in history entries until the image's time is known. */
-    private static final String PENDING = "berth:pending";
+    static final String PENDING = "berth:pending";
 
     /**
      * Where a build keeps and finds things, and the ports to the rest of berth; {@code shared} holds the
@@ -82,6 +79,7 @@ final class BuildRun {
      * a rebuild whose recipe is known reuses the image without serialising a byte of JSON.
      */
     private final StringBuilder recipe = new StringBuilder("berth-image-v1\n");
+    private final StageLayers layers = new StageLayers(this);
 
     private ShellLexer lexer;
     private Stages stages;
@@ -164,7 +162,7 @@ final class BuildRun {
         recipe.append("target=").append(plan.target().index()).append(" platform=").append(target)
                 .append(" epoch=").append(epoch.map(Instant::toString).orElse("")).append(" labels=")
                 .append(request.labels()).append(" args=").append(request.buildArgs()).append(' ')
-                .append(compressionKey()).append('\n');
+                .append(layers.compressionKey()).append('\n');
         if (request.inlineCache()) {
             recipe.append("inline-cache\n");
         }
@@ -346,62 +344,14 @@ final class BuildRun {
 
     // ---------------------------------------------------------------- layers and history
 
-    /** A history entry for an instruction that adds no layer. */
-    void history(StageState s, String createdBy) {
-        s.config = s.config.withEmptyLayerHistory(ImageConfig.History.of(Optional.of(PENDING), createdBy, Optional.empty()));
+    /** The layers and history entries the steps add ({@link StageLayers}). */
+    StageLayers layers() {
+        return layers;
     }
 
-    /** Adds a layer (written by this build or reused from the cache) and its history entry. */
-    void addLayer(StageState s, Descriptor blob, Digest diffId, Optional<List<ImageFs.Node>> known, String createdBy) {
-        recipe.append("layer ").append(diffId).append(' ').append(blob.digest()).append(' ').append(blob.mediaType())
-                .append('\n');
-        s.fs.addLayer(new ImageFs.Layer(blob, diffId, known));
-        s.config = s.config.withLayer(diffId, ImageConfig.History.of(Optional.of(PENDING), createdBy, Optional.empty()));
-    }
-
-    /** Applies a cached result: its layer (if any) and its warnings. */
-    void apply(StageState s, BuildCache.Result r, String createdBy) {
-        r.warnings().forEach(this::warn);
-        if (r.blob().isPresent()) {
-            addLayer(s, r.blob().get(), r.diffId().orElseThrow(), Optional.empty(), createdBy);
-        } else {
-            history(s, createdBy);
-        }
-    }
-
-    /** Writes entries as a layer into the store and adds it to the stage. */
-    BuildCache.Result writeLayer(StageState s, Map<LayerPath, LayerEntry> entries, String createdBy, List<String> stepWarnings) {
-        return writeLayer(s, entries, createdBy, stepWarnings, Optional.empty());
-    }
-
-    /**
-     * As {@link #writeLayer(StageState, Map, String, List)}, for a step that made {@code previous} last time:
-     * its gzip blocks that did not change are copied from it (the blob is the same as without), and the
-     * new layer's block index is kept for the next time.
-     */
-    BuildCache.Result writeLayer(StageState s, Map<LayerPath, LayerEntry> entries, String createdBy,
-                                 List<String> stepWarnings, Optional<Digest> previous) {
-        LayerWriter writer = layerWriter(entries);
-        LayerWriter.Result r;
-        try {
-            Optional<Digest> from = request.noCache() ? Optional.empty() : previous;
-            r = writer.write(ws.store(), request.compression(), false,
-                    Optional.of(new GzipBlocks(ws.cache().blockIndexes(), from)));
-        } catch (IOException e) {
-            throw new BuildException("writing the layer of " + createdBy + ": " + e.getMessage(), e);
-        }
-        addLayer(s, r.blob(), r.diffId(), Optional.of(ImageFs.nodesOf(entries.values(), layerTime)), createdBy);
-        return new BuildCache.Result(Optional.of(r.diffId()), Optional.of(r.blob()), stepWarnings);
-    }
-
-    LayerWriter layerWriter(Map<LayerPath, LayerEntry> entries) {
-        LayerWriter writer = LayerWriter.create(layerTime);
-        entries.values().forEach(writer::add);
-        return writer;
-    }
-
-    String compressionKey() {
-        return request.compression().spec();
+    /** Everything the image is a function of, appended to as the build goes ({@link #recipe}). */
+    StringBuilder recipe() {
+        return recipe;
     }
 
     // ---------------------------------------------------------------- what the steps use

@@ -41,7 +41,7 @@ final class ConfigSteps {
                 a.args().forEach(d -> declaredArgs.add(d.name()));
                 // As buildkit: the history shows each ARG with the value it took (so secrets belong in
                 // secret mounts, not build args).
-                run.history(s, "ARG " + String.join(" ", a.args().stream().map(d -> d.name()
+                run.layers().history(s, "ARG " + String.join(" ", a.args().stream().map(d -> d.name()
                         + s.scope.declaredArgs().getOrDefault(d.name(), Optional.empty()).map(v -> "=" + v).orElse(""))
                         .toList()));
             }
@@ -49,57 +49,57 @@ final class ConfigSteps {
                 Instruction.Env x = Expander.expand(e, lexer, s.scope.environment()).instruction();
                 s.scope = s.scope.setEnv(x.pairs());
                 s.config = withEnv(s.config, s);
-                run.history(s, "ENV " + join(x.pairs()));
+                run.layers().history(s, "ENV " + join(x.pairs()));
             }
             case Instruction.Label l -> {
                 Instruction.Label x = Expander.expand(l, lexer, s.scope.environment()).instruction();
                 x.pairs().forEach(kv -> c.labels.put(kv.key(), kv.value()));
                 s.set(c);
-                run.history(s, "LABEL " + join(x.pairs()));
+                run.layers().history(s, "LABEL " + join(x.pairs()));
             }
             case Instruction.Maintainer m -> {
                 // Docker keeps MAINTAINER as the image's author; berth also sets the OCI label that replaces it.
                 c.labels.put("org.opencontainers.image.authors", m.name());
                 s.set(c);
                 s.config = s.config.withAuthor(Optional.of(m.name()));
-                run.history(s, "MAINTAINER " + m.name());
+                run.layers().history(s, "MAINTAINER " + m.name());
             }
             case Instruction.User u -> {
                 Instruction.User x = Expander.expand(u, lexer, s.scope.environment()).instruction();
                 c.user = Optional.of(x.user());
                 s.set(c);
-                run.history(s, "USER " + x.user());
+                run.layers().history(s, "USER " + x.user());
             }
             case Instruction.Expose e -> {
                 Instruction.Expose x = Expander.expand(e, lexer, s.scope.environment()).instruction();
                 List<String> ports = Ports.parse(x.ports(), x.location());
                 ports.forEach(p -> c.exposedPorts.put(p, Map.of()));
                 s.set(c);
-                run.history(s, "EXPOSE " + String.join(" ", ports));
+                run.layers().history(s, "EXPOSE " + String.join(" ", ports));
             }
             case Instruction.Volume v -> {
                 Instruction.Volume x = Expander.expand(v, lexer, s.scope.environment()).instruction();
                 x.paths().forEach(p -> c.volumes.put(p, Map.of()));
                 s.set(c);
-                run.history(s, "VOLUME " + x.paths());
+                run.layers().history(s, "VOLUME " + x.paths());
             }
             case Instruction.StopSignal sig -> {
                 Instruction.StopSignal x = Expander.expand(sig, lexer, s.scope.environment()).instruction();
                 c.stopSignal = Optional.of(x.signal());
                 s.set(c);
-                run.history(s, "STOPSIGNAL " + x.signal());
+                run.layers().history(s, "STOPSIGNAL " + x.signal());
             }
             case Instruction.Shell sh -> {
                 c.shell = sh.shell();
                 s.set(c);
-                run.history(s, "SHELL " + sh.shell());
+                run.layers().history(s, "SHELL " + sh.shell());
             }
             case Instruction.Cmd cmd -> {
                 List<String> argv = cmd.command().argv(shell(s));
                 c.cmd = Optional.of(argv);
                 s.cmdSet = true;
                 s.set(c);
-                run.history(s, "CMD " + quoted(argv));
+                run.layers().history(s, "CMD " + quoted(argv));
             }
             case Instruction.Entrypoint ep -> {
                 List<String> argv = ep.command().argv(shell(s));
@@ -108,7 +108,7 @@ final class ConfigSteps {
                     c.cmd = Optional.empty(); // an ENTRYPOINT resets a CMD this stage did not set
                 }
                 s.set(c);
-                run.history(s, "ENTRYPOINT " + quoted(argv));
+                run.layers().history(s, "ENTRYPOINT " + quoted(argv));
             }
             case Instruction.Healthcheck h -> {
                 c.healthcheck = Optional.of(new ContainerConfig.HealthCheck(h.test(),
@@ -116,12 +116,12 @@ final class ConfigSteps {
                         h.startPeriod().map(Duration::toNanos), h.startInterval().map(Duration::toNanos),
                         h.retries().isPresent() ? Optional.of(h.retries().getAsInt()) : Optional.empty()));
                 s.set(c);
-                run.history(s, "HEALTHCHECK " + h.test());
+                run.layers().history(s, "HEALTHCHECK " + h.test());
             }
             case Instruction.Onbuild o -> {
                 c.onBuild.add(o.expression());
                 s.set(c);
-                run.history(s, "ONBUILD " + o.expression());
+                run.layers().history(s, "ONBUILD " + o.expression());
             }
             default -> {
                 return false;

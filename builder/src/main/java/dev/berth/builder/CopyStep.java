@@ -148,7 +148,7 @@ final class CopyStep {
         List<String> keyParts = new ArrayList<>(List.of("berth-step-v1", keyword(), "dest=" + absDest + (destDir ? "/" : ""),
                 "chown=" + chown.orElse(""), "chmod=" + chmodText.orElse(""), "link=" + link, "parents=" + parents,
                 "exclude=" + excludes, "unpack=" + unpack.map(String::valueOf).orElse(""), "from=" + fromKey,
-                "time=" + run.layerTime().getEpochSecond(), run.compressionKey()));
+                "time=" + run.layerTime().getEpochSecond(), run.layers().compressionKey()));
         keyParts.add(link ? "below=link" : "below=" + BuildCache.chainKey(stage.diffIds()));
         List<Match> matches = new ArrayList<>();
         List<ContextDir.Item> snapshot = new ArrayList<>();
@@ -190,7 +190,7 @@ final class CopyStep {
         if (useCache) {
             Optional<BuildCache.Result> hit = cache.lookup(key, snapshot);
             if (hit.isPresent() && hit.get().blob().map(run.store()::has).orElse(false)) {
-                run.apply(stage, hit.get(), createdBy);
+                run.layers().apply(stage, hit.get(), createdBy);
                 run.caches().record(stage, portable, hit.get());
                 return true;
             }
@@ -200,7 +200,7 @@ final class CopyStep {
                 Optional<BuildCache.Result> same = cache.lookupContent(key, content.get())
                         .filter(r -> r.blob().map(run.store()::has).orElse(false));
                 if (same.isPresent()) {
-                    run.apply(stage, same.get(), createdBy);
+                    run.layers().apply(stage, same.get(), createdBy);
                     cache.store(key, same.get(), snapshot);
                     run.caches().record(stage, portable, same.get());
                     return true;
@@ -208,7 +208,7 @@ final class CopyStep {
             }
             Optional<BuildCache.Result> remote = run.caches().reading() ? run.caches().lookup(stage, portable.get()) : Optional.empty();
             if (remote.isPresent()) {
-                run.apply(stage, remote.get(), createdBy);
+                run.layers().apply(stage, remote.get(), createdBy);
                 cache.store(key, remote.get(), snapshot);
                 run.caches().record(stage, portable, remote.get());
                 return true;
@@ -269,7 +269,7 @@ final class CopyStep {
         List<String> warnings = plan.elfWarnings();
         warnings.forEach(run::warning);
 
-        BuildCache.Result r = run.writeLayer(stage, plan.entries(), createdBy, warnings, cache.previousBlob(key));
+        BuildCache.Result r = run.layers().writeLayer(stage, plan.entries(), createdBy, warnings, cache.previousBlob(key));
         cache.store(key, r, snapshot);
         if (!snapshot.isEmpty() && useCache) {
             cache.storeContent(key, content.get(), r); // and the sources' digests, for the next build's stats

@@ -125,7 +125,7 @@ final class RunStep {
                     "env=" + stage.scope.environment().toList(), "user=" + user, "workdir=" + stage.workdir(),
                     "network=" + network, "platform=" + stage.config.platform(),
                     "clamp=" + run.epoch().map(e -> Long.toString(e.getEpochSecond())).orElse(""),
-                    run.compressionKey()));
+                    run.layers().compressionKey()));
             keyParts.addAll(hostMounts.keyParts());
             String key = BuildCache.sha256(String.join("\n", keyParts));
             // Context files a bind mount shows: their stats first (a no-change rebuild reads none of them),
@@ -143,7 +143,7 @@ final class RunStep {
                     if (byContent.isPresent()) {
                         cache.store(key, hit.get(), items); // the new stats, for the next no-change rebuild
                     }
-                    run.apply(stage, hit.get(), createdBy);
+                    run.layers().apply(stage, hit.get(), createdBy);
                     run.caches().record(stage, items.isEmpty() ? key : portable(key, byContent, hostMounts, items), hit.get());
                     return true;
                 }
@@ -152,7 +152,7 @@ final class RunStep {
                     String portable = items.isEmpty() ? key : portable(key, byContent, hostMounts, items);
                     Optional<BuildCache.Result> remote = run.caches().lookup(stage, portable);
                     if (remote.isPresent()) {
-                        run.apply(stage, remote.get(), createdBy);
+                        run.layers().apply(stage, remote.get(), createdBy);
                         cache.store(key, remote.get(), items);
                         run.caches().record(stage, portable, remote.get());
                         return true;
@@ -217,7 +217,7 @@ final class RunStep {
             List<String> warnings = layer.warnings().stream().map(w -> at.file() + ":" + at.startLine() + ": " + w)
                     .toList();
             warnings.forEach(run::warning);
-            run.addLayer(stage, layer.blob(), layer.diffId(),
+            run.layers().addLayer(stage, layer.blob(), layer.diffId(),
                     layer.entries().map(e -> ImageFs.nodesOf(e, run.layerTime())), createdBy);
             return new BuildCache.Result(Optional.of(layer.diffId()), Optional.of(layer.blob()), warnings);
         } catch (LayersException e) {

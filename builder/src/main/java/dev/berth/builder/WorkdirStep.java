@@ -22,23 +22,23 @@ final class WorkdirStep {
         s.set(c);
         String createdBy = "WORKDIR " + wd;
         if (wd.equals("/")) {
-            run.history(s, createdBy);
+            run.layers().history(s, createdBy);
             return false;
         }
         Optional<String> user = s.config.containerConfig().user().filter(u -> !u.isEmpty());
         String key = BuildCache.sha256(String.join("\n", "berth-step-v1", BuildCache.chainKey(s.diffIds()), "WORKDIR",
-                wd, "user=" + user.orElse(""), "time=" + run.layerTime().getEpochSecond(), run.compressionKey()));
+                wd, "user=" + user.orElse(""), "time=" + run.layerTime().getEpochSecond(), run.layers().compressionKey()));
         BuildCache cache = run.cache();
         if (!run.request().noCache()) {
             Optional<BuildCache.Result> hit = cache.lookup(key, List.of());
             if (hit.isPresent() && hit.get().blob().map(run.store()::has).orElse(true)) {
-                run.apply(s, hit.get(), createdBy);
+                run.layers().apply(s, hit.get(), createdBy);
                 run.caches().record(s, key, hit.get());
                 return true;
             }
             Optional<BuildCache.Result> remote = run.caches().lookup(s, key);
             if (remote.isPresent()) {
-                run.apply(s, remote.get(), createdBy);
+                run.layers().apply(s, remote.get(), createdBy);
                 cache.store(key, remote.get(), List.of());
                 run.caches().record(s, key, remote.get());
                 return true;
@@ -46,7 +46,7 @@ final class WorkdirStep {
         }
         String path = s.fs.resolve(ContextDir.clean(wd), true);
         if (s.fs.isDirectory(path)) {
-            run.history(s, createdBy);
+            run.layers().history(s, createdBy);
             cache.store(key, BuildCache.Result.noLayer(List.of()), List.of());
             run.caches().record(s, key, BuildCache.Result.noLayer(List.of()));
             return false;
@@ -60,7 +60,7 @@ final class WorkdirStep {
             throw w.location().error(e.getMessage());
         }
         plan.fillParents();
-        BuildCache.Result r = run.writeLayer(s, plan.entries(), createdBy, List.of());
+        BuildCache.Result r = run.layers().writeLayer(s, plan.entries(), createdBy, List.of());
         cache.store(key, r, List.of());
         run.caches().record(s, key, r);
         return false;
