@@ -25,7 +25,11 @@ final class SnapshotUnpacking {
             return new LayerUnpacker.Unpacked() {
                 @Override
                 public void keep() {
-                    aside.keep();
+                    try {
+                        aside.keep();
+                    } catch (dev.berth.runtime.ContainerException e) {
+                        // the snapshot is lost, not the pull: berth run extracts the layer when it needs it
+                    }
                 }
 
                 @Override

@@ -220,43 +220,21 @@ public final class SnapshotStore {
 
     private void extract(BlobSource blobs, ContainerImage.Layer l) {
         Descriptor layer = l.blob();
-        Digest diffId = l.diffId();
-        Path target = path(diffId);
-        Path work = null;
-        try {
-            Files.createDirectories(dir);
-            Files.createDirectories(tmp);
-            work = TempDirs.create(tmp, TEMP_PREFIX);
-            try (InputStream blob = blobs.open(layer);
-                 DigestInputStream tar = new DigestInputStream(Compression.decompress(blob), diffId.newHasher())) {
-                LayerExtractor.extract(tar, work, whiteouts);
-                tar.transferTo(OutputStream.nullOutputStream());
-                blob.transferTo(OutputStream.nullOutputStream()); // so the store verifies the blob's digest
-                if (!diffId.matches(tar.getMessageDigest().digest())) {
-                    throw new ContainerException("layer " + layer.digest() + ": its content does not match its "
-                            + "diff_id " + diffId);
-                }
-            }
-            try {
-                Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
-                work = null;
-            } catch (IOException e) {
-                // rename(2) onto a directory that exists fails (ENOTEMPTY, reported as a plain
-                // FileSystemException): another extraction of the same layer won; use its directory
-                if (!Files.isDirectory(target)) {
-                    throw e;
-                }
-            }
+        Aside aside;
+        try (InputStream blob = blobs.open(layer)) {
+            aside = unpackAside(blob, "layer " + layer.digest());
         } catch (LayersException e) {
             throw new ContainerException("cannot extract layer " + layer.digest() + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ContainerException("cannot extract layer " + layer.digest() + " into " + dir + ": "
                     + e.getMessage(), e);
-        } finally {
-            if (work != null) {
-                deleteQuietly(work);
-            }
         }
+        if (!aside.diffId().equals(l.diffId())) {
+            aside.discard();
+            throw new ContainerException("layer " + layer.digest() + ": its content does not match its diff_id "
+                    + l.diffId());
+        }
+        aside.keep();
     }
 
     /** A layer extracted aside ({@link #unpackAside}), named by the digest of its content. */
@@ -264,7 +242,10 @@ public final class SnapshotStore {
         /** The digest of the layer's uncompressed content: the snapshot it becomes. */
         Digest diffId();
 
-        /** Renames it into place (or drops it, when that snapshot exists already); never throws. */
+        /**
+         * Renames it into place (or drops it, when that snapshot exists already); throws a
+         * {@link ContainerException} when it can do neither, having deleted it.
+         */
         void keep();
 
         /** Deletes it; never throws. */
@@ -290,6 +271,7 @@ public final class SnapshotStore {
             try (DigestInputStream tar = new DigestInputStream(Compression.decompress(blob), sha)) {
                 LayerExtractor.extract(tar, work, whiteouts);
                 tar.transferTo(OutputStream.nullOutputStream());
+                blob.transferTo(OutputStream.nullOutputStream()); // to its end, so that a verifying source checks it
             }
             Digest diffId = Digest.of(sha.digest());
             Path kept = work;
@@ -304,7 +286,8 @@ public final class SnapshotStore {
                     try {
                         adopt(kept, diffId);
                     } catch (ContainerException e) {
-                        deleteQuietly(kept); // extracted again when a container needs it
+                        deleteQuietly(kept);
+                        throw e;
                     }
                 }
 
