@@ -104,9 +104,12 @@ class CgroupTest {
     void aForkBombIsHeldAtThePidsLimitAndEndsWithPid1() {
         // two loops fork as fast as they can, for ever, until the limit refuses them; PID 1 counts the
         // processes, and when it exits the kernel kills everything left in the container's PID namespace
-        // (at the limit PID 1 cannot fork either: its sleep starts first, and it counts with builtins only)
-        String loop = "(while :; do sleep 30 & done) 2>/dev/null & ";
-        String script = "sleep 3 & s=$!; " + loop + loop + "wait $s; set -- /proc/[0-9]*; echo procs=$#; exit 0";
+        // (at the limit PID 1 cannot fork either: its sleep and the one launcher of both loops start first,
+        // and it counts with builtins only; were PID 1 to fork the second loop itself, a first loop that
+        // had already filled the limit would make that fork fail, and a failed fork ends a busybox sh)
+        String loop = "(while :; do sleep 30 & done) & ";
+        String script = "sleep 3 & s=$!; (" + loop + loop + ") 2>/dev/null & "
+                + "wait $s; set -- /proc/[0-9]*; echo procs=$#; exit 0";
         Fixture.Run r = f.run(Fixture.BUSYBOX, RunOptions.builder().remove(true)
                 .resources(Resources.NONE.withPidsLimit(OptionalLong.of(50))).command("sh", "-c", script));
         assertThat(r.code()).as(r.err()).isZero();
