@@ -281,12 +281,16 @@ public final class Puller {
             }
         }
         missing.sort(java.util.Comparator.comparingLong((Wanted w) -> w.descriptor().size()).reversed());
+        // each task takes the largest blob left once it holds a transfer, so blobs start largest first
+        // however the threads are scheduled
+        java.util.Queue<Wanted> queue = new java.util.concurrent.ConcurrentLinkedQueue<>(missing);
         List<Parallel.Task> tasks = new ArrayList<>();
-        for (Wanted w : missing) {
-            Descriptor b = w.descriptor();
+        for (int i = 0; i < missing.size(); i++) {
             tasks.add(() -> {
                 t.transfers().acquire();
                 try {
+                    Wanted w = queue.remove();
+                    Descriptor b = w.descriptor();
                     if (!store.has(b)) {
                         bytes.addAndGet(fetch(t, repo, w, progress, what + ": layer " + b.digest(), unpacker));
                     } else {
