@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -58,7 +57,7 @@ public final class LayerWriter {
 
     private final TreeMap<String, LayerEntry> entries = new TreeMap<>();
     /** A tree added to an otherwise empty writer, not walked yet: {@link #writeTar} walks it as it writes. */
-    private Tree pending;
+    private TreeWalk pending;
     private final Instant time;
     private Attributes parentAttributes = Attributes.of(0755, 0, 0);
 
@@ -108,7 +107,7 @@ public final class LayerWriter {
     }
 
     /** The entry's tar name, once it is known to be an entry a layer can have. */
-    private static String checkedName(LayerEntry entry) {
+    static String checkedName(LayerEntry entry) {
         if (!(entry instanceof LayerEntry.Whiteout) && !(entry instanceof LayerEntry.OpaqueWhiteout)
                 && entry.path().name().startsWith(".wh.")) {
             throw new LayersException("cannot add \"" + entry.path() + "\": names starting with .wh. are "
@@ -137,7 +136,7 @@ public final class LayerWriter {
             throw new LayersException("cannot add the tree " + source + ": not a directory");
         }
         walkPending();
-        Tree tree = new Tree(source, destination, attributes);
+        TreeWalk tree = new TreeWalk(source, destination, attributes);
         if (entries.isEmpty()) {
             pending = tree;
         } else {
@@ -146,12 +145,10 @@ public final class LayerWriter {
         return this;
     }
 
-    private record Tree(Path source, LayerPath destination, Attributes attributes) {}
-
     /** Walks the tree whose walk was put off, adding its entries. */
     private void walkPending() {
         if (pending != null) {
-            Tree tree = pending;
+            TreeWalk tree = pending;
             pending = null;
             try {
                 walk(tree);
@@ -161,48 +158,8 @@ public final class LayerWriter {
         }
     }
 
-    private void walk(Tree tree) throws IOException {
-        walk(tree, entries::put);
-    }
-
-    /** Where a walk puts the entries it finds, with their tar names. */
-    private interface Sink {
-        void accept(String name, LayerEntry entry) throws IOException;
-    }
-
-    /**
-     * Walks a tree: its destination (unless the layer root), then each directory's entries sorted by tar
-     * name, a directory's own entries right after it. That is the order of all the names sorted: every name
-     * below {@code d/} sorts where {@code d/} does among its siblings. One {@code lstat} per entry and one
-     * read per directory.
-     */
-    private static void walk(Tree tree, Sink sink) throws IOException {
-        if (!tree.destination().isRoot()) {
-            LayerEntry self = fromDisk(tree.source(), tree.destination(), tree.attributes());
-            sink.accept(checkedName(self), self);
-        }
-        walk(tree.source(), tree.destination(), tree.attributes(), sink);
-    }
-
-    private record Found(String name, LayerEntry entry, Path file) {}
-
-    private static void walk(Path dir, LayerPath path, Attributes attributes, Sink sink) throws IOException {
-        List<Found> found = new ArrayList<>();
-        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
-            for (Path child : children) {
-                LayerEntry e = fromDisk(child, path.resolve(child.getFileName().toString()), attributes);
-                if (e != null) {
-                    found.add(new Found(checkedName(e), e, child));
-                }
-            }
-        }
-        found.sort((x, y) -> x.name().compareTo(y.name()));
-        for (Found f : found) {
-            sink.accept(f.name(), f.entry());
-            if (f.entry() instanceof LayerEntry.Directory) {
-                walk(f.file(), f.entry().path(), attributes, sink);
-            }
-        }
+    private void walk(TreeWalk tree) throws IOException {
+        tree.walk(entries::put);
     }
 
     /**
@@ -211,30 +168,11 @@ public final class LayerWriter {
      * {@code attributes} has one.
      */
     public LayerWriter addFromDisk(Path file, LayerPath path, Attributes attributes) throws IOException {
-        LayerEntry e = fromDisk(file, path, attributes);
+        LayerEntry e = TreeWalk.fromDisk(file, path, attributes);
         if (e != null) {
             add(e);
         }
         return this;
-    }
-
-    /** The entry for a file-system object, from one {@code lstat}; null for a socket. */
-    private static LayerEntry fromDisk(Path file, LayerPath path, Attributes attributes) throws IOException {
-        Map<String, Object> a = Files.readAttributes(file, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
-        int mode = (Integer) a.get("mode");
-        Attributes withMode = attributes.mode().isPresent() ? attributes : attributes.withMode(mode & 07777);
-        return switch (mode & 0170000) {
-            case 0040000 -> new LayerEntry.Directory(path, withMode);
-            case 0100000 -> new LayerEntry.File(path, file, withMode);
-            case 0120000 -> new LayerEntry.Symlink(path, Files.readSymbolicLink(file).toString(), withMode);
-            case 0010000 -> new LayerEntry.Special(path, LayerEntry.Special.Kind.FIFO, 0, 0, withMode);
-            case 0020000, 0060000 -> {
-                long rdev = (Long) a.get("rdev");
-                yield new LayerEntry.Special(path, (mode & 0170000) == 0020000 ? LayerEntry.Special.Kind.CHAR_DEVICE
-                        : LayerEntry.Special.Kind.BLOCK_DEVICE, Posix.major(rdev), Posix.minor(rdev), withMode);
-            }
-            default -> null; // sockets (and anything unknown) have no place in an image
-        };
     }
 
     /** Whether nothing was added. */
@@ -310,7 +248,7 @@ public final class LayerWriter {
     }
 
     /** Writes a tree as it walks it: the created parents of its destination first, then the walk. */
-    private void writeTree(TarWriter tar, Tree tree, Map<Object, String> written) throws IOException {
+    private void writeTree(TarWriter tar, TreeWalk tree, Map<Object, String> written) throws IOException {
         List<LayerPath> parents = new ArrayList<>();
         for (Optional<LayerPath> p = tree.destination().parent(); p.isPresent() && !p.get().isRoot();
                 p = p.get().parent()) {
@@ -319,7 +257,7 @@ public final class LayerWriter {
         for (LayerPath p : parents) {
             writeEntry(tar, p.value() + "/", new LayerEntry.Directory(p, parentAttributes), written);
         }
-        walk(tree, (name, entry) -> writeEntry(tar, name, entry, written));
+        tree.walk((name, entry) -> writeEntry(tar, name, entry, written));
     }
 
     /** The entries plus every missing parent directory, sorted by tar name. */
