@@ -51,14 +51,19 @@ final class AotTraining {
     }
 
     public static void main(String[] args) throws Exception {
+        trainAll(args);
+        // every command ends as Berth.main does, in System.exit; what the exit loads (Runtime.exit asks the
+        // platform logger whether to log it: some 30 classes) then comes from the cache too
+        System.exit(0);
+    }
+
+    /** The training runs of the group named by {@code args[0]}, or of every group; returns when done. */
+    static void trainAll(String[] args) throws Exception {
         List<Group> groups = args.length == 0 ? List.of(Group.values())
                 : List.of(Group.valueOf(args[0].toUpperCase(java.util.Locale.ROOT)));
         for (Group g : groups) {
             train(g);
         }
-        // every command ends as Berth.main does, in System.exit; what the exit loads (Runtime.exit asks the
-        // platform logger whether to log it: some 30 classes) then comes from the cache too
-        System.exit(0);
     }
 
     private static void train(Group group) throws Exception {
